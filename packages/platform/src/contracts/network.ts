@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { stackId } from "../topology";
+import type { SchemaMatches } from "../typecheck";
+import { type Contract, type ContractRef, readContract } from "./contract";
+
+/** Subnet or route table ids per tier, each list ordered by Availability Zone. */
+export interface PerTier<T> {
+  readonly public: readonly T[];
+  readonly private: readonly T[];
+  readonly database: readonly T[];
+}
+
+/** What a network stack exports as `network`. */
+export interface NetworkOutputs {
+  readonly region: string;
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  /** Availability Zones used, in the order subnets are listed. */
+  readonly availabilityZones: readonly string[];
+  readonly subnetIds: PerTier<string>;
+  /** Route tables per tier (peering routes are added to these), ordered by AZ. */
+  readonly routeTableIds: PerTier<string>;
+  /** Security group of the interface VPC endpoints. */
+  readonly endpointSecurityGroupId: string;
+  /** CloudWatch log group receiving the VPC flow logs. */
+  readonly flowLogGroupName: string;
+  /** Regional customer-managed KMS key for logs. */
+  readonly kmsKeyArn: string;
+}
+
+const perTier = z.object({
+  public: z.array(z.string()),
+  private: z.array(z.string()),
+  database: z.array(z.string()),
+});
+const schema = z.object({
+  region: z.string(),
+  vpcId: z.string(),
+  vpcCidr: z.string(),
+  availabilityZones: z.array(z.string()),
+  subnetIds: perTier,
+  routeTableIds: perTier,
+  endpointSecurityGroupId: z.string(),
+  flowLogGroupName: z.string(),
+  kmsKeyArn: z.string(),
+});
+const _matches: SchemaMatches<typeof schema, NetworkOutputs> = true;
+void _matches;
+
+/** The network layer's contract. */
+export const networkContract: Contract<NetworkOutputs> = {
+  layer: "network",
+  outputName: "network",
+  schema,
+  secretFields: [],
+};
+
+/** Reads the network stack of an environment's region. */
+export function readNetwork(environment: string, region: string): ContractRef<NetworkOutputs> {
+  return readContract(networkContract, stackId("network", environment, region));
+}

@@ -1,0 +1,268 @@
+import type { EnvironmentTopology, RegionConfig, RegionRole } from "./config/types";
+
+/**
+ * The layers of the platform and how they depend on each other. This is the one definition the
+ * deploy order, the offline plan, the CI workflows and the docs are derived from.
+ */
+
+/** Every layer, in deploy order. */
+export const LAYERS = [
+  "environment",
+  "network",
+  "cluster",
+  "data",
+  "workloads",
+  "observability",
+  "dr",
+] as const;
+
+/** A layer of the platform. */
+export type LayerName = (typeof LAYERS)[number];
+
+/** A layer that runs once per region (everything but the environment layer). */
+export type RegionalLayer = Exclude<LayerName, "environment">;
+
+/** Name of the root Pulumi project (the environment layer). */
+export const ROOT_PROJECT = "healthcare-platform";
+
+/**
+ * Which region's stack of the upstream layer a read refers to:
+ * - `same`: the consumer's own region,
+ * - `primary`: the environment's primary region,
+ * - `each`: every region where the upstream layer runs.
+ */
+export type ReadScope = "same" | "primary" | "each";
+
+/** One stack reference a layer makes. */
+export interface LayerRead {
+  readonly layer: LayerName;
+  readonly scope: ReadScope;
+  /** Only in regions of this role (e.g. observability reads `data` in primary, `dr` in DR). */
+  readonly onlyIn?: RegionRole;
+}
+
+/** Where a layer runs and what it reads. */
+export interface LayerSpec {
+  readonly name: LayerName;
+  /** Pulumi project name. */
+  readonly project: string;
+  /** Region roles the layer runs in; `undefined` for the once-per-environment root layer. */
+  readonly runsIn: readonly RegionRole[] | undefined;
+  readonly reads: readonly LayerRead[];
+  /** One line on what the layer owns. */
+  readonly description: string;
+}
+
+const env: LayerRead = { layer: "environment", scope: "same" };
+
+/** The layer table of DESIGN §2. */
+export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
+  environment: {
+    name: "environment",
+    project: ROOT_PROJECT,
+    runsIn: undefined,
+    reads: [],
+    description: "DNS zone, ECR + replication, CI OIDC roles, CloudTrail; publishes the topology",
+  },
+  network: {
+    name: "network",
+    project: "hcp-network",
+    runsIn: ["primary", "dr"],
+    reads: [env],
+    description: "VPC, subnets, NAT, flow logs, VPC endpoints",
+  },
+  cluster: {
+    name: "cluster",
+    project: "hcp-cluster",
+    runsIn: ["primary", "dr"],
+    reads: [env, { layer: "network", scope: "same" }],
+    description: "EKS, node groups, add-ons, storage class, load balancer controller, cert-manager",
+  },
+  data: {
+    name: "data",
+    project: "hcp-data",
+    runsIn: ["primary"],
+    reads: [env, { layer: "network", scope: "same" }, { layer: "cluster", scope: "same" }],
+    description: "Patroni + TimescaleDB, PgBouncer, pgBackRest to S3 in every region",
+  },
+  workloads: {
+    name: "workloads",
+    project: "hcp-workloads",
+    runsIn: ["primary", "dr"],
+    reads: [env, { layer: "cluster", scope: "same" }, { layer: "data", scope: "primary" }],
+    description: "application services, network policies, autoscaling, TLS ingress",
+  },
+  observability: {
+    name: "observability",
+    project: "hcp-observability",
+    runsIn: ["primary", "dr"],
+    reads: [
+      env,
+      { layer: "cluster", scope: "same" },
+      { layer: "data", scope: "same", onlyIn: "primary" },
+      { layer: "dr", scope: "same", onlyIn: "dr" },
+    ],
+    description: "Prometheus, Alertmanager, Grafana, alert rules, log groups",
+  },
+  dr: {
+    name: "dr",
+    project: "hcp-dr",
+    runsIn: ["dr"],
+    reads: [
+      env,
+      { layer: "network", scope: "same" },
+      { layer: "network", scope: "primary" },
+      { layer: "cluster", scope: "same" },
+      { layer: "data", scope: "primary" },
+    ],
+    description: "Patroni standby cluster, VPC peering to the primary, Route 53 failover",
+  },
+};
+
+/** Layer-level dependency edges (`from` reads `to`), derived from {@link LAYER_SPECS}. */
+export function layerEdges(): Array<{ from: LayerName; to: LayerName }> {
+  const edges = new Map<string, { from: LayerName; to: LayerName }>();
+  for (const spec of Object.values(LAYER_SPECS)) {
+    for (const read of spec.reads) {
+      edges.set(`${spec.name}>${read.layer}`, { from: spec.name, to: read.layer });
+    }
+  }
+  return [...edges.values()];
+}
+
+/**
+ * Layers in an order where every layer comes after the layers it reads (Kahn's algorithm, ties
+ * broken by {@link LAYERS} order). Throws naming the layers of a cycle if there is one.
+ */
+export function deployOrder(specs: Readonly<Record<LayerName, LayerSpec>> = LAYER_SPECS): LayerName[] {
+  const pending = new Map<LayerName, Set<LayerName>>();
+  for (const name of LAYERS) {
+    pending.set(name, new Set(specs[name].reads.map((r) => r.layer).filter((l) => l !== name)));
+  }
+  const order: LayerName[] = [];
+  while (pending.size > 0) {
+    const ready = LAYERS.filter((l) => pending.has(l) && pending.get(l)!.size === 0);
+    if (ready.length === 0) {
+      throw new Error(`The layer graph has a cycle among: ${[...pending.keys()].join(", ")}`);
+    }
+    for (const layer of ready) {
+      order.push(layer);
+      pending.delete(layer);
+      for (const deps of pending.values()) {
+        deps.delete(layer);
+      }
+    }
+  }
+  return order;
+}
+
+const STACK_RE = /^(?<env>[a-z][a-z0-9]*)-(?<region>[a-z]{2}(?:-gov)?-[a-z]+-\d)$/;
+
+/** Stack name of a regional layer: `<env>-<region>`. */
+export function regionalStackName(environment: string, region: string): string {
+  return `${environment}-${region}`;
+}
+
+/** Splits `<env>-<region>`; `undefined` if the name does not have that shape. */
+export function parseRegionalStackName(stack: string): { environment: string; region: string } | undefined {
+  const m = STACK_RE.exec(stack);
+  return m?.groups ? { environment: m.groups["env"], region: m.groups["region"] } : undefined;
+}
+
+/** Identifies one stack of the platform. */
+export interface StackId {
+  readonly layer: LayerName;
+  readonly project: string;
+  /** Stack name (`production`, or `production-sa-east-1`). */
+  readonly stack: string;
+  readonly environment: string;
+  /** Region of a regional stack; `undefined` for the environment stack. */
+  readonly region: string | undefined;
+}
+
+/** Identifies a layer's stack for an environment (and region, for regional layers). */
+export function stackId(layer: LayerName, environment: string, region?: string): StackId {
+  const spec = LAYER_SPECS[layer];
+  if (spec.runsIn === undefined) {
+    return { layer, project: spec.project, stack: environment, environment, region: undefined };
+  }
+  if (region === undefined) {
+    throw new Error(`The ${layer} layer is regional: give a region to name its stack`);
+  }
+  return { layer, project: spec.project, stack: regionalStackName(environment, region), environment, region };
+}
+
+/** `<project>/<stack>`, the form the plan and messages use. */
+export function stackLabel(id: StackId): string {
+  return `${id.project}/${id.stack}`;
+}
+
+/** The primary region of a topology. */
+export function primaryRegion(topology: EnvironmentTopology): RegionConfig {
+  const primary = topology.regions.find((r) => r.role === "primary");
+  if (!primary) {
+    throw new Error(`Environment ${topology.name} has no primary region`);
+  }
+  return primary;
+}
+
+/** The DR regions of a topology, in config order. */
+export function drRegions(topology: EnvironmentTopology): RegionConfig[] {
+  return topology.regions.filter((r) => r.role === "dr");
+}
+
+/** True when `layer` runs in a region with `role`. */
+export function layerRunsIn(layer: LayerName, role: RegionRole): boolean {
+  return LAYER_SPECS[layer].runsIn?.includes(role) ?? false;
+}
+
+/** Every stack of an environment, for the given layers, in deploy order. */
+export function stacksOf(topology: EnvironmentTopology, layers: readonly LayerName[] = LAYERS): StackId[] {
+  const wanted = new Set(layers);
+  const out: StackId[] = [];
+  for (const layer of deployOrder()) {
+    if (!wanted.has(layer)) {
+      continue;
+    }
+    const spec = LAYER_SPECS[layer];
+    if (spec.runsIn === undefined) {
+      out.push(stackId(layer, topology.name));
+      continue;
+    }
+    for (const region of topology.regions) {
+      if (spec.runsIn.includes(region.role)) {
+        out.push(stackId(layer, topology.name, region.name));
+      }
+    }
+  }
+  return out;
+}
+
+/** The stacks a given stack reads, resolved against the topology. */
+export function upstreamStacks(topology: EnvironmentTopology, consumer: StackId): StackId[] {
+  const spec = LAYER_SPECS[consumer.layer];
+  const role = consumer.region ? topology.regions.find((r) => r.name === consumer.region)?.role : undefined;
+  const out = new Map<string, StackId>();
+  for (const read of spec.reads) {
+    if (read.onlyIn && read.onlyIn !== role) {
+      continue;
+    }
+    const upstream = LAYER_SPECS[read.layer];
+    if (upstream.runsIn === undefined) {
+      const id = stackId(read.layer, topology.name);
+      out.set(stackLabel(id), id);
+      continue;
+    }
+    const regions =
+      read.scope === "same"
+        ? [consumer.region!]
+        : read.scope === "primary"
+          ? [primaryRegion(topology).name]
+          : topology.regions.filter((r) => upstream.runsIn!.includes(r.role)).map((r) => r.name);
+    for (const region of regions) {
+      const id = stackId(read.layer, topology.name, region);
+      out.set(stackLabel(id), id);
+    }
+  }
+  return [...out.values()];
+}

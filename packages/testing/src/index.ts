@@ -1,0 +1,11 @@
+export * from "./fixtures";
+export * from "./layer";
+export { StrictMocks, type StackExports, type StrictMocksOptions } from "./mocks/strict";
+export { containsToken, token, TOKEN_LENGTH } from "./mocks/tokens";
+export { sdkTypeInfo, type SdkTypeInfo } from "./mocks/sdkTypes";
+export { renderPolicyDocument } from "./mocks/policyDocument";
+export * from "./outputs";
+export * from "./query";
+export * from "./recorder";
+export * from "./run";
+export * from "./secrets";

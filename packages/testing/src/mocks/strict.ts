@@ -1,0 +1,261 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { regionInfo } from "@hcp/platform";
+import { revealSecrets, rpcSecret } from "../secrets";
+import { renderPolicyDocument } from "./policyDocument";
+import { sdkTypeInfo } from "./sdkTypes";
+import { token as makeToken } from "./tokens";
+import { computedOutputs, type MockResourceContext, mockId, TYPE_OUTPUTS } from "./values";
+
+/** A stack's exports as a stack reference sees them. */
+export interface StackExports {
+  /** Output values by name. */
+  readonly outputs: Readonly<Record<string, unknown>>;
+  /** Names of outputs that are secrets. */
+  readonly secretOutputNames: readonly string[];
+}
+
+/** Options of {@link StrictMocks}. */
+export interface StrictMocksOptions {
+  /** Stack being run (tokens are derived from it). */
+  readonly stack: string;
+  /** Account that providers without `allowedAccountIds` and calls report. */
+  readonly accountId: string;
+  /** Directories to resolve provider SDKs from (the program's package). */
+  readonly searchPaths: readonly string[];
+  /** Exports of the stacks the program may reference, by full name `<org>/<project>/<stack>`. */
+  readonly stackOutputs: Readonly<Record<string, StackExports>>;
+}
+
+interface ProviderInfo {
+  readonly region: string;
+  readonly accountId: string;
+  readonly tags: Record<string, string>;
+}
+
+const PROVIDER_PREFIX = "pulumi:providers:";
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+
+/** Packages whose custom resources must use an explicit provider (default providers are disabled). */
+const REQUIRE_EXPLICIT_PROVIDER = new Set(["aws", "kubernetes", "random", "tls"]);
+
+/**
+ * Mocks that refuse what the real engine or provider would refuse, and everything they cannot
+ * answer faithfully: a resource type no installed SDK defines, a call without a mock, a custom
+ * resource on a default provider, a stack reference to a stack that has no exports. Every refusal
+ * names the resource or call; all are also kept in {@link errors} so a runner can report them even
+ * when the SDK swallows a rejected registration.
+ */
+export class StrictMocks implements pulumi.runtime.Mocks {
+  /** Every refusal, in order. */
+  readonly errors: Error[] = [];
+  /** Tokens of values this run computed (for the plan's preview semantics). */
+  readonly computedTokens = new Set<string>();
+  /** Computed values without a token (e.g. ARNs built from names). */
+  readonly computedValues = new Set<string>();
+  /** Types that got generic outputs (no structured mock). */
+  readonly genericTypes = new Set<string>();
+  /** Stack references the program made, by full name. */
+  readonly stackReferences = new Set<string>();
+
+  private readonly providers = new Map<string, ProviderInfo>();
+
+  constructor(private readonly options: StrictMocksOptions) {}
+
+  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    try {
+      return this.doNewResource(args);
+    } catch (e) {
+      this.errors.push(e as Error);
+      throw e;
+    }
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+    try {
+      return this.doCall(args);
+    } catch (e) {
+      this.errors.push(e as Error);
+      throw e;
+    }
+  }
+
+  private doNewResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+    if (args.type === STACK_REFERENCE) {
+      return this.stackReference(args);
+    }
+    if (args.type.startsWith(PROVIDER_PREFIX)) {
+      return this.provider(args, inputs);
+    }
+    const pkg = args.type.split(":")[0] ?? "";
+    const sdk = sdkTypeInfo(args.type, this.options.searchPaths);
+    if (!sdk && (args.custom || REQUIRE_EXPLICIT_PROVIDER.has(pkg))) {
+      throw new Error(
+        `StrictMocks: unknown resource type '${args.type}' (resource '${args.name}'): no installed Pulumi SDK ` +
+          `defines it. Check the type token or the SDK version in pnpm-workspace.yaml's catalog.`,
+      );
+    }
+    if (!args.custom && !sdk?.remote) {
+      // A component of this program: its "state" is what it registers as outputs.
+      return { id: undefined, state: {} };
+    }
+    const provider = this.providerFor(args.provider, pkg, args.type, args.name);
+    const ctx = this.context(args.type, args.name, inputs, provider, sdk);
+    if (!hasStructuredMock(args.type)) {
+      this.genericTypes.add(args.type);
+    }
+    const state = { ...inputs, ...computedOutputs(ctx) };
+    return { id: sdk?.remote ? undefined : mockId(ctx), state };
+  }
+
+  private stackReference(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    const input = (args.inputs as { name?: unknown }).name;
+    const name = typeof input === "string" ? input : (args.id ?? args.name);
+    this.stackReferences.add(name);
+    const exports = this.options.stackOutputs[name];
+    if (!exports) {
+      const known = Object.keys(this.options.stackOutputs);
+      throw new Error(
+        `StrictMocks: stack reference to '${name}' from ${this.options.stack}, but that stack has no exports here ` +
+          `(known: ${known.length > 0 ? known.join(", ") : "none"}). Deploy or plan it first, or add a fixture.`,
+      );
+    }
+    const outputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(exports.outputs)) {
+      outputs[key] = exports.secretOutputNames.includes(key) ? rpcSecret(value) : value;
+    }
+    return {
+      id: name,
+      state: { name, outputs, secretOutputNames: [...exports.secretOutputNames] },
+    };
+  }
+
+  private provider(args: pulumi.runtime.MockResourceArgs, inputs: Record<string, unknown>) {
+    const pkg = args.type.slice(PROVIDER_PREFIX.length);
+    const id = `${pkg}-provider-${makeToken(this.options.stack, args.type, args.name)}`;
+    const plain = revealSecrets(inputs).value as Record<string, unknown>;
+    const region = typeof plain["region"] === "string" ? plain["region"] : "";
+    const allowed = parseMaybeJson(plain["allowedAccountIds"]);
+    const defaultTags = parseMaybeJson(plain["defaultTags"]) as { tags?: Record<string, string> } | undefined;
+    if (pkg === "aws" && !region) {
+      throw new Error(`StrictMocks: AWS provider '${args.name}' has no region; every provider must set one.`);
+    }
+    this.providers.set(id, {
+      region,
+      accountId:
+        Array.isArray(allowed) && typeof allowed[0] === "string" ? allowed[0] : this.options.accountId,
+      tags: defaultTags?.tags ?? {},
+    });
+    return { id, state: inputs };
+  }
+
+  private providerFor(ref: string | undefined, pkg: string, type: string, name: string): ProviderInfo {
+    const id = ref ? ref.slice(ref.lastIndexOf("::") + 2) : "";
+    const info = this.providers.get(id);
+    if (!info) {
+      if (REQUIRE_EXPLICIT_PROVIDER.has(pkg)) {
+        throw new Error(
+          `StrictMocks: resource '${name}' (${type}) uses the default ${pkg} provider, which is disabled ` +
+            `(pulumi:disable-default-providers). Pass an explicit provider, e.g. through the component's providers.`,
+        );
+      }
+      return { region: "us-east-1", accountId: this.options.accountId, tags: {} };
+    }
+    return info;
+  }
+
+  private context(
+    type: string,
+    name: string,
+    rawInputs: Record<string, unknown>,
+    provider: ProviderInfo,
+    sdk: ReturnType<typeof sdkTypeInfo>,
+  ): MockResourceContext {
+    const stack = this.options.stack;
+    const tokens = this.computedTokens;
+    const values = this.computedValues;
+    return {
+      type,
+      name,
+      inputs: revealSecrets(rawInputs).value as Record<string, unknown>,
+      region: provider.region,
+      accountId: provider.accountId,
+      partition: regionInfo(provider.region)?.partition ?? "aws",
+      providerTags: provider.tags,
+      sdk,
+      token(attr: string) {
+        const t = makeToken(stack, type, name, attr);
+        tokens.add(t);
+        return t;
+      },
+      autoname() {
+        return `${name}-${makeToken(stack, type, name, "autoname").slice(0, 7)}`;
+      },
+      computed<T extends string>(value: T): T {
+        values.add(value);
+        return value;
+      },
+    };
+  }
+
+  private doCall(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+    const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+    const pkg = args.token.split(":")[0] ?? "";
+    const provider = this.providerFor(args.provider, pkg, args.token, "(call)");
+    const partition = regionInfo(provider.region)?.partition ?? "aws";
+    switch (args.token) {
+      case "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+          id: provider.accountId,
+          accountId: provider.accountId,
+          arn: `arn:${partition}:sts::${provider.accountId}:assumed-role/mock/mock`,
+          userId: "AROAMOCK:mock",
+        };
+      case "aws:index/getPartition:getPartition":
+        return { id: partition, partition, dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+      case "aws:index/getRegion:getRegion":
+        return {
+          id: provider.region,
+          name: provider.region,
+          region: provider.region,
+          description: provider.region,
+        };
+      case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+        const count = regionInfo(provider.region)?.azCount ?? 3;
+        const letters = "abcdef".slice(0, count).split("");
+        return {
+          id: provider.region,
+          names: letters.map((l) => `${provider.region}${l}`),
+          zoneIds: letters.map((_, i) => `${provider.region.replace(/-/g, "").slice(0, 4)}-az${i + 1}`),
+          groupNames: [provider.region],
+        };
+      }
+      case "aws:iam/getPolicyDocument:getPolicyDocument":
+        return {
+          id: "policy",
+          json: renderPolicyDocument(revealSecrets(inputs).value as Record<string, unknown>),
+        };
+      default:
+        throw new Error(
+          `StrictMocks: no mock for call '${args.token}'. Add it to @hcp/testing (src/mocks/strict.ts) with ` +
+            `faithful results, or avoid the call.`,
+        );
+    }
+  }
+}
+
+function parseMaybeJson(v: unknown): unknown {
+  if (typeof v === "string" && /^[[{]/.test(v.trim())) {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v;
+    }
+  }
+  return v;
+}
+
+/** True when a type's computed outputs are mocked with structure rather than generic values. */
+function hasStructuredMock(type: string): boolean {
+  return type in TYPE_OUTPUTS || type.startsWith("kubernetes:");
+}

@@ -1,0 +1,227 @@
+import * as pulumi from "@pulumi/pulumi";
+import { revealSecrets } from "./secrets";
+
+/**
+ * The registration log: every resource a program registers, as the engine would receive it (type,
+ * name, URN, parent, provider, inputs, dependencies and options). It is captured by wrapping the mock
+ * monitor that `pulumi.runtime.setMocks` installs, so the SDK's own serialization is what gets logged.
+ */
+
+/** Resource options as sent to the engine. */
+export interface RegisteredOptions {
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly replaceOnChanges: readonly string[];
+  readonly additionalSecretOutputs: readonly string[];
+  readonly deleteBeforeReplace: boolean | undefined;
+  /** Alias URNs and specs (renames keep state through these). */
+  readonly aliases: readonly unknown[];
+  readonly deletedWith: string | undefined;
+}
+
+/** One registered (or read) resource. */
+export interface RegisteredResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  /** True for custom (provider-managed) resources, false for components. */
+  readonly custom: boolean;
+  /** True for components implemented by a provider (their children are not visible here). */
+  readonly remote: boolean;
+  /** True for resources read rather than created (stack references). */
+  readonly read: boolean;
+  readonly id: string | undefined;
+  readonly parent: string | undefined;
+  /** URN of the explicit provider, if any. */
+  readonly provider: string | undefined;
+  /** Inputs with secrets revealed (for assertions). */
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** Inputs in wire format (secrets tagged), for redaction. */
+  readonly wireInputs: Readonly<Record<string, unknown>>;
+  /** Paths of inputs that are secrets, e.g. `data.password`. */
+  readonly secretInputPaths: readonly string[];
+  /** Outputs in wire format (state the mocks returned, or a component's registered outputs). */
+  wireOutputs: Readonly<Record<string, unknown>>;
+  readonly dependencies: readonly string[];
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+  readonly options: RegisteredOptions;
+}
+
+interface StructLike {
+  toJavaScript(): Record<string, unknown>;
+}
+
+interface RegisterRequestLike {
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getRemote(): boolean;
+  getParent(): string;
+  getProvider(): string;
+  getObject(): StructLike | undefined;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getDeletebeforereplace(): boolean;
+  getDeletebeforereplacedefined(): boolean;
+  getAliasesList(): Array<{ toObject(): unknown }>;
+  getAliasurnsList?(): string[];
+  getDeletedwith(): string;
+}
+
+interface ReadRequestLike {
+  getType(): string;
+  getName(): string;
+  getId(): string;
+  getParent(): string;
+  getProvider(): string;
+  getProperties(): StructLike | undefined;
+  getDependenciesList(): string[];
+}
+
+interface ResponseLike {
+  getUrn(): string;
+  getId?(): string;
+  getObject?(): StructLike | undefined;
+  getProperties?(): StructLike | undefined;
+}
+
+type Callback = (err: unknown, resp: ResponseLike | undefined) => void;
+
+interface MonitorLike {
+  registerResource(req: RegisterRequestLike, cb: Callback): unknown;
+  readResource(req: ReadRequestLike, cb: Callback): unknown;
+  registerResourceOutputs(
+    req: { getUrn(): string; getOutputs(): StructLike | undefined },
+    cb: Callback,
+  ): unknown;
+}
+
+/**
+ * The URN the engine would assign. The SDK's mock monitor qualifies the type of a child of the root
+ * stack with `pulumi:pulumi:Stack$`; the engine does not (the root stack is not part of type chains).
+ */
+export function engineUrn(urn: string): string {
+  return urn.replace(/^(urn:pulumi:[^:]*::[^:]*::)pulumi:pulumi:Stack\$/, "$1");
+}
+
+function providerUrn(ref: string): string | undefined {
+  if (!ref) {
+    return undefined;
+  }
+  const i = ref.lastIndexOf("::");
+  return engineUrn(i > 0 ? ref.slice(0, i) : ref);
+}
+
+function parentUrn(urn: string): string | undefined {
+  return urn ? engineUrn(urn) : undefined;
+}
+
+/**
+ * Wraps the installed mock monitor so every registration is logged into `log` (in registration
+ * order). Call right after `pulumi.runtime.setMocks`.
+ */
+export function recordRegistrations(log: RegisteredResource[]): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike | undefined;
+  if (!monitor) {
+    throw new Error("recordRegistrations: no monitor installed; call pulumi.runtime.setMocks first");
+  }
+  const byUrn = new Map<string, RegisteredResource>();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, resp) => {
+      if (!err && resp) {
+        const wire = req.getObject()?.toJavaScript() ?? {};
+        const revealed = revealSecrets(wire);
+        const deps: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((v, k) => {
+          deps[k] = v.getUrnsList().map(engineUrn);
+        });
+        const entry: RegisteredResource = {
+          urn: engineUrn(resp.getUrn()),
+          type: req.getType(),
+          name: req.getName(),
+          custom: req.getCustom(),
+          remote: req.getRemote(),
+          read: false,
+          id: resp.getId?.() || undefined,
+          parent: parentUrn(req.getParent()),
+          provider: providerUrn(req.getProvider()),
+          inputs: revealed.value as Record<string, unknown>,
+          wireInputs: wire,
+          secretInputPaths: revealed.secretPaths,
+          wireOutputs: resp.getObject?.()?.toJavaScript() ?? {},
+          dependencies: req.getDependenciesList().map(engineUrn),
+          propertyDependencies: deps,
+          options: {
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+            ignoreChanges: req.getIgnorechangesList(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            deleteBeforeReplace: req.getDeletebeforereplacedefined()
+              ? req.getDeletebeforereplace()
+              : undefined,
+            aliases: [...(req.getAliasurnsList?.() ?? []), ...req.getAliasesList().map((a) => a.toObject())],
+            deletedWith: req.getDeletedwith() ? engineUrn(req.getDeletedwith()) : undefined,
+          },
+        };
+        log.push(entry);
+        byUrn.set(entry.urn, entry);
+      }
+      cb(err, resp);
+    });
+
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, cb) =>
+    read(req, (err, resp) => {
+      if (!err && resp) {
+        const wire = req.getProperties()?.toJavaScript() ?? {};
+        const revealed = revealSecrets(wire);
+        const entry: RegisteredResource = {
+          urn: engineUrn(resp.getUrn()),
+          type: req.getType(),
+          name: req.getName(),
+          custom: true,
+          remote: false,
+          read: true,
+          id: req.getId(),
+          parent: parentUrn(req.getParent()),
+          provider: providerUrn(req.getProvider()),
+          inputs: revealed.value as Record<string, unknown>,
+          wireInputs: wire,
+          secretInputPaths: revealed.secretPaths,
+          wireOutputs: resp.getProperties?.()?.toJavaScript() ?? {},
+          dependencies: req.getDependenciesList().map(engineUrn),
+          propertyDependencies: {},
+          options: {
+            protect: false,
+            retainOnDelete: false,
+            ignoreChanges: [],
+            replaceOnChanges: [],
+            additionalSecretOutputs: [],
+            deleteBeforeReplace: undefined,
+            aliases: [],
+            deletedWith: undefined,
+          },
+        };
+        log.push(entry);
+        byUrn.set(entry.urn, entry);
+      }
+      cb(err, resp);
+    });
+
+  const outputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, cb) => {
+    const entry = byUrn.get(engineUrn(req.getUrn()));
+    if (entry) {
+      entry.wireOutputs = req.getOutputs()?.toJavaScript() ?? {};
+    }
+    return outputs(req, cb);
+  };
+}
