@@ -1,5 +1,5 @@
-import { rpcSecret } from "../secrets";
 import type { SdkTypeInfo } from "./sdkTypes";
+import { TYPE_OUTPUTS } from "./types";
 
 /**
  * How the mocks make up what the cloud would compute. Every computed string embeds a token from
@@ -29,9 +29,10 @@ export interface MockResourceContext {
   computed<T extends string>(value: T): T;
 }
 
-type OutputsFn = (ctx: MockResourceContext) => Record<string, unknown>;
+/** Computes a type's structured outputs. */
+export type OutputsFn = (ctx: MockResourceContext) => Record<string, unknown>;
 
-function dnsSuffix(partition: string): string {
+export function dnsSuffix(partition: string): string {
   return partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
 }
 
@@ -45,15 +46,15 @@ export function globalArn(ctx: MockResourceContext, service: string, resource: s
   return `arn:${ctx.partition}:${service}::${ctx.accountId}:${resource}`;
 }
 
-function str(v: unknown): string | undefined {
+export function str(v: unknown): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-function obj(v: unknown): Record<string, unknown> {
+export function obj(v: unknown): Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-function nameOr(ctx: MockResourceContext, prop = "name"): string {
+export function nameOr(ctx: MockResourceContext, prop = "name"): string {
   return str(ctx.inputs[prop]) ?? (str(ctx.inputs[`${prop}Prefix`]) ?? "") + ctx.autoname();
 }
 
@@ -110,7 +111,7 @@ const ID_OVERRIDES: Record<string, (ctx: MockResourceContext) => string> = {
   "aws:route53/zone:Zone": (ctx) => `Z${ctx.token("zoneId").toUpperCase()}`,
 };
 
-function bucketName(ctx: MockResourceContext): string {
+export function bucketName(ctx: MockResourceContext): string {
   const prefix = str(ctx.inputs["bucketPrefix"]);
   // S3 appends 26 characters to a bucket prefix; the engine appends "-<7 hex>" to a logical name.
   return (
@@ -119,142 +120,18 @@ function bucketName(ctx: MockResourceContext): string {
   );
 }
 
-function kmsKeyId(ctx: MockResourceContext): string {
+export function kmsKeyId(ctx: MockResourceContext): string {
   const t = ctx.token("keyId");
   return ctx.inputs["multiRegion"] === true || ctx.type.endsWith("ReplicaKey")
     ? `mrk-${t}${"0".repeat(32 - t.length)}`
     : `${t}${"0".repeat(32 - t.length)}`;
 }
 
-/** Structured computed outputs of the types the layers read them from. */
-export const TYPE_OUTPUTS: Record<string, OutputsFn> = {
-  "aws:kms/key:Key": (ctx) => {
-    const keyId = kmsKeyId(ctx);
-    return { keyId, arn: arn(ctx, "kms", `key/${keyId}`) };
-  },
-  "aws:kms/replicaKey:ReplicaKey": (ctx) => {
-    const keyId = kmsKeyId(ctx);
-    return { keyId, arn: arn(ctx, "kms", `key/${keyId}`) };
-  },
-  "aws:kms/alias:Alias": (ctx) => ({ arn: arn(ctx, "kms", str(ctx.inputs["name"]) ?? "alias/mock") }),
-  "aws:s3/bucket:Bucket": (ctx) => {
-    const bucket = bucketName(ctx);
-    return {
-      bucket,
-      arn: ctx.computed(`arn:${ctx.partition}:s3:::${bucket}`),
-      bucketDomainName: `${bucket}.s3.${dnsSuffix(ctx.partition)}`,
-      bucketRegionalDomainName: `${bucket}.s3.${ctx.region}.${dnsSuffix(ctx.partition)}`,
-      region: ctx.region,
-    };
-  },
-  "aws:iam/role:Role": (ctx) => {
-    const name = nameOr(ctx);
-    const p = str(ctx.inputs["path"]) ?? "/";
-    return {
-      name,
-      arn: ctx.computed(globalArn(ctx, "iam", `role${p}${name}`)),
-      uniqueId: `AROA${ctx.token("uid").toUpperCase()}`,
-    };
-  },
-  "aws:iam/policy:Policy": (ctx) => {
-    const name = nameOr(ctx);
-    return {
-      name,
-      arn: ctx.computed(globalArn(ctx, "iam", `policy/${name}`)),
-      policyId: `ANPA${ctx.token("pid").toUpperCase()}`,
-    };
-  },
-  "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (ctx) => ({
-    arn: ctx.computed(
-      globalArn(ctx, "iam", `oidc-provider/${(str(ctx.inputs["url"]) ?? "").replace(/^https:\/\//, "")}`),
-    ),
-  }),
-  "aws:cloudwatch/logGroup:LogGroup": (ctx) => {
-    const name = nameOr(ctx);
-    return { name, arn: ctx.computed(arn(ctx, "logs", `log-group:${name}`)) };
-  },
-  "aws:route53/zone:Zone": (ctx) => {
-    const zoneId = `Z${ctx.token("zoneId").toUpperCase()}`;
-    return {
-      zoneId,
-      arn: `arn:${ctx.partition}:route53:::hostedzone/${zoneId}`,
-      nameServers: [1, 2, 3, 4].map((i) => `ns-${i}${ctx.token(`ns${i}`).slice(0, 3)}.awsdns-${i}.net`),
-    };
-  },
-  "aws:ecr/repository:Repository": (ctx) => {
-    const name = nameOr(ctx);
-    return {
-      name,
-      arn: ctx.computed(arn(ctx, "ecr", `repository/${name}`)),
-      registryId: ctx.accountId,
-      repositoryUrl: ctx.computed(
-        `${ctx.accountId}.dkr.ecr.${ctx.region}.${dnsSuffix(ctx.partition)}/${name}`,
-      ),
-    };
-  },
-  "aws:cloudtrail/trail:Trail": (ctx) => {
-    const name = nameOr(ctx);
-    return { name, arn: ctx.computed(arn(ctx, "cloudtrail", `trail/${name}`)), homeRegion: ctx.region };
-  },
-  "aws:eks/cluster:Cluster": (ctx) => {
-    const name = nameOr(ctx);
-    const oidc = ctx.token("oidc").toUpperCase();
-    return {
-      name,
-      arn: ctx.computed(arn(ctx, "eks", `cluster/${name}`)),
-      endpoint: `https://${ctx.token("endpoint").toUpperCase()}.gr7.${ctx.region}.eks.${dnsSuffix(ctx.partition)}`,
-      certificateAuthority: { data: Buffer.from(`mock-ca-${ctx.token("ca")}`).toString("base64") },
-      identities: [
-        { oidcs: [{ issuer: `https://oidc.eks.${ctx.region}.${dnsSuffix(ctx.partition)}/id/${oidc}` }] },
-      ],
-      vpcConfig: { ...obj(ctx.inputs["vpcConfig"]), clusterSecurityGroupId: `sg-${ctx.token("clusterSg")}` },
-      status: "ACTIVE",
-      platformVersion: "eks.1",
-    };
-  },
-  "aws:eks/nodeGroup:NodeGroup": (ctx) => ({
-    arn: arn(
-      ctx,
-      "eks",
-      `nodegroup/${str(ctx.inputs["clusterName"]) ?? "cluster"}/${ctx.name}/${ctx.token("ng")}`,
-    ),
-    status: "ACTIVE",
-    resources: [
-      {
-        autoscalingGroups: [{ name: `eks-${ctx.name}-${ctx.token("asg")}` }],
-        remoteAccessSecurityGroupId: "",
-      },
-    ],
-  }),
-  "aws:ec2/vpc:Vpc": (ctx) => ({
-    arn: arn(ctx, "ec2", `vpc/vpc-${ctx.token("id")}`),
-    defaultSecurityGroupId: `sg-${ctx.token("defaultSg")}`,
-    defaultNetworkAclId: `acl-${ctx.token("defaultAcl")}`,
-    defaultRouteTableId: `rtb-${ctx.token("defaultRtb")}`,
-    mainRouteTableId: `rtb-${ctx.token("defaultRtb")}`,
-    ownerId: ctx.accountId,
-  }),
-  "aws:secretsmanager/secret:Secret": (ctx) => {
-    const name = nameOr(ctx);
-    return { name, arn: arn(ctx, "secretsmanager", `secret:${name}-${ctx.token("suffix").slice(0, 6)}`) };
-  },
-  "random:index/randomPassword:RandomPassword": (ctx) => {
-    const length = typeof ctx.inputs["length"] === "number" ? ctx.inputs["length"] : 32;
-    const seed = ctx.token("result");
-    let result = "";
-    while (result.length < length) {
-      result += Buffer.from(seed + result.length)
-        .toString("base64")
-        .replace(/[^A-Za-z0-9]/g, "");
-    }
-    return { result: rpcSecret(result.slice(0, length)), bcryptHash: rpcSecret(`$2a$10$${seed}`) };
-  },
-  "random:index/randomId:RandomId": (ctx) => {
-    const hex = ctx.token("id");
-    return { hex, b64Url: Buffer.from(hex, "hex").toString("base64url"), dec: BigInt(`0x${hex}`).toString() };
-  },
-  "kubernetes:helm.sh/v4:Chart": () => ({ resources: [] }),
-};
+/**
+ * Structured computed outputs, by type. Each domain keeps its entries in `types/<domain>.ts`; see
+ * `types/index.ts`.
+ */
+export { TYPE_OUTPUTS } from "./types";
 
 /**
  * Computed outputs for a type: the structured ones from {@link TYPE_OUTPUTS}, then a generic value
