@@ -1,7 +1,7 @@
 export * from "./fixtures";
 export * from "./layer";
 export { StrictMocks, type StackExports, type StrictMocksOptions } from "./mocks/strict";
-export { containsToken, token, TOKEN_LENGTH } from "./mocks/tokens";
+export { token, TOKEN_LENGTH } from "./mocks/tokens";
 export { sdkTypeInfo, type SdkTypeInfo } from "./mocks/sdkTypes";
 export { renderPolicyDocument } from "./mocks/policyDocument";
 export * from "./outputs";

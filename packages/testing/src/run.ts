@@ -22,6 +22,11 @@ export interface RunProgramOptions {
   readonly accountId?: string;
   /** Where provider SDKs are resolved from. @default - the program's directory */
   readonly searchPaths?: readonly string[];
+  /**
+   * Run as a preview of a new stack: ids and computed outputs are unknown, as `pulumi preview` sees
+   * them. @default false - a deployment: every value is known (deterministic mock values)
+   */
+  readonly preview?: boolean;
 }
 
 /** The result of running a program under strict mocks. */
@@ -36,7 +41,7 @@ export interface ProgramRun {
   readonly wireOutputs: Readonly<Record<string, unknown>>;
   /** Names of stack outputs that are, or contain, secrets. */
   readonly secretOutputNames: readonly string[];
-  /** The mocks of the run (computed tokens, generic types, stack references). */
+  /** The mocks of the run (generic types, stack references). */
   readonly mocks: StrictMocks;
 }
 
@@ -75,10 +80,17 @@ async function runNow(options: RunProgramOptions): Promise<ProgramRun> {
     accountId: options.accountId ?? "123456789012",
     searchPaths: options.searchPaths ?? [programDir],
     stackOutputs: options.stackOutputs ?? {},
+    preview: options.preview ?? false,
   });
   const runtimeConfig = toRuntimeConfig(options.config ?? { values: {}, secretKeys: new Set() });
   pulumi.runtime.setAllConfig(runtimeConfig.values, runtimeConfig.secretKeys);
-  await pulumi.runtime.setMocks(mocks, options.project, options.stack, false, organization);
+  await pulumi.runtime.setMocks(
+    mocks,
+    options.project,
+    options.stack,
+    options.preview ?? false,
+    organization,
+  );
   const resources: RegisteredResource[] = [];
   recordRegistrations(resources);
 

@@ -24,6 +24,13 @@ export interface StrictMocksOptions {
   readonly searchPaths: readonly string[];
   /** Exports of the stacks the program may reference, by full name `<org>/<project>/<stack>`. */
   readonly stackOutputs: Readonly<Record<string, StackExports>>;
+  /**
+   * Preview of a new stack: custom resources get no id and no computed outputs, so the SDK treats
+   * both as unknown exactly as in `pulumi preview` (inputs stay known; providers keep ids, as the
+   * engine gives them).
+   * @default false
+   */
+  readonly preview?: boolean;
 }
 
 interface ProviderInfo {
@@ -48,10 +55,6 @@ const REQUIRE_EXPLICIT_PROVIDER = new Set(["aws", "kubernetes", "random", "tls"]
 export class StrictMocks implements pulumi.runtime.Mocks {
   /** Every refusal, in order. */
   readonly errors: Error[] = [];
-  /** Tokens of values this run computed (for the plan's preview semantics). */
-  readonly computedTokens = new Set<string>();
-  /** Computed values without a token (e.g. ARNs built from names). */
-  readonly computedValues = new Set<string>();
   /** Types that got generic outputs (no structured mock). */
   readonly genericTypes = new Set<string>();
   /** Stack references the program made, by full name. */
@@ -100,6 +103,9 @@ export class StrictMocks implements pulumi.runtime.Mocks {
       return { id: undefined, state: {} };
     }
     const provider = this.providerFor(args.provider, pkg, args.type, args.name);
+    if (this.options.preview) {
+      return { id: undefined, state: sdk?.remote ? {} : inputs };
+    }
     const ctx = this.context(args.type, args.name, inputs, provider, sdk);
     if (!hasStructuredMock(args.type)) {
       this.genericTypes.add(args.type);
@@ -172,8 +178,6 @@ export class StrictMocks implements pulumi.runtime.Mocks {
     sdk: ReturnType<typeof sdkTypeInfo>,
   ): MockResourceContext {
     const stack = this.options.stack;
-    const tokens = this.computedTokens;
-    const values = this.computedValues;
     return {
       type,
       name,
@@ -184,16 +188,10 @@ export class StrictMocks implements pulumi.runtime.Mocks {
       providerTags: provider.tags,
       sdk,
       token(attr: string) {
-        const t = makeToken(stack, type, name, attr);
-        tokens.add(t);
-        return t;
+        return makeToken(stack, type, name, attr);
       },
       autoname() {
         return `${name}-${makeToken(stack, type, name, "autoname").slice(0, 7)}`;
-      },
-      computed<T extends string>(value: T): T {
-        values.add(value);
-        return value;
       },
     };
   }

@@ -21,12 +21,10 @@ export interface MockResourceContext {
   /** Default tags of the resource's provider. */
   readonly providerTags: Readonly<Record<string, string>>;
   readonly sdk: SdkTypeInfo | undefined;
-  /** A deterministic 17-hex token for an attribute, recorded as computed in this stack. */
+  /** A deterministic 17-hex token for an attribute. */
   token(attr: string): string;
-  /** `name-<7 hex>`, as the engine auto-names a resource (known at preview time, not recorded). */
+  /** `name-<7 hex>`, as the engine auto-names a resource. */
   autoname(): string;
-  /** Records a computed value that carries no token (e.g. an ARN built from a name) and returns it. */
-  computed<T extends string>(value: T): T;
 }
 
 /** Computes a type's structured outputs. */

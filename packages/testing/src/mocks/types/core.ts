@@ -16,7 +16,7 @@ export const CORE_OUTPUTS: Record<string, OutputsFn> = {
     const bucket = bucketName(ctx);
     return {
       bucket,
-      arn: ctx.computed(`arn:${ctx.partition}:s3:::${bucket}`),
+      arn: `arn:${ctx.partition}:s3:::${bucket}`,
       bucketDomainName: `${bucket}.s3.${dnsSuffix(ctx.partition)}`,
       bucketRegionalDomainName: `${bucket}.s3.${ctx.region}.${dnsSuffix(ctx.partition)}`,
       region: ctx.region,
@@ -27,7 +27,7 @@ export const CORE_OUTPUTS: Record<string, OutputsFn> = {
     const p = str(ctx.inputs["path"]) ?? "/";
     return {
       name,
-      arn: ctx.computed(globalArn(ctx, "iam", `role${p}${name}`)),
+      arn: globalArn(ctx, "iam", `role${p}${name}`),
       uniqueId: `AROA${ctx.token("uid").toUpperCase()}`,
     };
   },
@@ -35,18 +35,16 @@ export const CORE_OUTPUTS: Record<string, OutputsFn> = {
     const name = nameOr(ctx);
     return {
       name,
-      arn: ctx.computed(globalArn(ctx, "iam", `policy/${name}`)),
+      arn: globalArn(ctx, "iam", `policy/${name}`),
       policyId: `ANPA${ctx.token("pid").toUpperCase()}`,
     };
   },
   "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (ctx) => ({
-    arn: ctx.computed(
-      globalArn(ctx, "iam", `oidc-provider/${(str(ctx.inputs["url"]) ?? "").replace(/^https:\/\//, "")}`),
-    ),
+    arn: globalArn(ctx, "iam", `oidc-provider/${(str(ctx.inputs["url"]) ?? "").replace(/^https:\/\//, "")}`),
   }),
   "aws:cloudwatch/logGroup:LogGroup": (ctx) => {
     const name = nameOr(ctx);
-    return { name, arn: ctx.computed(arn(ctx, "logs", `log-group:${name}`)) };
+    return { name, arn: arn(ctx, "logs", `log-group:${name}`) };
   },
   "aws:route53/zone:Zone": (ctx) => {
     const zoneId = `Z${ctx.token("zoneId").toUpperCase()}`;
@@ -60,23 +58,21 @@ export const CORE_OUTPUTS: Record<string, OutputsFn> = {
     const name = nameOr(ctx);
     return {
       name,
-      arn: ctx.computed(arn(ctx, "ecr", `repository/${name}`)),
+      arn: arn(ctx, "ecr", `repository/${name}`),
       registryId: ctx.accountId,
-      repositoryUrl: ctx.computed(
-        `${ctx.accountId}.dkr.ecr.${ctx.region}.${dnsSuffix(ctx.partition)}/${name}`,
-      ),
+      repositoryUrl: `${ctx.accountId}.dkr.ecr.${ctx.region}.${dnsSuffix(ctx.partition)}/${name}`,
     };
   },
   "aws:cloudtrail/trail:Trail": (ctx) => {
     const name = nameOr(ctx);
-    return { name, arn: ctx.computed(arn(ctx, "cloudtrail", `trail/${name}`)), homeRegion: ctx.region };
+    return { name, arn: arn(ctx, "cloudtrail", `trail/${name}`), homeRegion: ctx.region };
   },
   "aws:eks/cluster:Cluster": (ctx) => {
     const name = nameOr(ctx);
     const oidc = ctx.token("oidc").toUpperCase();
     return {
       name,
-      arn: ctx.computed(arn(ctx, "eks", `cluster/${name}`)),
+      arn: arn(ctx, "eks", `cluster/${name}`),
       endpoint: `https://${ctx.token("endpoint").toUpperCase()}.gr7.${ctx.region}.eks.${dnsSuffix(ctx.partition)}`,
       certificateAuthority: { data: Buffer.from(`mock-ca-${ctx.token("ca")}`).toString("base64") },
       identities: [

@@ -1,0 +1,99 @@
+import type { LayerName, StackId } from "@hcp/platform";
+
+/**
+ * The plan document (`pnpm plan --json <file>`): what every stack of an environment would register,
+ * as a preview of a new stack would show it. Values the cloud computes in the same stack are
+ * {@link UNKNOWN}; secrets are {@link SECRET}. Consumed by `plan:diff` and kept stable.
+ */
+
+/** Format version of the document. */
+export const PLAN_FORMAT = 1;
+
+/** Shown for a secret value. */
+export const SECRET = "[secret]";
+/** Shown for a value the cloud computes during the deployment (unknown in a preview). */
+export const UNKNOWN = "[unknown]";
+
+/** Resource options that matter to reviewers and policies. */
+export interface PlannedOptions {
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly replaceOnChanges: readonly string[];
+  readonly additionalSecretOutputs: readonly string[];
+  readonly deleteBeforeReplace?: boolean;
+  readonly aliases: readonly unknown[];
+}
+
+/** One resource of a stack. */
+export interface PlannedResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  /** A component implemented by its provider; its children are created at deploy time. */
+  readonly remote: boolean;
+  /** Read (e.g. a stack reference), not created. */
+  readonly read: boolean;
+  readonly parent?: string;
+  readonly provider?: string;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly options: PlannedOptions;
+  readonly dependencies: readonly string[];
+}
+
+/** A policy finding attached to a stack (filled by the policy run). */
+export interface PolicyFinding {
+  readonly policy: string;
+  readonly level: "mandatory" | "advisory" | "remediate" | "disabled";
+  readonly severity?: string;
+  readonly urn?: string;
+  readonly message: string;
+}
+
+/** One synthesized stack. */
+export interface StackPlan {
+  readonly layer: LayerName;
+  readonly project: string;
+  readonly stack: string;
+  readonly region?: string;
+  /** Stacks this one reads (`project/stack`). */
+  readonly reads: readonly string[];
+  readonly resources: readonly PlannedResource[];
+  /** Stack outputs, secrets redacted. */
+  readonly exports: Readonly<Record<string, unknown>>;
+  readonly secretOutputNames: readonly string[];
+  /** Resource types that got generic (unstructured) mock outputs. */
+  readonly genericMockTypes: readonly string[];
+  readonly warnings: readonly string[];
+  readonly durationMs: number;
+  policyFindings?: PolicyFinding[];
+}
+
+/** A problem that stops the plan (config or contract), with where it was found. */
+export interface PlanError {
+  readonly kind: "config" | "contract" | "program";
+  readonly stack?: string;
+  readonly message: string;
+}
+
+/** The plan of one environment. */
+export interface EnvironmentPlan {
+  readonly environment: string;
+  readonly stacks: StackPlan[];
+  readonly errors: PlanError[];
+  /** Layers that have no project yet and were skipped. */
+  readonly layersNotBuilt: readonly LayerName[];
+}
+
+/** The whole document. */
+export interface PlanDocument {
+  readonly format: typeof PLAN_FORMAT;
+  readonly generatedAt: string;
+  readonly environments: EnvironmentPlan[];
+}
+
+/** `project/stack`. */
+export function label(id: Pick<StackId, "project" | "stack">): string {
+  return `${id.project}/${id.stack}`;
+}

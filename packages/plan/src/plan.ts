@@ -1,0 +1,248 @@
+import * as os from "node:os";
+import {
+  ConfigError,
+  type EnvironmentTopology,
+  LAYERS,
+  type LayerName,
+  loadEnvironmentConfigFile,
+  type StackId,
+  stackLabel,
+  stackReferenceName,
+  stacksOf,
+  upstreamStacks,
+} from "@hcp/platform";
+import type { StackExports } from "@hcp/testing";
+import * as path from "node:path";
+import { discover, programPath, stackConfig, unknownEnvironment, type Workspace } from "./discover";
+import {
+  type EnvironmentPlan,
+  label,
+  PLAN_FORMAT,
+  type PlanDocument,
+  type PlanError,
+  type PlannedResource,
+  type StackPlan,
+} from "./model";
+import { type Outcome, runGraph, type Task } from "./schedule";
+import { exportsOf, type Synthesized, synthesize, SynthesisError } from "./synthesize";
+import { forDocument } from "./values";
+import type { WireResource } from "./worker";
+
+/** Organization of self-managed (S3) backends; stack references in the plan use it. */
+export const PLAN_ORGANIZATION = "organization";
+
+/** Options of {@link planEnvironments}. */
+export interface PlanOptions {
+  readonly root: string;
+  /** An environment name or `all`. */
+  readonly env: string;
+  /** @default - the number of CPUs */
+  readonly concurrency?: number;
+  /** Called as each stack finishes (progress output). */
+  readonly onStack?: (stack: string, outcome: "ok" | "failed" | "skipped", ms: number) => void;
+}
+
+/** A synthesized stack with what the policy run needs beyond the document. */
+export interface SynthesizedStack {
+  readonly id: StackId;
+  readonly plan: StackPlan;
+  /** Resources in wire format, as a preview sends them to a policy pack. */
+  readonly resources: readonly WireResource[];
+}
+
+/** The result of planning: the document plus per-stack material for the policy run. */
+export interface PlanRun {
+  readonly document: PlanDocument;
+  readonly stacks: readonly SynthesizedStack[];
+  readonly topologies: ReadonlyMap<string, EnvironmentTopology>;
+}
+
+/** Plans one environment or all. Config errors of an environment are reported, not thrown. */
+export async function planEnvironments(options: PlanOptions): Promise<PlanRun> {
+  const workspace = discover(options.root);
+  const names = options.env === "all" ? workspace.environments : [options.env];
+  if (options.env !== "all" && !workspace.environments.includes(options.env)) {
+    throw unknownEnvironment(workspace, options.env);
+  }
+  const environments: EnvironmentPlan[] = [];
+  const stacks: SynthesizedStack[] = [];
+  const topologies = new Map<string, EnvironmentTopology>();
+  for (const name of names) {
+    let topology: EnvironmentTopology;
+    try {
+      topology = loadEnvironmentConfigFile(path.join(workspace.root, `Pulumi.${name}.yaml`), name);
+    } catch (e) {
+      if (ConfigError.isInstance(e)) {
+        environments.push({
+          environment: name,
+          stacks: [],
+          errors: [{ kind: "config", message: e.message }],
+          layersNotBuilt: [],
+        });
+        continue;
+      }
+      throw e;
+    }
+    topologies.set(name, topology);
+    const env = await planEnvironment(workspace, topology, options);
+    environments.push(env.plan);
+    stacks.push(...env.stacks);
+  }
+  return {
+    document: { format: PLAN_FORMAT, generatedAt: new Date().toISOString(), environments },
+    stacks,
+    topologies,
+  };
+}
+
+async function planEnvironment(
+  workspace: Workspace,
+  topology: EnvironmentTopology,
+  options: PlanOptions,
+): Promise<{ plan: EnvironmentPlan; stacks: SynthesizedStack[] }> {
+  const built = new Set<LayerName>(workspace.layers);
+  const ids = stacksOf(topology).filter((id) => built.has(id.layer));
+  const results = new Map<string, Synthesized>();
+  const errors: PlanError[] = [];
+  const consumed = new Set(ids.flatMap((id) => upstreamStacks(topology, id).map(stackLabel)));
+
+  const tasks: Task<Synthesized>[] = ids.map((id) => {
+    const upstream = upstreamStacks(topology, id);
+    return {
+      id: stackLabel(id),
+      // A read of a layer that has no project yet is reported by the consumer's synthesis
+      // (a stack reference without exports), so only built upstreams are dependencies.
+      dependsOn: upstream.filter((u) => built.has(u.layer)).map(stackLabel),
+      run: async () => {
+        const stackOutputs: Record<string, StackExports> = {};
+        for (const u of upstream) {
+          const r = results.get(stackLabel(u));
+          const exports = r ? exportsOf(r.result) : undefined;
+          if (exports) {
+            stackOutputs[stackReferenceName(u, PLAN_ORGANIZATION)] = exports;
+          }
+        }
+        const config = stackConfig(workspace.root, id);
+        const synthesized = await synthesize(
+          {
+            program: programPath(workspace.root, id.layer),
+            project: id.project,
+            stack: id.stack,
+            organization: PLAN_ORGANIZATION,
+            accountId: topology.access.accountId,
+            config: { values: config.values as Record<string, unknown>, secretKeys: [...config.secretKeys] },
+            stackOutputs,
+            deployedExports: consumed.has(stackLabel(id)),
+          },
+          stackLabel(id),
+        );
+        results.set(stackLabel(id), synthesized);
+        return synthesized;
+      },
+    };
+  });
+
+  const outcomes = await runGraphReporting(tasks, options);
+  const stacks: SynthesizedStack[] = [];
+  for (const id of ids) {
+    const outcome = outcomes.get(stackLabel(id))!;
+    if (outcome.status === "ok") {
+      stacks.push(toStackPlan(id, topology, outcome.value));
+    } else if (outcome.status === "failed") {
+      errors.push(...classify(stackLabel(id), outcome.error));
+    } else {
+      errors.push({
+        kind: "program",
+        stack: stackLabel(id),
+        message: `not synthesized: it reads ${outcome.because}, which failed`,
+      });
+    }
+  }
+  return {
+    plan: {
+      environment: topology.name,
+      stacks: stacks.map((s) => s.plan),
+      errors,
+      layersNotBuilt: LAYERS.filter((l) => !built.has(l)),
+    },
+    stacks,
+  };
+}
+
+async function runGraphReporting(
+  tasks: Task<Synthesized>[],
+  options: PlanOptions,
+): Promise<Map<string, Outcome<Synthesized>>> {
+  const wrapped = tasks.map((t) => ({
+    ...t,
+    run: async () => {
+      const started = Date.now();
+      try {
+        const r = await t.run();
+        options.onStack?.(t.id, "ok", Date.now() - started);
+        return r;
+      } catch (e) {
+        options.onStack?.(t.id, "failed", Date.now() - started);
+        throw e;
+      }
+    },
+  }));
+  return runGraph(wrapped, options.concurrency ?? Math.max(1, os.cpus().length));
+}
+
+/** Sorts a failure into config / contract / program problems, one per underlying error. */
+function classify(stack: string, error: Error): PlanError[] {
+  const errors =
+    error instanceof SynthesisError ? error.errors : [{ name: error.name, message: error.message }];
+  return errors.map((e) => {
+    const text = e.message;
+    const kind: PlanError["kind"] = /ContractError|does not match the contract|stack reference to '/.test(
+      `${e.name} ${text}`,
+    )
+      ? "contract"
+      : /ConfigError|Invalid configuration/.test(`${e.name} ${text}`)
+        ? "config"
+        : "program";
+    return { kind, stack, message: text };
+  });
+}
+
+function toStackPlan(id: StackId, topology: EnvironmentTopology, s: Synthesized): SynthesizedStack {
+  const resources: PlannedResource[] = s.result.resources.map((r) => ({
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    custom: r.custom,
+    remote: r.remote,
+    read: r.read,
+    ...(r.parent ? { parent: r.parent } : {}),
+    ...(r.provider ? { provider: r.provider } : {}),
+    inputs: forDocument(r.wireInputs) as Record<string, unknown>,
+    options: {
+      protect: r.options.protect,
+      retainOnDelete: r.options.retainOnDelete,
+      ignoreChanges: r.options.ignoreChanges,
+      replaceOnChanges: r.options.replaceOnChanges,
+      additionalSecretOutputs: r.options.additionalSecretOutputs,
+      ...(r.options.deleteBeforeReplace !== undefined
+        ? { deleteBeforeReplace: r.options.deleteBeforeReplace }
+        : {}),
+      aliases: r.options.aliases,
+    },
+    dependencies: r.dependencies,
+  }));
+  const plan: StackPlan = {
+    layer: id.layer,
+    project: id.project,
+    stack: id.stack,
+    ...(id.region ? { region: id.region } : {}),
+    reads: upstreamStacks(topology, id).map(label),
+    resources,
+    exports: forDocument(s.result.wireOutputs) as Record<string, unknown>,
+    secretOutputNames: s.result.secretOutputNames,
+    genericMockTypes: s.result.genericTypes,
+    warnings: s.log.filter((l) => /warn|deprecat/i.test(l)),
+    durationMs: s.durationMs,
+  };
+  return { id, plan, resources: s.result.resources };
+}

@@ -1,0 +1,88 @@
+import * as fs from "node:fs";
+import { type RegisteredResource, runProgram, type StackExports } from "@hcp/testing";
+
+/**
+ * Child process that synthesizes one stack: `node --import tsx worker.ts <job.json> <result.json>`.
+ * Each stack runs in its own process because the Pulumi runtime is process-global, and so that a
+ * program's module state cannot leak into another stack.
+ */
+
+/** What the parent asks for. */
+export interface WorkerJob {
+  readonly program: string;
+  readonly project: string;
+  readonly stack: string;
+  readonly organization: string;
+  readonly accountId: string;
+  readonly config: { readonly values: Record<string, unknown>; readonly secretKeys: string[] };
+  readonly stackOutputs: Record<string, StackExports>;
+  /** Also run as a deployment, to hand known ("deployed") exports to the stacks that read this one. */
+  readonly deployedExports: boolean;
+}
+
+/** A registered resource as sent back (wire values only; nothing revealed). */
+export type WireResource = Omit<RegisteredResource, "inputs">;
+
+/** What the child reports. */
+export type WorkerResult =
+  | {
+      readonly ok: true;
+      /** Resources as a preview of a new stack registers them (computed values unknown). */
+      readonly resources: WireResource[];
+      /** Stack outputs as the preview shows them (wire format). */
+      readonly wireOutputs: Record<string, unknown>;
+      readonly secretOutputNames: string[];
+      /**
+       * Outputs of the deployment run, secrets revealed, for consumers' stack references only (never
+       * printed); absent when no stack reads this one.
+       */
+      readonly deployedOutputs?: Record<string, unknown>;
+      readonly genericTypes: string[];
+      readonly stackReferences: string[];
+    }
+  | { readonly ok: false; readonly errors: Array<{ name: string; message: string }> };
+
+async function main(jobFile: string, resultFile: string): Promise<void> {
+  const job = JSON.parse(fs.readFileSync(jobFile, "utf8")) as WorkerJob;
+  let result: WorkerResult;
+  try {
+    const options = {
+      program: job.program,
+      project: job.project,
+      stack: job.stack,
+      organization: job.organization,
+      accountId: job.accountId,
+      config: { values: job.config.values, secretKeys: new Set(job.config.secretKeys) },
+      stackOutputs: job.stackOutputs,
+    };
+    const preview = await runProgram({ ...options, preview: true });
+    const deployed = job.deployedExports ? await runProgram({ ...options, preview: false }) : undefined;
+    result = {
+      ok: true,
+      resources: preview.resources.map(({ inputs: _revealed, ...rest }) => rest),
+      wireOutputs: { ...preview.wireOutputs },
+      secretOutputNames: [...(deployed ?? preview).secretOutputNames],
+      ...(deployed ? { deployedOutputs: { ...deployed.outputs } } : {}),
+      genericTypes: [...(deployed ?? preview).mocks.genericTypes].sort(),
+      stackReferences: [...preview.mocks.stackReferences],
+    };
+  } catch (e) {
+    const errors = (e as { errors?: Error[] }).errors ?? [e as Error];
+    result = { ok: false, errors: errors.map((x) => ({ name: x.name, message: x.message })) };
+  }
+  fs.writeFileSync(resultFile, JSON.stringify(result), { mode: 0o600 });
+}
+
+const [jobFile, resultFile] = process.argv.slice(2);
+if (!jobFile || !resultFile) {
+  console.error("usage: worker.ts <job.json> <result.json>");
+  process.exit(64);
+}
+main(jobFile, resultFile).then(
+  // The Pulumi runtime keeps handles open; the result is written, so leave now.
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(70);
+  },
+);
