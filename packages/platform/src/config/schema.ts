@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { SchemaMatches } from "../typecheck";
+import { DEFAULT_CLUSTER_VERSION } from "./eks";
 import type { EnvironmentConfig } from "./types";
 
 /**
@@ -202,7 +203,7 @@ const cluster = z
     version: z
       .string()
       .regex(/^1\.\d{2}$/)
-      .default("1.34")
+      .default(DEFAULT_CLUSTER_VERSION)
       .describe("a Kubernetes minor version in EKS standard support, e.g. 1.34"),
     endpointAccess: z.enum(["private", "privateAndPublic"]).describe("private in production"),
     publicAccessCidrs: z.array(z.string()).default([]),

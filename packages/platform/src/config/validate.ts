@@ -9,6 +9,12 @@ import {
   parseCidr,
 } from "../cidr";
 import { REGION_NAMES, regionInfo } from "../regions";
+import {
+  DEFAULT_CLUSTER_VERSION,
+  eksStandardSupportVersions,
+  eksSupportStatus,
+  eksVersionSupport,
+} from "./eks";
 import { type ConfigProblem, show } from "./problems";
 import {
   CLOUDWATCH_RETENTION_DAYS,
@@ -48,13 +54,18 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-/** Runs every cross-field rule over the namespace's raw values. */
-export function validateEnvironment(raw: Raw, path: PathFn): ConfigProblem[] {
+/**
+ * Runs every cross-field rule over the namespace's raw values. `now` is the instant time-bound rules
+ * (EKS standard support) are judged at.
+ */
+export function validateEnvironment(raw: Raw, path: PathFn, now: Date = new Date()): ConfigProblem[] {
   return [
     ...checkRegions(raw, path),
     ...checkRetention(obj(raw["retention"]), path),
     ...checkResidency(raw, path),
     ...checkCluster(obj(raw["cluster"]), path),
+    ...checkClusterVersion(obj(raw["cluster"]), path, now),
+    ...checkRegionCapacity(raw, path),
     ...checkData(raw, path),
     ...checkEcr(obj(raw["ecr"]), path),
   ];
@@ -376,6 +387,89 @@ function checkCluster(cluster: Raw | undefined, path: PathFn): ConfigProblem[] {
         received: show(text),
         allowed: "a specific egress range (prefix /8 or longer), never the whole internet",
         fix: "list your VPN or office egress range instead",
+      });
+    }
+  });
+  return problems;
+}
+
+/**
+ * The cluster version must be in EKS standard support (the platform sets `upgradePolicy.supportType:
+ * STANDARD`, so EKS would upgrade an out-of-support cluster on its own schedule), and kube-proxy must
+ * be a build for that minor version (EKS only offers matching kube-proxy builds as a managed add-on).
+ */
+function checkClusterVersion(cluster: Raw | undefined, path: PathFn, now: Date): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const version = str(cluster?.["version"]) ?? (cluster ? DEFAULT_CLUSTER_VERSION : undefined);
+  if (version === undefined || !/^1\.\d{2}$/.test(version)) {
+    return problems;
+  }
+  const supported = eksStandardSupportVersions(now);
+  const today = now.toISOString().slice(0, 10);
+  const newest = supported[supported.length - 1];
+  const status = eksSupportStatus(version, now);
+  if (status !== "standard") {
+    const row = eksVersionSupport(version);
+    const why =
+      status === "unknown"
+        ? "is not in the EKS version table"
+        : status === "unreleased"
+          ? `is not released on EKS before ${row?.released}`
+          : `left EKS standard support on ${row?.standardSupportEnds}`;
+    problems.push({
+      path: path("cluster", "version"),
+      received: `${show(version)} (${why})`,
+      allowed: `a version in EKS standard support on ${today}: ${supported.join(", ") || "none known"}`,
+      fix:
+        status === "unknown"
+          ? `use ${newest ?? "a supported version"}; if EKS released ${version} after this table was written, add it with its calendar dates to EKS_VERSIONS in packages/platform/src/config/eks.ts`
+          : `upgrade to ${newest ?? "a supported version"} one minor version at a time, with cluster.addons versions built for it`,
+    });
+  }
+  const kubeProxy = str(obj(cluster?.["addons"])?.["kubeProxy"]);
+  const kubeProxyMinor = kubeProxy === undefined ? undefined : /^v(\d+\.\d+)\./.exec(kubeProxy)?.[1];
+  if (kubeProxy !== undefined && kubeProxyMinor !== undefined && kubeProxyMinor !== version) {
+    problems.push({
+      path: path("cluster", "addons", "kubeProxy"),
+      received: show(kubeProxy),
+      allowed: `a kube-proxy build for Kubernetes ${version} (v${version}.x-eksbuild.N)`,
+      fix: `pick one from \`aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version ${version}\``,
+    });
+  }
+  return problems;
+}
+
+/** Minimum system nodes of a production region: cluster add-ons keep a replica through a node loss. */
+const MIN_PRODUCTION_SYSTEM_NODES = 2;
+
+/**
+ * Production capacity rules: one NAT gateway per zone (a zone outage must not cut the others'
+ * egress) and at least two system nodes.
+ */
+function checkRegionCapacity(raw: Raw, path: PathFn): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (str(raw["tier"]) !== "production") {
+    return problems;
+  }
+  arr(raw["regions"]).forEach((r, i) => {
+    const region = obj(r);
+    const nat = str(region?.["natGateways"]);
+    if (nat === "single") {
+      problems.push({
+        path: path("regions", i, "natGateways"),
+        received: show(nat),
+        allowed:
+          'perAz in a production environment (with "single", losing that zone cuts every zone\'s egress)',
+        fix: "set natGateways: perAz",
+      });
+    }
+    const systemMin = num(obj(obj(obj(region?.["sizes"])?.["nodeGroups"])?.["system"])?.["minSize"]);
+    if (systemMin !== undefined && systemMin < MIN_PRODUCTION_SYSTEM_NODES) {
+      problems.push({
+        path: path("regions", i, "sizes", "nodeGroups", "system", "minSize"),
+        received: show(systemMin),
+        allowed: `at least ${MIN_PRODUCTION_SYSTEM_NODES} in a production environment (CoreDNS and the controllers must survive a node loss)`,
+        fix: `set minSize to ${MIN_PRODUCTION_SYSTEM_NODES}`,
       });
     }
   });
