@@ -2,15 +2,19 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "@hcp/platform";
 import { repoRoot } from "@hcp/testing";
-import { planEnvironments } from "./plan";
+import { PLAN_ORGANIZATION, planEnvironments, type PlanRun } from "./plan";
+import { PolicyPackServer } from "./policy/analyzer";
+import { mergeConfig, packConfigFor, readPolicyConfigFile, resolveConfig } from "./policy/config";
+import { analyzeEnvironment } from "./policy/run";
 import { summary } from "./report";
 
 /**
- * `pnpm plan --env <name|all> [--json <file>] [--concurrency <n>] [--verbose]`
+ * `pnpm plan --env <name|all> [--json <file>] [--policy-pack <dir>] [--policy-config <file>]
+ *  [--no-policies] [--concurrency <n>] [--verbose]`
  *
- * Exit codes: 0 ok; 2 configuration or contract errors (a bad Pulumi.<env>.yaml, an unknown
- * environment, a consumer reading an output its producer does not export); 3 a program failed for
- * another reason.
+ * Exit codes: 0 ok; 1 a mandatory policy violation; 2 configuration or contract errors (a bad
+ * Pulumi.<env>.yaml or policy config, an unknown environment, a consumer reading an output its
+ * producer does not export); 3 a program failed for another reason.
  */
 
 /** Exit codes of the plan commands. */
@@ -43,7 +47,37 @@ function parseArgs(argv: readonly string[]): Args {
 
 class UsageError extends Error {}
 
-const USAGE = `usage: pnpm plan --env <environment|all> [--json <file>] [--concurrency <n>] [--verbose]`;
+const USAGE =
+  "usage: pnpm plan --env <environment|all> [--json <file>] [--policy-pack <dir>] [--policy-config <file>]\n" +
+  "                 [--no-policies] [--concurrency <n>] [--verbose]";
+
+/** The repository's policy pack. */
+const DEFAULT_PACK = path.join("policies", "healthcare");
+
+/** Runs the pack over every synthesized stack, attaching findings to the document. */
+async function runPolicies(run: PlanRun, packDir: string, overrideFile: string | undefined): Promise<void> {
+  const started = Date.now();
+  const server = await PolicyPackServer.start(packDir);
+  try {
+    const info = await server.info();
+    const override = overrideFile ? readPolicyConfigFile(overrideFile) : {};
+    for (const [env, topology] of run.topologies) {
+      const file = mergeConfig(packConfigFor(packDir, topology), override);
+      const config = resolveConfig(info, file, overrideFile ?? `${info.name} config for ${env}`);
+      await analyzeEnvironment(
+        server,
+        config,
+        run.stacks.filter((s) => s.id.environment === env),
+        PLAN_ORGANIZATION,
+      );
+    }
+    console.error(
+      `  policies: ${info.name}@${info.version}, ${info.policies.length} policies (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+  } finally {
+    server.stop();
+  }
+}
 
 function stringFlag(flags: Map<string, string | true>, name: string): string | undefined {
   const v = flags.get(name);
@@ -68,6 +102,10 @@ async function runPlan(flags: Map<string, string | true>): Promise<number> {
     onStack: (stack, outcome, ms) =>
       console.error(`  ${outcome === "ok" ? "✓" : "✗"} ${stack} (${(ms / 1000).toFixed(1)} s)`),
   });
+  if (!flags.has("no-policies")) {
+    const packDir = path.resolve(repoRoot(), stringFlag(flags, "policy-pack") ?? DEFAULT_PACK);
+    await runPolicies(run, packDir, stringFlag(flags, "policy-config"));
+  }
   console.log(summary(run.document, flags.has("verbose")));
   if (jsonFile) {
     fs.writeFileSync(path.resolve(jsonFile), `${JSON.stringify(run.document, null, 2)}\n`);
@@ -75,10 +113,20 @@ async function runPlan(flags: Map<string, string | true>): Promise<number> {
   }
   const errors = run.document.environments.flatMap((e) => e.errors);
   console.log(`Planned in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  const findings = run.document.environments.flatMap((e) => e.stacks.flatMap((s) => s.policyFindings ?? []));
+  const mandatory = findings.filter((f) => f.level === "mandatory").length;
+  if (!flags.has("no-policies")) {
+    console.log(
+      `Policy findings: ${mandatory} mandatory, ${findings.filter((f) => f.level === "advisory").length} advisory.`,
+    );
+  }
   if (errors.some((e) => e.kind === "config" || e.kind === "contract")) {
     return EXIT.config;
   }
-  return errors.length > 0 ? EXIT.program : EXIT.ok;
+  if (errors.length > 0) {
+    return EXIT.program;
+  }
+  return mandatory > 0 ? EXIT.policy : EXIT.ok;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
