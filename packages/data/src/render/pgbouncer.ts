@@ -1,0 +1,107 @@
+import { envRef } from "./placeholders";
+
+/** Input of {@link renderPgbouncerIni}. */
+export interface PgbouncerRenderInput {
+  /** The database clients may connect to (the only entry of `[databases]`). */
+  readonly databaseName: string;
+  /** Host of the PostgreSQL primary (a name in the server certificate: verify-full). */
+  readonly serverHost: string;
+  readonly serverPort: number;
+  readonly listenPort: number;
+  readonly maxClientConnections: number;
+  readonly defaultPoolSize: number;
+  readonly reservePoolSize: number;
+  /** Role PgBouncer logs in as to run `auth_query`. */
+  readonly authUser: string;
+  /** Environment variable holding the auth user's password (filled into the userlist Secret). */
+  readonly authPasswordEnv: string;
+  readonly files: {
+    /** auth_file: the userlist with only the auth user. */
+    readonly userlist: string;
+    /** Certificate clients see. */
+    readonly clientCert: string;
+    readonly clientKey: string;
+    /** CA that signs the PostgreSQL server certificate. */
+    readonly serverCa: string;
+  };
+}
+
+/** The typed content of `pgbouncer.ini`. */
+export interface PgbouncerConfig {
+  readonly databases: Readonly<Record<string, string>>;
+  readonly pgbouncer: Readonly<Record<string, string | number>>;
+}
+
+/** Rendered PgBouncer configuration. */
+export interface RenderedPgbouncer {
+  readonly config: PgbouncerConfig;
+  readonly ini: string;
+  /** auth_file content: the auth user with an environment reference for its password. */
+  readonly userlist: string;
+}
+
+/** The lookup function `auth_query` calls (created by the bootstrap SQL). */
+export const PGBOUNCER_AUTH_FUNCTION = "pgbouncer.get_auth";
+
+/**
+ * Renders `pgbouncer.ini`: transaction pooling in front of the primary, TLS required from clients
+ * and verified (verify-full) towards PostgreSQL, and `auth_query` authentication. With auth_query
+ * PgBouncer asks PostgreSQL for a client's SCRAM verifier through a SECURITY DEFINER function, so the
+ * only credential it holds is its own lookup role's; password changes in PostgreSQL take effect at
+ * once and no per-application secret is copied into the pooler. Each replica opens at most
+ * `defaultPoolSize + reservePoolSize` server connections (`max_db_connections`), which is what
+ * PostgreSQL's max_connections is sized for.
+ */
+export function renderPgbouncerIni(input: PgbouncerRenderInput): RenderedPgbouncer {
+  const config: PgbouncerConfig = {
+    databases: {
+      [input.databaseName]: `host=${input.serverHost} port=${input.serverPort} dbname=${input.databaseName}`,
+    },
+    pgbouncer: {
+      listen_addr: "0.0.0.0",
+      listen_port: input.listenPort,
+      unix_socket_dir: "",
+      pool_mode: "transaction",
+      max_client_conn: input.maxClientConnections,
+      default_pool_size: input.defaultPoolSize,
+      min_pool_size: 0,
+      reserve_pool_size: input.reservePoolSize,
+      reserve_pool_timeout: 3,
+      max_db_connections: input.defaultPoolSize + input.reservePoolSize,
+      auth_type: "scram-sha-256",
+      auth_file: input.files.userlist,
+      auth_user: input.authUser,
+      auth_query: `SELECT usename, passwd FROM ${PGBOUNCER_AUTH_FUNCTION}($1)`,
+      client_tls_sslmode: "require",
+      client_tls_cert_file: input.files.clientCert,
+      client_tls_key_file: input.files.clientKey,
+      client_tls_protocols: "secure",
+      server_tls_sslmode: "verify-full",
+      server_tls_ca_file: input.files.serverCa,
+      server_tls_protocols: "secure",
+      server_check_query: "select 1",
+      server_idle_timeout: 600,
+      server_lifetime: 3600,
+      query_wait_timeout: 120,
+      client_login_timeout: 30,
+      ignore_startup_parameters: "extra_float_digits",
+      application_name_add_host: 1,
+      tcp_keepalive: 1,
+      log_connections: 1,
+      log_disconnections: 1,
+      log_pooler_errors: 1,
+      stats_period: 60,
+    },
+  };
+  const ini = [
+    "; PgBouncer configuration rendered by @hcp/data. Transaction pooling: session state (SET, advisory",
+    "; locks, session-level prepared statements) does not survive between transactions.",
+    "[databases]",
+    ...Object.entries(config.databases).map(([k, v]) => `${k} = ${v}`),
+    "",
+    "[pgbouncer]",
+    ...Object.entries(config.pgbouncer).map(([k, v]) => `${k} = ${v}`),
+    "",
+  ].join("\n");
+  return { config, ini, userlist: `"${input.authUser}" "${envRef(input.authPasswordEnv)}"\n` };
+}
