@@ -113,17 +113,25 @@ export const MIN_SUBNET_PREFIX = 28;
 /** Largest VPC AWS allows. */
 export const MIN_VPC_PREFIX = 16;
 
-/** The VPC prefix lengths the plan supports for a given number of AZs. */
+/**
+ * Bits of a tier's block used for the zone slot: each tier is cut into 4 slots (8 for 5-6 zones),
+ * a fixed number so that a zone added later (up to 4) gets a free slot and no subnet moves.
+ */
+function zoneBits(azCount: number): number {
+  return azCount <= 4 ? 2 : 3;
+}
+
+/** The longest VPC prefix the plan supports for a given number of AZs. */
 export function maxVpcPrefix(azCount: number): number {
-  return MIN_SUBNET_PREFIX - 2 - Math.ceil(Math.log2(Math.max(azCount, 1)));
+  return MIN_SUBNET_PREFIX - 2 - zoneBits(azCount);
 }
 
 /**
  * The subnet plan of a VPC: the first half of the block is private subnets (EKS pods take their
  * addresses from these with the VPC CNI, so they get the most room); the third quarter holds the
- * public subnets and the last quarter the database subnets. Each tier is cut into
- * `2^ceil(log2(azCount))` equal blocks and zone `i` gets block `i`, so adding a zone later never
- * moves an existing subnet. For a /16 with 3 zones: private /19s, public and database /20s.
+ * public subnets and the last quarter the database subnets. Each tier is cut into 4 equal slots (8
+ * when there are more than 4 zones) and zone `i` gets slot `i`, so adding a zone, up to the fourth,
+ * never moves an existing subnet. For a /16: private /19s, public and database /20s.
  */
 export function planSubnets(vpcCidr: string, azCount: number): PlannedSubnet[] {
   const vpc = parseCidr(vpcCidr);
@@ -135,7 +143,7 @@ export function planSubnets(vpcCidr: string, azCount: number): PlannedSubnet[] {
       `${vpcCidr} cannot hold ${azCount} zones of subnets: the prefix must be /${MIN_VPC_PREFIX} to /${maxVpcPrefix(azCount)}`,
     );
   }
-  const bits = Math.ceil(Math.log2(azCount));
+  const bits = zoneBits(azCount);
   const privateHalf = subdivide(vpc, vpc.prefix + 1, 0);
   const publicQuarter = subdivide(vpc, vpc.prefix + 2, 2);
   const databaseQuarter = subdivide(vpc, vpc.prefix + 2, 3);

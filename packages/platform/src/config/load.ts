@@ -127,7 +127,11 @@ export function loadEnvironmentConfig(): EnvironmentConfig {
   return parseEnvironmentConfig(stack, configFromPulumiRuntime(), `Pulumi.${stack}.yaml`);
 }
 
-/** Reads and parses `Pulumi.<env>.yaml` from a directory (the repository root). */
-export function loadEnvironmentConfigFile(file: string, name: string): EnvironmentConfig {
-  return parseEnvironmentConfig(name, readStackConfigFile(file), file);
+/** Reads and parses a `Pulumi.<env>.yaml` file. */
+export function loadEnvironmentConfigFile(
+  file: string,
+  name: string,
+  options: { readonly now?: Date } = {},
+): EnvironmentConfig {
+  return parseEnvironmentConfig(name, readStackConfigFile(file), file, options);
 }

@@ -36,11 +36,13 @@ export function keyPath(...segments: ReadonlyArray<string | number>): string {
  * @param name environment name (the root stack name, e.g. `production`)
  * @param config the stack's configuration
  * @param source where the configuration came from, for the error header
+ * @param options.now the instant date-bound rules (EKS version support) are checked at
  */
 export function parseEnvironmentConfig(
   name: string,
   config: RawStackConfig,
   source: string,
+  options: { readonly now?: Date } = {},
 ): EnvironmentConfig {
   const problems: ConfigProblem[] = [];
   if (!ENVIRONMENT_NAME_RE.test(name)) {
@@ -67,7 +69,7 @@ export function parseEnvironmentConfig(
       problems.push(...issueToProblems(issue, namespaced));
     }
   }
-  problems.push(...validateEnvironment(namespaced, keyPath));
+  problems.push(...validateEnvironment(namespaced, keyPath, options.now ?? new Date()));
 
   const unique = dedupe(problems);
   if (unique.length > 0 || !parsed.success) {

@@ -1,0 +1,123 @@
+import * as assert from "node:assert/strict";
+import * as path from "node:path";
+import {
+  deployOrder,
+  LAYER_SPECS,
+  LAYERS,
+  type LayerName,
+  type LayerSpec,
+  layerEdges,
+  loadEnvironmentConfigFile,
+  parseRegionalStackName,
+  regionalStackName,
+  REQUIRED_TAG_KEYS,
+  stackLabel,
+  stacksOf,
+  standardTags,
+  upstreamStacks,
+  stackId,
+} from "../src";
+
+const production = loadEnvironmentConfigFile(
+  path.join(__dirname, "..", "..", "..", "Pulumi.production.yaml"),
+  "production",
+  {
+    now: new Date("2026-06-01T00:00:00Z"),
+  },
+);
+
+describe("topology", () => {
+  it("orders every layer after the layers it reads", () => {
+    const order = deployOrder();
+    assert.deepEqual([...order].sort(), [...LAYERS].sort());
+    for (const { from, to } of layerEdges()) {
+      assert.ok(order.indexOf(to) < order.indexOf(from), `${from} reads ${to} but deploys before it`);
+    }
+  });
+
+  it("refuses a cycle and names its layers", () => {
+    const cyclic: Record<LayerName, LayerSpec> = {
+      ...LAYER_SPECS,
+      network: { ...LAYER_SPECS.network, reads: [{ layer: "cluster", scope: "same" }] },
+    };
+    assert.throws(
+      () => deployOrder(cyclic),
+      /cycle among: .*network.*cluster|cycle among: .*cluster.*network/,
+    );
+  });
+
+  it("round-trips stack names", () => {
+    assert.equal(regionalStackName("production", "sa-east-1"), "production-sa-east-1");
+    assert.deepEqual(parseRegionalStackName("production-sa-east-1"), {
+      environment: "production",
+      region: "sa-east-1",
+    });
+    assert.deepEqual(parseRegionalStackName("staging-us-gov-west-1"), {
+      environment: "staging",
+      region: "us-gov-west-1",
+    });
+    assert.equal(parseRegionalStackName("production"), undefined);
+    assert.equal(parseRegionalStackName("production-saopaulo"), undefined);
+  });
+
+  it("lists the stacks of an environment by region role", () => {
+    assert.deepEqual(stacksOf(production).map(stackLabel), [
+      "healthcare-platform/production",
+      "hcp-network/production-sa-east-1",
+      "hcp-network/production-us-east-1",
+      "hcp-cluster/production-sa-east-1",
+      "hcp-cluster/production-us-east-1",
+      "hcp-data/production-sa-east-1",
+      "hcp-workloads/production-sa-east-1",
+      "hcp-workloads/production-us-east-1",
+      // Observability reads the DR layer in DR regions, so DR deploys first.
+      "hcp-dr/production-us-east-1",
+      "hcp-observability/production-sa-east-1",
+      "hcp-observability/production-us-east-1",
+    ]);
+  });
+
+  it("resolves what each stack reads", () => {
+    const reads = (layer: LayerName, region: string) =>
+      upstreamStacks(production, stackId(layer, "production", region)).map(stackLabel);
+    assert.deepEqual(reads("cluster", "us-east-1"), [
+      "healthcare-platform/production",
+      "hcp-network/production-us-east-1",
+    ]);
+    assert.deepEqual(reads("dr", "us-east-1"), [
+      "healthcare-platform/production",
+      "hcp-network/production-us-east-1",
+      "hcp-network/production-sa-east-1",
+      "hcp-cluster/production-us-east-1",
+      "hcp-data/production-sa-east-1",
+    ]);
+    assert.deepEqual(reads("workloads", "us-east-1"), [
+      "healthcare-platform/production",
+      "hcp-cluster/production-us-east-1",
+      "hcp-data/production-sa-east-1",
+    ]);
+    assert.ok(reads("observability", "sa-east-1").includes("hcp-data/production-sa-east-1"));
+    assert.ok(reads("observability", "us-east-1").includes("hcp-dr/production-us-east-1"));
+    assert.ok(!reads("observability", "us-east-1").includes("hcp-data/production-sa-east-1"));
+  });
+
+  it("names the environment stack without a region and refuses a regional stack without one", () => {
+    assert.equal(stackId("environment", "staging").stack, "staging");
+    assert.throws(() => stackId("network", "staging"), /regional/);
+  });
+
+  it("tags carry the full DESIGN §6 set", () => {
+    const tags = standardTags({
+      environment: "production",
+      region: "sa-east-1",
+      layer: "data",
+      owner: "platform-team",
+      dataClassification: "phi",
+    });
+    assert.deepEqual(Object.keys(tags).sort(), [...REQUIRED_TAG_KEYS].sort());
+    assert.equal(tags.ManagedBy, "pulumi");
+    for (const value of Object.values(tags)) {
+      assert.match(value, /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, `${value} is not a valid AWS tag value`);
+    }
+  });
+});
