@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { regionInfo } from "@hcp/platform";
 import { revealSecrets, rpcSecret } from "../secrets";
 import { renderPolicyDocument } from "./policyDocument";
-import { sdkTypeInfo } from "./sdkTypes";
+import { type SdkTypeInfo, sdkTypeInfo } from "./sdkTypes";
 import { token as makeToken } from "./tokens";
 import { computedOutputs, type MockResourceContext, mockId, TYPE_OUTPUTS } from "./values";
 
@@ -91,7 +91,7 @@ export class StrictMocks implements pulumi.runtime.Mocks {
       return this.provider(args, inputs);
     }
     const pkg = args.type.split(":")[0] ?? "";
-    const sdk = sdkTypeInfo(args.type, this.options.searchPaths);
+    const sdk = sdkTypeInfo(args.type, this.options.searchPaths) ?? customResourceTypeInfo(args.type);
     if (!sdk && (args.custom || REQUIRE_EXPLICIT_PROVIDER.has(pkg))) {
       throw new Error(
         `StrictMocks: unknown resource type '${args.type}' (resource '${args.name}'): no installed Pulumi SDK ` +
@@ -251,6 +251,20 @@ function parseMaybeJson(v: unknown): unknown {
     }
   }
   return v;
+}
+
+/**
+ * Kubernetes custom resources (`k8s.apiextensions.CustomResource`) register as
+ * `kubernetes:<group>/<version>:<Kind>`; no SDK module defines those tokens. A group with a dot that is
+ * not a built-in `*.k8s.io` API group (those come from the SDK) is a CRD such as `cert-manager.io/v1`.
+ */
+function customResourceTypeInfo(type: string): SdkTypeInfo | undefined {
+  const match =
+    /^kubernetes:([a-z0-9-]+(?:\.[a-z0-9-]+)+)\/(v\d+(?:(?:alpha|beta)\d+)?):([A-Z][A-Za-z0-9]*)$/.exec(type);
+  if (!match || match[1].endsWith(".k8s.io")) {
+    return undefined;
+  }
+  return { token: type, computed: [], inputs: ["apiVersion", "kind", "metadata", "spec"], remote: false };
 }
 
 /** True when a type's computed outputs are mocked with structure rather than generic values. */
