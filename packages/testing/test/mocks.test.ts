@@ -22,9 +22,12 @@ async function failure(program: () => unknown): Promise<string> {
 
 describe("StrictMocks", () => {
   it("refuses a resource type no installed SDK defines, naming it", async () => {
-    const message = await failure(() => {
-      new pulumi.CustomResource("aws:s3/buckett:Buckett", "typo", {}, { provider: provider() });
-    });
+    class Typo extends pulumi.CustomResource {
+      constructor(opts: pulumi.CustomResourceOptions) {
+        super("aws:s3/buckett:Buckett", "typo", {}, opts);
+      }
+    }
+    const message = await failure(() => new Typo({ provider: provider() }).urn);
     assert.match(message, /unknown resource type 'aws:s3\/buckett:Buckett' \(resource 'typo'\)/);
   });
 
