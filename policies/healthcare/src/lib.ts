@@ -1,0 +1,10 @@
+/**
+ * The pack as a library, without starting the analyzer: rules, registry, config. Importing this
+ * never constructs a `PolicyPack` (only src/index.ts does, once per process).
+ */
+export { defaultPolicyConfig, policyConfigFor, type PolicyPackConfigJson } from "./config";
+export { examinedTypes } from "./policies/coverage";
+export { CHECK_RULES, PACK_NAME, packArgs, RULES } from "./pack";
+export { CONCERNS, type Concern, type Rule } from "./policy";
+export { TYPE_TOKENS, type ArgsOf, type StateOf, type TypeToken } from "./types";
+export { COVERAGE_WAIVERS, type CoverageWaiver } from "./waivers";

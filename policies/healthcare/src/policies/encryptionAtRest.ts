@@ -1,0 +1,465 @@
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { BUCKET_TYPES, settingsByBucket } from "../buckets";
+import { type Rule, resourceRule, stackRule } from "../policy";
+import { nonEmpty } from "../read";
+import type { ArgsOf } from "../types";
+import { known, UNKNOWN } from "../unknowns";
+
+/**
+ * Encryption at rest with customer-managed KMS keys (HIPAA §164.312(a)(2)(iv), LGPD Art. 46):
+ * patient data is only ever written under keys whose policy, rotation and deletion this platform
+ * controls, never under AWS-managed keys (`alias/aws/...`), whose use cannot be restricted.
+ */
+
+const AWS_MANAGED_KEY = /(^|[:/])alias\/aws\//;
+
+/**
+ * Checks that a key reference names a customer-managed key. An unknown reference is accepted: during
+ * a preview it can only be the ARN/id of a key (or alias) created in the same deployment, which is
+ * customer-managed by construction; an AWS-managed key is always a known literal or lookup result.
+ */
+export function requireCustomerKey(read: () => unknown, what: string, report: (m: string) => void): void {
+  const key = known(read);
+  if (key === UNKNOWN) {
+    return;
+  }
+  if (!nonEmpty(key)) {
+    report(`${what} is not set, so AWS falls back to an AWS-managed key.`);
+  } else if (AWS_MANAGED_KEY.test(key as string)) {
+    report(`${what} names an AWS-managed key alias (alias/aws/...); use a customer-managed key.`);
+  }
+}
+
+interface SseConfig {
+  readonly allowedAlgorithms: string[];
+}
+
+const sseAlgorithms: PolicyConfigJSONSchema = {
+  type: "array",
+  items: { type: "string", enum: ["aws:kms", "aws:kms:dsse"] },
+  minItems: 1,
+  description: "SSE algorithms that use a KMS key (SSE-S3 `AES256` never does).",
+};
+
+type SseRule = NonNullable<
+  ArgsOf<"aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration">["rules"]
+>[number];
+
+function checkSseRule(rule: SseRule | undefined, where: string, cfg: SseConfig, report: (m: string) => void) {
+  const byDefault = rule?.applyServerSideEncryptionByDefault;
+  if (!byDefault) {
+    report(`${where}.applyServerSideEncryptionByDefault is missing.`);
+    return;
+  }
+  const algorithm = byDefault.sseAlgorithm;
+  if (!cfg.allowedAlgorithms.includes(algorithm)) {
+    report(
+      `${where}.applyServerSideEncryptionByDefault.sseAlgorithm is '${algorithm}'; use ${cfg.allowedAlgorithms.join(" or ")}.`,
+    );
+    return;
+  }
+  requireCustomerKey(
+    () => byDefault.kmsMasterKeyId,
+    `${where}.applyServerSideEncryptionByDefault.kmsMasterKeyId`,
+    report,
+  );
+}
+
+/** S3 server-side encryption settings use SSE-KMS with a customer-managed key. */
+export const s3SseKmsCustomerKey = resourceRule<SseConfig>({
+  name: "s3-sse-kms-customer-key",
+  concern: "encryption-at-rest",
+  description:
+    "S3 default encryption must be SSE-KMS with a customer-managed key: set every rule's applyServerSideEncryptionByDefault to { sseAlgorithm: 'aws:kms', kmsMasterKeyId: <your KMS key ARN> } (SecureBucket from @hcp/platform does).",
+  remediationSteps:
+    "Create the bucket with SecureBucket, or give its BucketServerSideEncryptionConfiguration a rule with sseAlgorithm 'aws:kms' and the ARN of an aws.kms.Key of the stack.",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  config: {
+    defaults: { allowedAlgorithms: ["aws:kms", "aws:kms:dsse"] },
+    schema: { allowedAlgorithms: sseAlgorithms },
+  },
+  checks: {
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+      props,
+      { config, report },
+    ) => {
+      if ((props.rules ?? []).length === 0) {
+        report("rules is empty.");
+      }
+      (props.rules ?? []).forEach((rule, i) => checkSseRule(rule, `rules[${i}]`, config, report));
+    },
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": (
+      props,
+      { config, report },
+    ) => {
+      if ((props.rules ?? []).length === 0) {
+        report("rules is empty.");
+      }
+      (props.rules ?? []).forEach((rule, i) => checkSseRule(rule, `rules[${i}]`, config, report));
+    },
+    // The legacy inline argument, where a program still uses it.
+    "aws:s3/bucket:Bucket": (props, { config, report }) => {
+      const inline = props.serverSideEncryptionConfiguration;
+      if (inline) {
+        checkSseRule(inline.rule, "serverSideEncryptionConfiguration.rule", config, report);
+      }
+    },
+    "aws:s3/bucketV2:BucketV2": (props, { config, report }) => {
+      (props.serverSideEncryptionConfigurations ?? []).forEach((c, i) =>
+        (c.rules ?? []).forEach((rule, j) =>
+          checkSseRule(rule, `serverSideEncryptionConfigurations[${i}].rules[${j}]`, config, report),
+        ),
+      );
+    },
+  },
+});
+
+/** Every bucket has default encryption configured (stack: settings live in separate resources). */
+export const s3BucketEncryptionConfigured = stackRule({
+  name: "s3-bucket-encryption-configured",
+  concern: "encryption-at-rest",
+  description:
+    "Every S3 bucket must have a server-side encryption configuration (an aws.s3.BucketServerSideEncryptionConfiguration whose bucket is this bucket). Without one, S3 encrypts with SSE-S3, not with your KMS key.",
+  remediationSteps:
+    "Use SecureBucket from @hcp/platform, or add an aws.s3.BucketServerSideEncryptionConfiguration with { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId } }] }.",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  examines: [
+    ...BUCKET_TYPES,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+  ],
+  validate: (ctx) => {
+    const buckets = ctx.ofType(...BUCKET_TYPES);
+    const configs = settingsByBucket(
+      ctx,
+      buckets,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    );
+    for (const bucket of buckets) {
+      ctx.each(() => {
+        if (configs.has(bucket.resource.urn)) {
+          return;
+        }
+        const props = bucket.props as ArgsOf<"aws:s3/bucket:Bucket"> & ArgsOf<"aws:s3/bucketV2:BucketV2">;
+        const inline =
+          props.serverSideEncryptionConfiguration !== undefined ||
+          (props.serverSideEncryptionConfigurations ?? []).length > 0;
+        if (!inline) {
+          ctx.report(
+            `Bucket '${bucket.resource.name}' has no server-side encryption configuration.`,
+            bucket.resource.urn,
+          );
+        }
+      });
+    }
+  },
+});
+
+/** EBS volumes, launch templates and instances encrypt their volumes with a customer-managed key. */
+export const ebsEncryptionCustomerKey = resourceRule({
+  name: "ebs-encryption-customer-key",
+  concern: "encryption-at-rest",
+  description:
+    'EBS volumes (stand-alone, in launch templates and on instances) must be encrypted with a customer-managed KMS key: set encrypted true ("true" in launch templates) and kmsKeyId, and declare the root volume in the launch template so it is not left to the AMI.',
+  remediationSteps:
+    "Give every blockDeviceMappings[].ebs of the launch template { encrypted: 'true', kmsKeyId: key.arn, volumeType: 'gp3' }; for aws.ebs.Volume set encrypted: true and kmsKeyId.",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  checks: {
+    "aws:ebs/volume:Volume": (props, { report }) => {
+      if (props.encrypted !== true) {
+        report("encrypted is not true.");
+      }
+      requireCustomerKey(() => props.kmsKeyId, "kmsKeyId", report);
+    },
+    "aws:ec2/launchTemplate:LaunchTemplate": (props, { report }) => {
+      const mappings = props.blockDeviceMappings ?? [];
+      if (mappings.length === 0) {
+        report("blockDeviceMappings is empty: the root volume's encryption is left to the AMI.");
+      }
+      mappings.forEach((m, i) => {
+        if (m.noDevice !== undefined && m.noDevice !== "") {
+          return;
+        }
+        if (m.virtualName) {
+          return;
+        }
+        if (!m.ebs) {
+          report(`blockDeviceMappings[${i}].ebs is missing.`);
+          return;
+        }
+        const ebs = m.ebs;
+        if (String(ebs.encrypted) !== "true") {
+          report(`blockDeviceMappings[${i}].ebs.encrypted is not "true".`);
+        }
+        requireCustomerKey(() => ebs.kmsKeyId, `blockDeviceMappings[${i}].ebs.kmsKeyId`, report);
+      });
+    },
+    "aws:ec2/instance:Instance": (props, { report }) => {
+      const root = props.rootBlockDevice;
+      if (!root || root.encrypted !== true) {
+        report("rootBlockDevice.encrypted is not true.");
+      } else {
+        requireCustomerKey(() => root.kmsKeyId, "rootBlockDevice.kmsKeyId", report);
+      }
+      (props.ebsBlockDevices ?? []).forEach((d, i) => {
+        if (d.encrypted !== true) {
+          report(`ebsBlockDevices[${i}].encrypted is not true.`);
+        } else {
+          requireCustomerKey(() => d.kmsKeyId, `ebsBlockDevices[${i}].kmsKeyId`, report);
+        }
+      });
+    },
+    // Without a launch template, EKS uses its own default one whose volumes are not CMK-encrypted.
+    "aws:eks/nodeGroup:NodeGroup": (props, { report }) => {
+      if (!props.launchTemplate) {
+        report(
+          "launchTemplate is not set: node volumes would use EKS's default launch template without your KMS key.",
+        );
+      }
+    },
+  },
+});
+
+/** EKS encrypts Kubernetes Secrets with a customer-managed key (envelope encryption). */
+export const eksSecretsEncryption = resourceRule({
+  name: "eks-secrets-encryption",
+  concern: "encryption-at-rest",
+  description:
+    "EKS clusters must envelope-encrypt Kubernetes Secrets with a customer-managed KMS key: set encryptionConfig { resources: ['secrets'], provider: { keyArn } }.",
+  remediationSteps:
+    "Add encryptionConfig: { resources: ['secrets'], provider: { keyArn: key.arn } } to the aws.eks.Cluster.",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  checks: {
+    "aws:eks/cluster:Cluster": (props, { report }) => {
+      const enc = props.encryptionConfig;
+      if (!enc) {
+        report("encryptionConfig is not set.");
+        return;
+      }
+      if (!(enc.resources ?? []).includes("secrets")) {
+        report("encryptionConfig.resources does not include 'secrets'.");
+      }
+      requireCustomerKey(() => enc.provider?.keyArn, "encryptionConfig.provider.keyArn", report);
+    },
+  },
+});
+
+/** CloudWatch log groups are encrypted with a customer-managed key. */
+export const cloudwatchLogsCustomerKey = resourceRule({
+  name: "cloudwatch-logs-customer-key",
+  concern: "encryption-at-rest",
+  description:
+    "CloudWatch log groups must be encrypted with a customer-managed KMS key (logs can carry PHI): set kmsKeyId to a key whose policy lets logs.<region>.amazonaws.com use it.",
+  remediationSteps:
+    "Create a KmsKey with a CloudWatch Logs service statement and set the log group's kmsKeyId to its ARN.",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  checks: {
+    "aws:cloudwatch/logGroup:LogGroup": (props, { report }) => {
+      requireCustomerKey(() => props.kmsKeyId, "kmsKeyId", report);
+    },
+  },
+});
+
+/** SNS topics and SQS queues use a customer-managed key. */
+export const messagingCustomerKey = resourceRule({
+  name: "messaging-customer-key",
+  concern: "encryption-at-rest",
+  description:
+    "SNS topics and SQS queues must be encrypted with a customer-managed KMS key: set kmsMasterKeyId (SQS-managed SSE and alias/aws/sns|sqs are AWS-managed).",
+  remediationSteps: "Set kmsMasterKeyId to the ARN of a KMS key of the stack.",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  checks: {
+    "aws:sns/topic:Topic": (props, { report }) => {
+      requireCustomerKey(() => props.kmsMasterKeyId, "kmsMasterKeyId", report);
+    },
+    "aws:sqs/queue:Queue": (props, { report }) => {
+      requireCustomerKey(() => props.kmsMasterKeyId, "kmsMasterKeyId", report);
+    },
+  },
+});
+
+type EcrEncryption = NonNullable<ArgsOf<"aws:ecr/repository:Repository">["encryptionConfigurations"]>;
+
+function checkEcr(configs: EcrEncryption | undefined, report: (m: string) => void) {
+  const list = configs ?? [];
+  if (list.length === 0) {
+    report("encryptionConfigurations is not set (ECR defaults to AES256).");
+  }
+  list.forEach((c, i) => {
+    if (c.encryptionType !== "KMS" && c.encryptionType !== "KMS_DSSE") {
+      report(`encryptionConfigurations[${i}].encryptionType is not KMS.`);
+      return;
+    }
+    requireCustomerKey(() => c.kmsKey, `encryptionConfigurations[${i}].kmsKey`, report);
+  });
+}
+
+/** ECR repositories (and replication templates) use a customer-managed key. */
+export const ecrCustomerKey = resourceRule({
+  name: "ecr-customer-key",
+  concern: "encryption-at-rest",
+  description:
+    "ECR repositories and repository creation templates must encrypt images with a customer-managed KMS key: encryptionConfigurations [{ encryptionType: 'KMS', kmsKey }].",
+  remediationSteps:
+    "Set encryptionConfigurations: [{ encryptionType: 'KMS', kmsKey: key.arn }] (a replica key in replica regions).",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  checks: {
+    "aws:ecr/repository:Repository": (props, { report }) => checkEcr(props.encryptionConfigurations, report),
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": (props, { report }) =>
+      checkEcr(props.encryptionConfigurations, report),
+  },
+});
+
+interface StorageClassConfig {
+  readonly ebsProvisioners: string[];
+}
+
+/** EBS CSI storage classes create encrypted volumes under a customer-managed key. */
+export const k8sStorageClassEncrypted = resourceRule<StorageClassConfig>({
+  name: "k8s-storage-class-encrypted",
+  concern: "encryption-at-rest",
+  description:
+    'Kubernetes StorageClasses of the EBS CSI driver must set parameters encrypted: "true" and kmsKeyId (a customer-managed key), so every PersistentVolume (database data) is encrypted with it.',
+  remediationSteps:
+    "Set parameters: { type: 'gp3', encrypted: 'true', kmsKeyId: key.arn } on the StorageClass.",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  config: {
+    defaults: { ebsProvisioners: ["ebs.csi.aws.com", "kubernetes.io/aws-ebs"] },
+    schema: {
+      ebsProvisioners: {
+        type: "array",
+        items: { type: "string" },
+        description: "Provisioners that create EBS volumes.",
+      },
+    },
+  },
+  checks: {
+    "kubernetes:storage.k8s.io/v1:StorageClass": (props, { config, report, args }) => {
+      if (!config.ebsProvisioners.includes(props.provisioner)) {
+        args.notApplicable("not an EBS storage class");
+      }
+      const params = props.parameters ?? {};
+      if (params["encrypted"] !== "true") {
+        report('parameters.encrypted is not "true".');
+      }
+      requireCustomerKey(() => params["kmsKeyId"], "parameters.kmsKeyId", report);
+    },
+  },
+});
+
+interface RotationConfig {
+  readonly maximumRotationPeriodDays: number;
+}
+
+/** KMS keys rotate. */
+export const kmsKeyRotation = resourceRule<RotationConfig>({
+  name: "kms-key-rotation",
+  concern: "encryption-at-rest",
+  description:
+    "Symmetric KMS keys must have automatic rotation enabled (enableKeyRotation: true) with a rotation period no longer than the configured maximum.",
+  remediationSteps:
+    "Set enableKeyRotation: true and rotationPeriodInDays (90-365) on the aws.kms.Key, or use KmsKey from @hcp/platform.",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  config: {
+    defaults: { maximumRotationPeriodDays: 365 },
+    schema: { maximumRotationPeriodDays: { type: "integer", minimum: 90, maximum: 2560 } },
+  },
+  checks: {
+    "aws:kms/key:Key": (props, { config, report, args }) => {
+      const spec = props.customerMasterKeySpec ?? "SYMMETRIC_DEFAULT";
+      if (spec !== "SYMMETRIC_DEFAULT") {
+        args.notApplicable("asymmetric and HMAC keys cannot rotate automatically");
+      }
+      if (props.enableKeyRotation !== true) {
+        report("enableKeyRotation is not true.");
+        return;
+      }
+      const period = props.rotationPeriodInDays ?? 365;
+      if (period > config.maximumRotationPeriodDays) {
+        report(`rotationPeriodInDays is ${period}; at most ${config.maximumRotationPeriodDays} is allowed.`);
+      }
+    },
+  },
+});
+
+interface DeletionWindowConfig {
+  readonly minimumDeletionWindowDays: number;
+}
+
+/** KMS keys wait long enough before deletion to notice a mistake. */
+export const kmsKeyDeletionWindow = resourceRule<DeletionWindowConfig>({
+  name: "kms-key-deletion-window",
+  concern: "encryption-at-rest",
+  description:
+    "KMS keys (and replica keys) must keep a deletion window of at least the configured days (default 30, the maximum): deleting a key destroys every object encrypted under it.",
+  remediationSteps: "Set deletionWindowInDays: 30 (or leave it unset: AWS defaults to 30).",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  config: {
+    defaults: { minimumDeletionWindowDays: 30 },
+    schema: { minimumDeletionWindowDays: { type: "integer", minimum: 7, maximum: 30 } },
+  },
+  checks: {
+    "aws:kms/key:Key": (props, { config, report }) => {
+      const days = props.deletionWindowInDays ?? 30;
+      if (days < config.minimumDeletionWindowDays) {
+        report(`deletionWindowInDays is ${days}; at least ${config.minimumDeletionWindowDays} is required.`);
+      }
+    },
+    "aws:kms/replicaKey:ReplicaKey": (props, { config, report }) => {
+      const days = props.deletionWindowInDays ?? 30;
+      if (days < config.minimumDeletionWindowDays) {
+        report(`deletionWindowInDays is ${days}; at least ${config.minimumDeletionWindowDays} is required.`);
+      }
+    },
+  },
+});
+
+/** KMS key policies are never applied with the lockout safety check bypassed. */
+export const kmsKeyLockoutSafetyCheck = resourceRule({
+  name: "kms-key-lockout-safety-check",
+  concern: "encryption-at-rest",
+  description:
+    "KMS keys must not set bypassPolicyLockoutSafetyCheck: true; the check stops a key policy that would leave the key unmanageable (and the data under it unrecoverable).",
+  remediationSteps:
+    "Remove bypassPolicyLockoutSafetyCheck or set it to false; keep the account-root administration statement in the key policy.",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  checks: {
+    "aws:kms/key:Key": (props, { report }) => {
+      if (props.bypassPolicyLockoutSafetyCheck === true) {
+        report("bypassPolicyLockoutSafetyCheck is true.");
+      }
+    },
+    "aws:kms/replicaKey:ReplicaKey": (props, { report }) => {
+      if (props.bypassPolicyLockoutSafetyCheck === true) {
+        report("bypassPolicyLockoutSafetyCheck is true.");
+      }
+    },
+  },
+});
+
+/** The rules of this concern. */
+export const encryptionAtRestRules: readonly Rule[] = [
+  s3SseKmsCustomerKey,
+  s3BucketEncryptionConfigured,
+  ebsEncryptionCustomerKey,
+  eksSecretsEncryption,
+  cloudwatchLogsCustomerKey,
+  messagingCustomerKey,
+  ecrCustomerKey,
+  k8sStorageClassEncrypted,
+  kmsKeyRotation,
+  kmsKeyDeletionWindow,
+  kmsKeyLockoutSafetyCheck,
+];

@@ -1,0 +1,131 @@
+import type * as aws from "@pulumi/aws";
+import type * as k8s from "@pulumi/kubernetes";
+import type { Resource, Unwrap } from "@pulumi/pulumi";
+import type { ResolvedResource } from "@pulumi/pulumi/queryable";
+
+/**
+ * The resource types the pack's rules look into, keyed by Pulumi type token, mapped to their SDK
+ * class. Only types are imported: the pack does not load the provider SDKs at run time (the server
+ * matches on type tokens), but every rule and every test fixture is typed by the SDK's argument
+ * type, so a misspelt property fails to compile. A test checks each token against the class's
+ * `__pulumiType`.
+ */
+export interface ResourceClasses {
+  "aws:s3/bucket:Bucket": typeof aws.s3.Bucket;
+  "aws:s3/bucketV2:BucketV2": typeof aws.s3.BucketV2;
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": typeof aws.s3.BucketServerSideEncryptionConfiguration;
+  "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": typeof aws.s3.BucketServerSideEncryptionConfigurationV2;
+  "aws:s3/bucketPolicy:BucketPolicy": typeof aws.s3.BucketPolicy;
+  "aws:s3/bucketVersioning:BucketVersioning": typeof aws.s3.BucketVersioning;
+  "aws:s3/bucketVersioningV2:BucketVersioningV2": typeof aws.s3.BucketVersioningV2;
+  "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": typeof aws.s3.BucketObjectLockConfiguration;
+  "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2": typeof aws.s3.BucketObjectLockConfigurationV2;
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": typeof aws.s3.BucketLifecycleConfiguration;
+  "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": typeof aws.s3.BucketLifecycleConfigurationV2;
+  "aws:s3/bucketReplicationConfig:BucketReplicationConfig": typeof aws.s3.BucketReplicationConfig;
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": typeof aws.s3.BucketPublicAccessBlock;
+  "aws:ebs/volume:Volume": typeof aws.ebs.Volume;
+  "aws:ec2/launchTemplate:LaunchTemplate": typeof aws.ec2.LaunchTemplate;
+  "aws:ec2/instance:Instance": typeof aws.ec2.Instance;
+  "aws:eks/cluster:Cluster": typeof aws.eks.Cluster;
+  "aws:eks/nodeGroup:NodeGroup": typeof aws.eks.NodeGroup;
+  "aws:cloudwatch/logGroup:LogGroup": typeof aws.cloudwatch.LogGroup;
+  "aws:sns/topic:Topic": typeof aws.sns.Topic;
+  "aws:sqs/queue:Queue": typeof aws.sqs.Queue;
+  "aws:ecr/repository:Repository": typeof aws.ecr.Repository;
+  "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": typeof aws.ecr.RepositoryCreationTemplate;
+  "aws:kms/key:Key": typeof aws.kms.Key;
+  "aws:kms/replicaKey:ReplicaKey": typeof aws.kms.ReplicaKey;
+  "aws:lb/listener:Listener": typeof aws.lb.Listener;
+  "aws:alb/listener:Listener": typeof aws.alb.Listener;
+  "kubernetes:core/v1:Namespace": typeof k8s.core.v1.Namespace;
+  "kubernetes:core/v1:ConfigMap": typeof k8s.core.v1.ConfigMap;
+  "kubernetes:core/v1:Secret": typeof k8s.core.v1.Secret;
+  "kubernetes:core/v1:Service": typeof k8s.core.v1.Service;
+  "kubernetes:core/v1:Pod": typeof k8s.core.v1.Pod;
+  "kubernetes:apps/v1:Deployment": typeof k8s.apps.v1.Deployment;
+  "kubernetes:apps/v1:StatefulSet": typeof k8s.apps.v1.StatefulSet;
+  "kubernetes:apps/v1:DaemonSet": typeof k8s.apps.v1.DaemonSet;
+  "kubernetes:apps/v1:ReplicaSet": typeof k8s.apps.v1.ReplicaSet;
+  "kubernetes:batch/v1:Job": typeof k8s.batch.v1.Job;
+  "kubernetes:batch/v1:CronJob": typeof k8s.batch.v1.CronJob;
+  "kubernetes:policy/v1:PodDisruptionBudget": typeof k8s.policy.v1.PodDisruptionBudget;
+  "kubernetes:networking.k8s.io/v1:NetworkPolicy": typeof k8s.networking.v1.NetworkPolicy;
+  "kubernetes:networking.k8s.io/v1:Ingress": typeof k8s.networking.v1.Ingress;
+  "kubernetes:storage.k8s.io/v1:StorageClass": typeof k8s.storage.v1.StorageClass;
+  "kubernetes:helm.sh/v3:Release": typeof k8s.helm.v3.Release;
+  "kubernetes:helm.sh/v3:Chart": typeof k8s.helm.v3.Chart;
+  "kubernetes:helm.sh/v4:Chart": typeof k8s.helm.v4.Chart;
+}
+
+/** A type token the pack knows the shape of. */
+export type TypeToken = keyof ResourceClasses;
+
+/** Every {@link TypeToken}, at run time (checked to be exactly the keys of {@link ResourceClasses}). */
+export const TYPE_TOKENS = Object.keys({
+  "aws:s3/bucket:Bucket": true,
+  "aws:s3/bucketV2:BucketV2": true,
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": true,
+  "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": true,
+  "aws:s3/bucketPolicy:BucketPolicy": true,
+  "aws:s3/bucketVersioning:BucketVersioning": true,
+  "aws:s3/bucketVersioningV2:BucketVersioningV2": true,
+  "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": true,
+  "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2": true,
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": true,
+  "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": true,
+  "aws:s3/bucketReplicationConfig:BucketReplicationConfig": true,
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": true,
+  "aws:ebs/volume:Volume": true,
+  "aws:ec2/launchTemplate:LaunchTemplate": true,
+  "aws:ec2/instance:Instance": true,
+  "aws:eks/cluster:Cluster": true,
+  "aws:eks/nodeGroup:NodeGroup": true,
+  "aws:cloudwatch/logGroup:LogGroup": true,
+  "aws:sns/topic:Topic": true,
+  "aws:sqs/queue:Queue": true,
+  "aws:ecr/repository:Repository": true,
+  "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": true,
+  "aws:kms/key:Key": true,
+  "aws:kms/replicaKey:ReplicaKey": true,
+  "aws:lb/listener:Listener": true,
+  "aws:alb/listener:Listener": true,
+  "kubernetes:core/v1:Namespace": true,
+  "kubernetes:core/v1:ConfigMap": true,
+  "kubernetes:core/v1:Secret": true,
+  "kubernetes:core/v1:Service": true,
+  "kubernetes:core/v1:Pod": true,
+  "kubernetes:apps/v1:Deployment": true,
+  "kubernetes:apps/v1:StatefulSet": true,
+  "kubernetes:apps/v1:DaemonSet": true,
+  "kubernetes:apps/v1:ReplicaSet": true,
+  "kubernetes:batch/v1:Job": true,
+  "kubernetes:batch/v1:CronJob": true,
+  "kubernetes:policy/v1:PodDisruptionBudget": true,
+  "kubernetes:networking.k8s.io/v1:NetworkPolicy": true,
+  "kubernetes:networking.k8s.io/v1:Ingress": true,
+  "kubernetes:storage.k8s.io/v1:StorageClass": true,
+  "kubernetes:helm.sh/v3:Release": true,
+  "kubernetes:helm.sh/v3:Chart": true,
+  "kubernetes:helm.sh/v4:Chart": true,
+} satisfies Record<TypeToken, true>) as TypeToken[];
+
+type ArgsParam<C> = C extends new (name: string, args: infer A, ...rest: never[]) => Resource ? A : never;
+
+/**
+ * The inputs of a resource of type `T` as a policy sees them (`ResourceValidationArgs.props`):
+ * plain values, no Outputs.
+ */
+export type ArgsOf<T extends TypeToken> = Unwrap<NonNullable<ArgsParam<ResourceClasses[T]>>>;
+
+/**
+ * The state of a resource of type `T` in a stack validation (`PolicyResource.props`). A preview
+ * sends inputs plus whatever outputs are already known, so both shapes are allowed, all optional.
+ */
+export type StateOf<T extends TypeToken> = ArgsOf<T> &
+  Partial<ResolvedResource<InstanceType<ResourceClasses[T]>>>;
+
+/** True if `type` is one of the tokens the pack has a typed shape for. */
+export function isTypeToken(type: string): type is TypeToken {
+  return (TYPE_TOKENS as readonly string[]).includes(type);
+}
