@@ -46,10 +46,9 @@ export class CiAccess extends pulumi.ComponentResource {
             Effect: "Allow",
             Principal: { Federated: this.oidcProvider.arn },
             Action: "sts:AssumeRoleWithWebIdentity",
-            Condition: {
-              StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com" },
-              [operator]: { [`${GITHUB_OIDC_HOST}:sub`]: subjects },
-            },
+            // Both keys may share one operator block; building the blocks separately would let the
+            // subject condition replace the audience condition.
+            Condition: trustConditions(subjects, operator),
           },
         ],
       });
@@ -136,6 +135,18 @@ export class CiAccess extends pulumi.ComponentResource {
     );
     this.registerOutputs({ previewRoleArn: this.previewRole.arn, deployRoleArn: this.deployRole.arn });
   }
+}
+
+/** Conditions of a GitHub OIDC trust policy: the STS audience and the allowed subjects. */
+export function trustConditions(
+  subjects: readonly string[],
+  operator: "StringEquals" | "StringLike",
+): Record<string, Record<string, string | readonly string[]>> {
+  const conditions: Record<string, Record<string, string | readonly string[]>> = {
+    StringEquals: { [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com" },
+  };
+  conditions[operator] = { ...conditions[operator], [`${GITHUB_OIDC_HOST}:sub`]: subjects };
+  return conditions;
 }
 
 /** The preview role's inline statements: state access for an S3 backend, and no data reads anywhere else. */
