@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError } from "@hcp/platform";
+import { ConfigError, LAYERS, type LayerName } from "@hcp/platform";
 import { repoRoot } from "@hcp/testing";
 import { PLAN_ORGANIZATION, planEnvironments, type PlanRun } from "./plan";
 import { PolicyPackServer } from "./policy/analyzer";
@@ -10,7 +10,7 @@ import { summary } from "./report";
 
 /**
  * `pnpm plan --env <name|all> [--json <file>] [--policy-pack <dir>] [--policy-config <file>]
- *  [--no-policies] [--concurrency <n>] [--verbose]`
+ *  [--no-policies] [--layers <a,b>] [--root <dir>] [--concurrency <n>] [--verbose]`
  *
  * Exit codes: 0 ok; 1 a mandatory policy violation; 2 configuration or contract errors (a bad
  * Pulumi.<env>.yaml or policy config, an unknown environment, a consumer reading an output its
@@ -29,15 +29,15 @@ function parseArgs(argv: readonly string[]): Args {
   const [command = "plan", ...rest] = argv;
   const flags = new Map<string, string | true>();
   for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
+    const arg = rest[i];
     if (!arg.startsWith("--")) {
       throw new UsageError(`unexpected argument '${arg}'`);
     }
     const [key, inline] = arg.slice(2).split("=", 2) as [string, string | undefined];
     if (inline !== undefined) {
       flags.set(key, inline);
-    } else if (i + 1 < rest.length && !rest[i + 1]!.startsWith("--")) {
-      flags.set(key, rest[++i]!);
+    } else if (i + 1 < rest.length && !rest[i + 1].startsWith("--")) {
+      flags.set(key, rest[++i]);
     } else {
       flags.set(key, true);
     }
@@ -49,7 +49,7 @@ class UsageError extends Error {}
 
 const USAGE =
   "usage: pnpm plan --env <environment|all> [--json <file>] [--policy-pack <dir>] [--policy-config <file>]\n" +
-  "                 [--no-policies] [--concurrency <n>] [--verbose]";
+  "                 [--no-policies] [--layers <a,b>] [--root <dir>] [--concurrency <n>] [--verbose]";
 
 /** The repository's policy pack. */
 const DEFAULT_PACK = path.join("policies", "healthcare");
@@ -94,16 +94,23 @@ async function runPlan(flags: Map<string, string | true>): Promise<number> {
   }
   const jsonFile = stringFlag(flags, "json");
   const concurrency = stringFlag(flags, "concurrency");
+  const root = path.resolve(stringFlag(flags, "root") ?? repoRoot());
+  const layers = stringFlag(flags, "layers")?.split(",");
+  const unknown = layers?.filter((l) => !(LAYERS as readonly string[]).includes(l)) ?? [];
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown layer(s) ${unknown.join(", ")}; layers are ${LAYERS.join(", ")}`);
+  }
   const started = Date.now();
   const run = await planEnvironments({
-    root: repoRoot(),
+    root,
     env,
+    ...(layers ? { layers: layers as LayerName[] } : {}),
     ...(concurrency ? { concurrency: Number(concurrency) } : {}),
     onStack: (stack, outcome, ms) =>
       console.error(`  ${outcome === "ok" ? "✓" : "✗"} ${stack} (${(ms / 1000).toFixed(1)} s)`),
   });
   if (!flags.has("no-policies")) {
-    const packDir = path.resolve(repoRoot(), stringFlag(flags, "policy-pack") ?? DEFAULT_PACK);
+    const packDir = path.resolve(root, stringFlag(flags, "policy-pack") ?? DEFAULT_PACK);
     await runPolicies(run, packDir, stringFlag(flags, "policy-config"));
   }
   console.log(summary(run.document, flags.has("verbose")));
@@ -150,6 +157,8 @@ async function main(argv: readonly string[]): Promise<number> {
     throw e;
   }
 }
+
+export { main };
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(

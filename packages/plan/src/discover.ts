@@ -76,10 +76,7 @@ export function stackConfig(root: string, id: StackId): RawStackConfig {
   const values: Record<string, unknown> = {};
   const secretKeys = new Set<string>();
   for (const [key, decl] of Object.entries(readProject(dir).config ?? {})) {
-    const value =
-      typeof decl === "object" && decl !== null && "value" in decl
-        ? (decl as { value: unknown }).value
-        : decl;
+    const value = typeof decl === "object" && decl !== null && "value" in decl ? decl.value : decl;
     if (
       typeof decl === "object" &&
       decl !== null &&

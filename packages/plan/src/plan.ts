@@ -38,6 +38,8 @@ export interface PlanOptions {
   readonly env: string;
   /** @default - the number of CPUs */
   readonly concurrency?: number;
+  /** Only these layers (and nothing they read is synthesized unless listed too). @default - every built layer */
+  readonly layers?: readonly LayerName[];
   /** Called as each stack finishes (progress output). */
   readonly onStack?: (stack: string, outcome: "ok" | "failed" | "skipped", ms: number) => void;
 }
@@ -100,7 +102,7 @@ async function planEnvironment(
   topology: EnvironmentTopology,
   options: PlanOptions,
 ): Promise<{ plan: EnvironmentPlan; stacks: SynthesizedStack[] }> {
-  const built = new Set<LayerName>(workspace.layers);
+  const built = new Set<LayerName>(workspace.layers.filter((l) => options.layers?.includes(l) ?? true));
   const ids = stacksOf(topology).filter((id) => built.has(id.layer));
   const results = new Map<string, Synthesized>();
   const errors: PlanError[] = [];
@@ -130,7 +132,7 @@ async function planEnvironment(
             stack: id.stack,
             organization: PLAN_ORGANIZATION,
             accountId: topology.access.accountId,
-            config: { values: config.values as Record<string, unknown>, secretKeys: [...config.secretKeys] },
+            config: { values: config.values, secretKeys: [...config.secretKeys] },
             stackOutputs,
             deployedExports: consumed.has(stackLabel(id)),
           },

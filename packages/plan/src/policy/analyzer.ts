@@ -223,7 +223,7 @@ export class PolicyPackServer {
     info.getInitialconfigMap().forEach((v, k) => {
       initialConfig[k] = {
         enforcementLevel: LEVELS[v.getEnforcementlevel()] ?? "advisory",
-        properties: (v.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>,
+        properties: v.getProperties()?.toJavaScript() ?? {},
       };
     });
     return {
@@ -237,7 +237,7 @@ export class PolicyPackServer {
           enforcementLevel: LEVELS[p.getEnforcementlevel()] ?? "advisory",
           configSchema: schema
             ? {
-                properties: (schema.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                properties: schema.getProperties()?.toJavaScript() ?? {},
                 required: schema.getRequiredList(),
               }
             : undefined,

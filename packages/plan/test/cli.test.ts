@@ -1,0 +1,125 @@
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { readStackConfigFile } from "@hcp/platform";
+import { repoRoot } from "@hcp/testing";
+import type { PlanDocument } from "../src/model";
+
+const PLAN_DIR = path.join(__dirname, "..");
+
+function plan(...args: string[]): { code: number | null; out: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "plan", ...args], {
+    cwd: PLAN_DIR,
+    encoding: "utf8",
+    timeout: 240_000,
+  });
+  return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+/** The repository's staging definition with changes, as a stack config file. */
+function stagingWith(change: (values: Record<string, unknown>) => void): string {
+  const raw = readStackConfigFile(path.join(repoRoot(), "Pulumi.staging.yaml"));
+  const values = structuredClone(raw.values) as Record<string, unknown>;
+  change(values);
+  return stringify({ config: values });
+}
+
+describe("pnpm plan (CLI)", function () {
+  this.timeout(300_000);
+
+  it("lists the environments when asked for an unknown one, exit 2", () => {
+    const { code, out } = plan("--env", "prod");
+    assert.equal(code, 2);
+    assert.match(out, /--env: got "prod"; allowed: one of "production", "staging", "all"/);
+  });
+
+  it("lists every config problem with its key path and exits 2 before synthesizing", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "hcp-plan-bad-"));
+    try {
+      fs.copyFileSync(path.join(repoRoot(), "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
+      fs.writeFileSync(
+        path.join(root, "Pulumi.bad.yaml"),
+        stagingWith((v) => {
+          const regions = v["healthcare-platform:regions"] as Array<Record<string, unknown>>;
+          regions[1]["vpcCidr"] = regions[0]["vpcCidr"];
+          (
+            (v["healthcare-platform:retention"] as Record<string, unknown>)["logs"] as Record<string, unknown>
+          )["audit"] = 2555;
+          (v["healthcare-platform:residency"] as Record<string, unknown>)["internationalTransfers"] = [];
+        }),
+      );
+      const { code, out } = plan("--env", "bad", "--root", root, "--no-policies");
+      assert.equal(code, 2, out);
+      assert.match(out, /Invalid configuration in .*Pulumi\.bad\.yaml \(3 problems\)/);
+      assert.match(out, /healthcare-platform:regions\[1\]\.vpcCidr: got "10\.120\.0\.0\/16"/);
+      assert.match(
+        out,
+        /healthcare-platform:retention\.logs\.audit: got 2555; .* fix: use 2557 \(7 years is 2557 days, not 2555\)/,
+      );
+      assert.match(
+        out,
+        /healthcare-platform:residency\.internationalTransfers: got no transfer basis for US/,
+      );
+      assert.doesNotMatch(out, /✓/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("fails a consumer that reads an output its producer does not export, naming both stacks, exit 2", () => {
+    const root = path.join(__dirname, "fixtures", "contract-root");
+    const config = path.join(root, "Pulumi.test.yaml");
+    fs.writeFileSync(
+      config,
+      stagingWith(() => undefined),
+    );
+    try {
+      const { code, out } = plan("--env", "test", "--root", root, "--no-policies");
+      assert.equal(code, 2, out);
+      assert.match(
+        out,
+        /contract error in hcp-network\/test-sa-east-1:\s+hcp-network\/test-sa-east-1 reads output 'environment' of healthcare-platform\/test, which does not match the contract: the stack does not export 'environment'/,
+      );
+    } finally {
+      fs.rmSync(config, { force: true });
+    }
+  });
+
+  it("writes the full plan of the environment stack as JSON, secrets redacted", () => {
+    const file = path.join(os.tmpdir(), `hcp-plan-${process.pid}.json`);
+    try {
+      const { code, out } = plan(
+        "--env",
+        "staging",
+        "--layers",
+        "environment",
+        "--no-policies",
+        "--json",
+        file,
+      );
+      assert.equal(code, 0, out);
+      const doc = JSON.parse(fs.readFileSync(file, "utf8")) as PlanDocument;
+      const [env] = doc.environments;
+      assert.equal(env?.environment, "staging");
+      const stack = env.stacks[0];
+      assert.equal(`${stack.project}/${stack.stack}`, "healthcare-platform/staging");
+      const trail = stack.resources.find((r) => r.type === "aws:cloudtrail/trail:Trail");
+      assert.equal(trail?.inputs["isMultiRegionTrail"], true);
+      assert.equal(trail?.inputs["s3BucketName"], "[unknown]", "a new bucket's name is unknown in a preview");
+      assert.ok(
+        trail?.parent && trail.provider && trail.urn.startsWith("urn:pulumi:staging::healthcare-platform::"),
+      );
+      const exported = stack.exports["environment"] as {
+        topology: { name: string };
+        dns: { zoneName: string };
+      };
+      assert.equal(exported.topology.name, "staging");
+      assert.equal(exported.dns.zoneName, "staging.saude.example.com.br");
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+});
