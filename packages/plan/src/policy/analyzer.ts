@@ -150,7 +150,7 @@ function diagnostics(resp: analyzerPb.AnalyzeResponse): Diagnostic[] {
 }
 
 function severityName(value: number): string {
-  const names = Object.entries(analyzerPb.PolicySeverity ?? {}).find(([, v]) => v === value)?.[0];
+  const names = Object.entries(analyzerPb.PolicySeverity ?? {}).find(([, v]) => (v as number) === value)?.[0];
   return (names ?? "UNSPECIFIED").replace(/^POLICY_SEVERITY_/, "").toLowerCase();
 }
 
