@@ -17,3 +17,4 @@ export type { DeepReadonly, SchemaMatches } from "./typecheck";
 export * from "./aws/kmsKey";
 export * from "./aws/policy";
 export * from "./aws/secureBucket";
+export * from "./docs";
