@@ -38,7 +38,9 @@ function candidateFiles(token: string): string[] {
     files.push(`${lowerFirst(typeName)}.js`);
   } else {
     files.push(`${mod}.js`);
-    const dir = mod.replace(/\.sh(\/|$)/, "$1");
+    // The SDK's directory is the API group's first label: `helm.sh/v4` -> `helm/v4`,
+    // `storage.k8s.io/v1` -> `storage/v1`, `rbac.authorization.k8s.io/v1` -> `rbac/v1`.
+    const dir = mod.replace(/^([^./]+)\.[^/]*(\/|$)/, "$1$2");
     files.push(`${dir}/${lowerFirst(typeName)}.js`);
   }
   return files.map((f) => `@pulumi/${pkg}/${f}`);

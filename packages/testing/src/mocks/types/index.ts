@@ -1,4 +1,5 @@
 import type { OutputsFn } from "../values";
+import { CLUSTER_OUTPUTS } from "./cluster";
 import { CORE_OUTPUTS } from "./core";
 import { NETWORK_OUTPUTS } from "./network";
 
@@ -6,7 +7,11 @@ import { NETWORK_OUTPUTS } from "./network";
  * Every structured output mock, by type token. A domain (network, cluster, data, ...) adds its own
  * file next to this one and spreads it here; a type listed twice is a mistake and fails at load.
  */
-const sources: ReadonlyArray<Readonly<Record<string, OutputsFn>>> = [CORE_OUTPUTS, NETWORK_OUTPUTS];
+const sources: ReadonlyArray<Readonly<Record<string, OutputsFn>>> = [
+  CORE_OUTPUTS,
+  NETWORK_OUTPUTS,
+  CLUSTER_OUTPUTS,
+];
 
 export const TYPE_OUTPUTS: Record<string, OutputsFn> = {};
 for (const source of sources) {
