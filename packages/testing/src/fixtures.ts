@@ -203,23 +203,40 @@ export function dataExports(topology: EnvironmentTopology, region: string): Data
   const key = (rg: string) => `arn:${partition(rg)}:kms:${rg}:${account}:key/mrk-${fake(id, "key")}`;
   const bucket = (rg: string) =>
     `hcp-${topology.name}-${rg}-pgbackrest-${fake(id, `bucket${rg}`).slice(0, 8)}`;
+  const ns = "hcp-data";
+  const scope = `pg-${region}`;
+  const host = (service: string) => `${service}.${ns}.svc.cluster.local`;
+  const secretArn = (cred: string) =>
+    `arn:${p}:secretsmanager:${region}:${account}:secret:hcp/${topology.name}/data/${cred}-AbCdEf`;
+  const credentials = [
+    "superuser",
+    "replication",
+    "rewind",
+    "restApi",
+    "pgbouncerAuth",
+    "monitoring",
+    "app",
+    "admin",
+    "reader",
+  ];
   return {
-    namespace: "data",
-    patroniScope: `hcp-${topology.name}`,
+    namespace: ns,
+    patroniScope: scope,
     databaseName: topology.data.databaseName,
     endpoints: {
-      primaryHost: "patroni-primary.data.svc.cluster.local",
-      replicasHost: "patroni-replicas.data.svc.cluster.local",
-      pgbouncerHost: "pgbouncer.data.svc.cluster.local",
+      primaryHost: host(scope),
+      replicasHost: host(`${scope}-replicas`),
+      pgbouncerHost: host("pgbouncer"),
       port: 5432,
       pgbouncerPort: 6432,
     },
     secrets: {
-      appCredentialsSecretArn: `arn:${p}:secretsmanager:${region}:${account}:secret:hcp/${topology.name}/data/app-AbCdEf`,
+      appCredentialsSecretArn: secretArn("app"),
+      credentialSecretArns: Object.fromEntries(credentials.map((c) => [c, secretArn(c)])),
       kubernetesSecretNames: {
-        app: "patroni-app",
-        replication: "patroni-replication",
-        superuser: "patroni-superuser",
+        patroni: "patroni-credentials",
+        pgbouncerAuth: "pgbouncer-auth",
+        bootstrap: "bootstrap-credentials",
       },
     },
     kmsKeyArns: { primary: key(region), replicas: Object.fromEntries(dr.map((rg) => [rg, key(rg)])) },
@@ -239,7 +256,7 @@ export function dataExports(topology: EnvironmentTopology, region: string): Data
       host: `internal-patroni-leader-${fake(id, "nlb").slice(0, 8)}.elb.${region}.amazonaws.com`,
       port: 5432,
       user: "replicator",
-      passwordSecretArn: `arn:${p}:secretsmanager:${region}:${account}:secret:hcp/${topology.name}/data/replication-AbCdEf`,
+      passwordSecretArn: secretArn("replication"),
     },
   };
 }

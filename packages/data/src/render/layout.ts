@@ -42,7 +42,7 @@ export const PATHS = {
   patroniConfig: "/etc/patroni/patroni.yml",
   pgbackrestConfig: "/etc/pgbackrest/pgbackrest.conf",
   pgbouncerConfig: "/etc/pgbouncer/pgbouncer.ini",
-  pgbouncerUserlist: "/etc/pgbouncer/auth/userlist.txt",
+  pgbouncerUserlist: "/etc/pgbouncer-auth/userlist.txt",
   /** cert-manager Secret of the PostgreSQL server certificate (tls.crt, tls.key, ca.crt). */
   postgresTls: "/etc/hcp/tls/postgres",
   /** cert-manager Secret of the PgBouncer certificate. */

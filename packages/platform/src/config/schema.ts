@@ -227,6 +227,9 @@ const cluster = z
   })
   .strict();
 
+/** The AWS CLI image of the yearly archive copy when the config names none. */
+export const DEFAULT_ARCHIVE_COPY_IMAGE = { repository: "public.ecr.aws/aws-cli/aws-cli", tag: "2.27.50" };
+
 const data = z
   .object({
     image: z
@@ -272,9 +275,24 @@ const data = z
           .regex(/^\S+ \S+ \S+ \S+ \S+$/)
           .default("0 3 * * 1-6"),
         archiveTimeoutSeconds: z.number().int().min(1).max(60).default(60),
+        archiveCopyImage: z
+          .object({
+            repository: z.string().min(1).describe("the AWS CLI image or an ECR mirror of it"),
+            tag: z
+              .string()
+              .regex(/^\d+\.\d+\.\d+$/)
+              .describe("an exact AWS CLI v2 version such as 2.27.50, never latest"),
+          })
+          .strict()
+          .default(DEFAULT_ARCHIVE_COPY_IMAGE),
       })
       .strict()
-      .default({ fullSchedule: "0 3 * * 0", diffSchedule: "0 3 * * 1-6", archiveTimeoutSeconds: 60 }),
+      .default({
+        fullSchedule: "0 3 * * 0",
+        diffSchedule: "0 3 * * 1-6",
+        archiveTimeoutSeconds: 60,
+        archiveCopyImage: DEFAULT_ARCHIVE_COPY_IMAGE,
+      }),
   })
   .strict();
 

@@ -269,6 +269,11 @@ export interface DataConfig {
     readonly diffSchedule: string;
     /** Upper bound on how long a WAL segment waits before it is archived. At most 60. */
     readonly archiveTimeoutSeconds: number;
+    /**
+     * Image with the AWS CLI that copies the yearly full backup into the Object-Locked long-term
+     * archive bucket (pgBackRest cannot write a locked bucket it would later expire from).
+     */
+    readonly archiveCopyImage: ImageRef;
   };
 }
 

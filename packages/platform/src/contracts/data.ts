@@ -35,6 +35,11 @@ export interface DataOutputs {
   readonly secrets: {
     /** Secrets Manager secret with the application's connection credentials. */
     readonly appCredentialsSecretArn: string;
+    /**
+     * Every generated database credential's Secrets Manager secret, by purpose (`app`, `admin` for
+     * schema migrations, `reader`, `monitoring`, `superuser` and `restApi` for operators, ...).
+     */
+    readonly credentialSecretArns: Readonly<Record<string, string>>;
     /** Kubernetes Secret names in `namespace`. */
     readonly kubernetesSecretNames: Readonly<Record<string, string>>;
   };
@@ -75,6 +80,7 @@ const schema = z.object({
   }),
   secrets: z.object({
     appCredentialsSecretArn: z.string(),
+    credentialSecretArns: z.record(z.string(), z.string()),
     kubernetesSecretNames: z.record(z.string(), z.string()),
   }),
   kmsKeyArns: z.object({ primary: z.string(), replicas: z.record(z.string(), z.string()) }),

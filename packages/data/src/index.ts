@@ -1,0 +1,300 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import {
+  dataContract,
+  drRegions,
+  exportContract,
+  kubernetesProvider,
+  namePrefix,
+  planSubnets,
+  readCluster,
+  readNetwork,
+  regionalLayerContext,
+} from "@hcp/platform";
+import { BackupSchedule } from "./components/backupSchedule";
+import { BackupStorage } from "./components/backupStorage";
+import { BootstrapJob } from "./components/bootstrapJob";
+import { DatabaseSecrets, KUBERNETES_SECRET_NAMES } from "./components/databaseSecrets";
+import { DataKeys } from "./components/dataKeys";
+import { DataNamespace } from "./components/dataNamespace";
+import { DataTls } from "./components/dataTls";
+import { PgbackrestClient } from "./components/dbClientPod";
+import { PatroniCluster } from "./components/patroniCluster";
+import { PGBOUNCER_LABELS, PgbouncerPool } from "./components/pgbouncerPool";
+import { PGBACKREST_CLIENT_CN, patroniLabels, PORTS, renderArtifacts, SYSTEM_USERS } from "./render";
+
+/** ServiceAccount of the bootstrap and backup Jobs. */
+const PGBACKREST_SERVICE_ACCOUNT = "pgbackrest";
+
+/**
+ * Program of `hcp-data` (stacks `<env>-<primary region>`): the Patroni + TimescaleDB cluster,
+ * PgBouncer, pgBackRest repositories in every region, the long-term archive, TLS, secrets and the
+ * bootstrap SQL. Wiring only: the components and the renderers hold the logic.
+ */
+export = async () => {
+  const ctx = await regionalLayerContext("data");
+  const { topology } = ctx;
+  const region = ctx.region.name;
+  const network = readNetwork(ctx.environment, region);
+  const cluster = readCluster(ctx.environment, region);
+  const dr = drRegions(topology);
+
+  const awsProvider = ctx.aws();
+  const k8s = kubernetesProvider("kubernetes", { kubeconfig: cluster.kubeconfig });
+  const randomProvider = new random.Provider("random", {});
+
+  // Everything but the pgBackRest files is known before deployment.
+  const artifacts = renderArtifacts(topology, region);
+  const { names, sizing } = artifacts;
+
+  const namespace = new DataNamespace(
+    "namespace",
+    {
+      name: names.namespace,
+      kubernetesVersion: topology.cluster.version,
+      patroniLabels: patroniLabels(names.scope),
+      pgbouncerLabels: PGBOUNCER_LABELS,
+      replicationSourceCidrs: dr.map((r) => r.vpcCidr),
+      loadBalancerSubnetCidrs: planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
+        .filter((s) => s.tier === "private")
+        .map((s) => s.cidr),
+    },
+    { provider: k8s },
+  );
+  const ns = namespace.name;
+
+  const keys = new DataKeys(
+    "data-key",
+    {
+      alias: `hcp/${ctx.environment}/${region}/data`,
+      replicaProviders: Object.fromEntries(dr.map((r) => [r.name, ctx.aws(r.name)])),
+      protect: ctx.protectStateful,
+    },
+    { provider: awsProvider },
+  );
+  const keyArns = keys.arnsByRegion;
+
+  const storage = new BackupStorage(
+    "backups",
+    {
+      namePrefix: ctx.namePrefix,
+      repositories: [ctx.region, ...dr].map((r, i) => ({
+        region: r.name,
+        index: i + 1,
+        namePrefix: namePrefix(ctx.environment, r.name),
+        provider: ctx.aws(r.name),
+        kmsKeyArn: keyArns.apply((arns) => arns[r.name]),
+      })),
+      archiveKmsKeyArn: keys.primary.arn,
+      archiveRetentionYears: topology.retention.clinicalRecordYears,
+      clusterName: cluster.clusterName,
+      namespace: ns,
+      serviceAccounts: [names.scope, PGBACKREST_SERVICE_ACCOUNT],
+      protect: ctx.protectStateful,
+    },
+    { provider: awsProvider },
+  );
+  const bucketsByRegion = pulumi
+    .all(storage.repositories.map((r) => r.bucket.bucketName))
+    .apply((buckets) => Object.fromEntries(storage.repositories.map((r, i) => [r.region, buckets[i]])));
+  const pgbackrest = pulumi
+    .all([bucketsByRegion, keyArns])
+    .apply(
+      ([backupBuckets, backupKmsKeyArns]) =>
+        renderArtifacts(topology, region, { deployValues: { backupBuckets, backupKmsKeyArns } }).pgbackrest,
+    );
+
+  const tls = new DataTls(
+    "tls",
+    {
+      namespace: ns,
+      certificates: {
+        postgres: {
+          secretName: "postgres-tls",
+          commonName: names.hosts.primary,
+          dnsNames: [
+            names.services.primary,
+            `${names.services.primary}.${names.namespace}`,
+            names.hosts.primary,
+            names.hosts.replicas,
+            names.hosts.membersWildcard,
+            names.hosts.membersWildcard.slice(2),
+            names.hosts.replication,
+          ],
+          usages: ["server auth", "client auth"],
+        },
+        pgbouncer: {
+          secretName: "pgbouncer-tls",
+          commonName: names.hosts.pgbouncer,
+          dnsNames: [
+            names.services.pgbouncer,
+            `${names.services.pgbouncer}.${names.namespace}`,
+            names.hosts.pgbouncer,
+          ],
+          usages: ["server auth"],
+        },
+        pgbackrestClient: {
+          secretName: "pgbackrest-client-tls",
+          commonName: PGBACKREST_CLIENT_CN,
+          dnsNames: [],
+          usages: ["client auth"],
+        },
+      },
+    },
+    { provider: k8s },
+  );
+  const certificateSecret = (key: string) => tls.certificates[key].metadata.name;
+
+  const secrets = new DatabaseSecrets(
+    "credentials",
+    {
+      namespace: ns,
+      secretNamePrefix: `hcp/${ctx.environment}/data`,
+      kmsKeyArn: keys.primary.arn,
+      replicationSecretReplicas: Object.fromEntries(
+        dr.map((r) => [r.name, keyArns.apply((arns) => arns[r.name])]),
+      ),
+      databaseName: topology.data.databaseName,
+      endpoints: {
+        app: { host: names.hosts.pgbouncer, port: PORTS.pgbouncer },
+        admin: { host: names.hosts.pgbouncer, port: PORTS.pgbouncer },
+        reader: { host: names.hosts.pgbouncer, port: PORTS.pgbouncer },
+        monitoring: { host: names.hosts.primary, port: PORTS.postgres },
+        superuser: { host: names.hosts.primary, port: PORTS.postgres },
+      },
+      pgbouncerUserlist: artifacts.pgbouncer.userlist,
+      protect: ctx.protectStateful,
+    },
+    { providers: [awsProvider, k8s, randomProvider] },
+  );
+
+  const patroni = new PatroniCluster(
+    "patroni",
+    {
+      role: "primary",
+      names,
+      namespace: ns,
+      members: ctx.region.sizes.databaseMembers,
+      image: topology.data.image,
+      patroni: artifacts.patroni,
+      pgbackrestConf: pgbackrest.conf,
+      container: sizing.container,
+      storage: { storageClassName: cluster.storageClassName, sizeGiB: topology.data.storageGiB },
+      placement: cluster.databaseNodes,
+      credentialsSecretName: secrets.kubernetesSecrets.patroni.metadata.name,
+      tlsSecretName: certificateSecret("postgres"),
+      readinessLagBytes: topology.data.patroni.maximumLagOnFailoverBytes,
+      replicationEndpoint: { subnetIds: network.subnetIds.private, sourceCidrs: dr.map((r) => r.vpcCidr) },
+      protect: ctx.protectStateful,
+    },
+    { provider: k8s, dependsOn: [storage] },
+  );
+
+  new PgbouncerPool(
+    "pgbouncer",
+    {
+      namespace: ns,
+      serviceName: names.services.pgbouncer,
+      replicas: ctx.region.sizes.pgbouncerReplicas,
+      image: topology.data.image,
+      ini: artifacts.pgbouncer.ini,
+      userlistSecretName: secrets.kubernetesSecrets.pgbouncerAuth.metadata.name,
+      tlsSecretName: certificateSecret("pgbouncer"),
+    },
+    { provider: k8s },
+  );
+
+  const jobs = new PgbackrestClient(
+    "pgbackrest-jobs",
+    {
+      namespace: ns,
+      serviceAccountName: PGBACKREST_SERVICE_ACCOUNT,
+      conf: pgbackrest.apply((p) => p.backupJobConf!),
+      image: topology.data.image,
+      clientTlsSecretName: certificateSecret("pgbackrestClient"),
+    },
+    { provider: k8s, dependsOn: [storage] },
+  );
+
+  new BootstrapJob(
+    "bootstrap",
+    {
+      ...jobs.pod,
+      namespace: ns,
+      sql: artifacts.sql,
+      databaseName: topology.data.databaseName,
+      primaryHost: names.hosts.primary,
+      stanza: names.stanza,
+      credentialsSecretName: secrets.kubernetesSecrets.bootstrap.metadata.name,
+    },
+    { provider: k8s, dependsOn: [patroni] },
+  );
+
+  new BackupSchedule(
+    "backup-schedule",
+    {
+      ...jobs.pod,
+      namespace: ns,
+      stanza: names.stanza,
+      backups: {
+        full: {
+          schedule: topology.data.backup.fullSchedule,
+          command: artifacts.pgbackrest.backupCommands.full,
+        },
+        diff: {
+          schedule: topology.data.backup.diffSchedule,
+          command: artifacts.pgbackrest.backupCommands.diff,
+        },
+      },
+      archiveCopy: {
+        image: topology.data.backup.archiveCopyImage,
+        sourceBucket: storage.repositories[0].bucket.bucketName,
+        sourcePath: artifacts.inputs.pgbackrest.repos[0].path,
+        archiveBucket: storage.archive.bucketName,
+        archiveKmsKeyArn: keys.primary.arn,
+        region,
+      },
+    },
+    { provider: k8s, dependsOn: [patroni] },
+  );
+
+  return exportContract(dataContract, {
+    namespace: ns,
+    patroniScope: names.scope,
+    databaseName: topology.data.databaseName,
+    endpoints: {
+      primaryHost: names.hosts.primary,
+      replicasHost: names.hosts.replicas,
+      pgbouncerHost: names.hosts.pgbouncer,
+      port: PORTS.postgres,
+      pgbouncerPort: PORTS.pgbouncer,
+    },
+    secrets: {
+      appCredentialsSecretArn: secrets.secretArns.apply((a) => a.app),
+      credentialSecretArns: secrets.secretArns,
+      kubernetesSecretNames: { ...KUBERNETES_SECRET_NAMES },
+    },
+    kmsKeyArns: {
+      primary: keys.primary.arn,
+      replicas: keyArns.apply((arns) => Object.fromEntries(dr.map((r) => [r.name, arns[r.name]]))),
+    },
+    backups: {
+      stanza: names.stanza,
+      repositories: storage.repositories.map((r) => ({
+        index: r.index,
+        region: r.region,
+        bucketName: r.bucket.bucketName,
+        bucketArn: r.bucket.arn,
+        kmsKeyArn: keyArns.apply((arns) => arns[r.region]),
+      })),
+      archiveBucketName: storage.archive.bucketName,
+      archiveBucketArn: storage.archive.arn,
+    },
+    replication: {
+      host: patroni.replicationHost!,
+      port: PORTS.postgres,
+      user: SYSTEM_USERS.replication,
+      passwordSecretArn: secrets.secretArns.apply((a) => a.replication),
+    },
+  });
+};
