@@ -3,7 +3,5 @@
 // (@hcp/platform) are TypeScript sources meant for tsx: register tsx, then load the pack. `tsc -b`
 // is the type check.
 "use strict";
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS entry point
 require("tsx/cjs/api").register();
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS entry point
 require("./src/index.ts");

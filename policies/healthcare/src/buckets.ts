@@ -60,19 +60,36 @@ export function referencedBuckets(
   return buckets.filter((b) => knownNames(b).some((n) => n === value || value.startsWith(`${n}/`)));
 }
 
+/** Settings resources grouped by the bucket they configure. */
+export interface BucketSettings<T extends BucketSettingType> {
+  /** The settings resources of a bucket. */
+  readonly of: (bucket: BucketResource) => TypedResource<T>[];
+  /**
+   * True if some settings resource could not be linked because its `bucket` is unknown (a preview
+   * without property dependencies): a bucket without settings may then still have some.
+   */
+  readonly unresolved: boolean;
+}
+
 /** Groups the settings resources of some types by the bucket they configure. */
 export function settingsByBucket<T extends BucketSettingType>(
   ctx: StackContext<unknown>,
   buckets: readonly BucketResource[],
   ...types: T[]
-): Map<string, TypedResource<T>[]> {
+): BucketSettings<T> {
   const map = new Map<string, TypedResource<T>[]>();
+  let unresolved = false;
   for (const setting of ctx.ofType(...types)) {
-    ctx.each(() => {
-      for (const bucket of referencedBuckets(buckets, setting.resource, "bucket")) {
-        map.set(bucket.resource.urn, [...(map.get(bucket.resource.urn) ?? []), setting]);
-      }
-    });
+    const linked = known(() => referencedBuckets(buckets, setting.resource, "bucket"));
+    if (linked === UNKNOWN) {
+      unresolved = true;
+      // Let the analyzer report that the rule could not fully run during preview.
+      ctx.each(() => referencedBuckets(buckets, setting.resource, "bucket"));
+      continue;
+    }
+    for (const bucket of linked) {
+      map.set(bucket.resource.urn, [...(map.get(bucket.resource.urn) ?? []), setting]);
+    }
   }
-  return map;
+  return { of: (bucket) => map.get(bucket.resource.urn) ?? [], unresolved };
 }

@@ -46,3 +46,35 @@ export function policyConfigFor(topology: EnvironmentTopology): PolicyPackConfig
 export function defaultPolicyConfig(): PolicyPackConfigJson {
   return Object.fromEntries(RULES.map((r) => [r.policy.name, { ...r.defaults }]));
 }
+
+/** Enforcement levels a policy config may set. */
+export type EnforcementLevelName = "advisory" | "mandatory" | "remediate" | "disabled";
+
+/** One policy's entry of the analyzer's `Configure` call. */
+export interface AnalyzerPolicyConfig {
+  readonly enforcementLevel: EnforcementLevelName;
+  readonly properties: Record<string, unknown>;
+}
+
+/**
+ * What the Pulumi CLI sends to the pack's `Configure` RPC for a `--policy-pack-config` object: every
+ * policy, with its enforcement level (the configured one, else the policy's own) and its properties
+ * over the schema defaults. The analyzer server uses the sent level as is, so a caller that sends a
+ * policy without its level would turn a mandatory policy advisory.
+ */
+export function analyzerConfig(config: PolicyPackConfigJson = {}): Record<string, AnalyzerPolicyConfig> {
+  return Object.fromEntries(
+    RULES.map((r) => {
+      const { enforcementLevel, ...properties } = (config[r.policy.name] ?? {}) as {
+        enforcementLevel?: EnforcementLevelName;
+      } & Record<string, unknown>;
+      return [
+        r.policy.name,
+        {
+          enforcementLevel: enforcementLevel ?? r.policy.enforcementLevel ?? "advisory",
+          properties: { ...r.defaults, ...properties },
+        },
+      ];
+    }),
+  );
+}

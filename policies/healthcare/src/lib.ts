@@ -2,7 +2,14 @@
  * The pack as a library, without starting the analyzer: rules, registry, config. Importing this
  * never constructs a `PolicyPack` (only src/index.ts does, once per process).
  */
-export { defaultPolicyConfig, policyConfigFor, type PolicyPackConfigJson } from "./config";
+export {
+  analyzerConfig,
+  type AnalyzerPolicyConfig,
+  defaultPolicyConfig,
+  type EnforcementLevelName,
+  policyConfigFor,
+  type PolicyPackConfigJson,
+} from "./config";
 export { examinedTypes } from "./policies/coverage";
 export { CHECK_RULES, PACK_NAME, packArgs, RULES } from "./pack";
 export { CONCERNS, type Concern, type Rule } from "./policy";

@@ -140,14 +140,15 @@ export const s3BucketEncryptionConfigured = stackRule({
     );
     for (const bucket of buckets) {
       ctx.each(() => {
-        if (configs.has(bucket.resource.urn)) {
+        if (configs.of(bucket).length > 0) {
           return;
         }
         const props = bucket.props as ArgsOf<"aws:s3/bucket:Bucket"> & ArgsOf<"aws:s3/bucketV2:BucketV2">;
         const inline =
           props.serverSideEncryptionConfiguration !== undefined ||
           (props.serverSideEncryptionConfigurations ?? []).length > 0;
-        if (!inline) {
+        // With a configuration whose bucket is unknown, this bucket may be the one it configures.
+        if (!inline && !configs.unresolved) {
           ctx.report(
             `Bucket '${bucket.resource.name}' has no server-side encryption configuration.`,
             bucket.resource.urn,

@@ -135,9 +135,12 @@ export const s3TlsOnlyBucketPolicy = stackRule({
     const policies = settingsByBucket(ctx, buckets, "aws:s3/bucketPolicy:BucketPolicy");
     for (const bucket of buckets) {
       ctx.each(() => {
-        const attached = policies.get(bucket.resource.urn) ?? [];
+        const attached = policies.of(bucket);
         const inline = (bucket.props as ArgsOf<"aws:s3/bucket:Bucket">).policy;
         if (attached.length === 0 && inline === undefined) {
+          if (policies.unresolved) {
+            return;
+          }
           ctx.report(`Bucket '${bucket.resource.name}' has no bucket policy.`, bucket.resource.urn);
           return;
         }
@@ -147,6 +150,9 @@ export const s3TlsOnlyBucketPolicy = stackRule({
         ];
         const results = documents.map((read) => known(() => deniesInsecureTransport(read())));
         if (results.includes(true)) {
+          return;
+        }
+        if (policies.unresolved) {
           return;
         }
         if (results.includes(UNKNOWN)) {

@@ -289,13 +289,15 @@ export const s3RetentionLifecycle = stackRule<BucketRetentionConfig>({
             "lifecycleRules",
             minimum,
           ),
-          ...(lifecycles.get(bucket.resource.urn) ?? []).flatMap((lc) =>
-            lifecycleProblems(
-              (lc.props.rules ?? []) as LifecycleRuleLike[],
-              `${lc.resource.name}.rules`,
-              minimum,
+          ...lifecycles
+            .of(bucket)
+            .flatMap((lc) =>
+              lifecycleProblems(
+                (lc.props.rules ?? []) as LifecycleRuleLike[],
+                `${lc.resource.name}.rules`,
+                minimum,
+              ),
             ),
-          ),
         ];
         for (const p of problems) {
           ctx.report(`${cls} bucket '${bucket.resource.name}': ${p}`, bucket.resource.urn);
@@ -349,8 +351,8 @@ export const s3RetentionObjectLock = stackRule<BucketRetentionConfig>({
         const urn = bucket.resource.urn;
         const versioned =
           props.versioning?.enabled === true ||
-          (versioning.get(urn) ?? []).some((v) => v.props.versioningConfiguration?.status === "Enabled");
-        if (!versioned) {
+          versioning.of(bucket).some((v) => v.props.versioningConfiguration?.status === "Enabled");
+        if (!versioned && !versioning.unresolved) {
           ctx.report(`${label} is not versioned (BucketVersioning status 'Enabled').`, urn);
         }
         const lockEnabled =
@@ -360,9 +362,9 @@ export const s3RetentionObjectLock = stackRule<BucketRetentionConfig>({
         }
         const retentions = [
           props.objectLockConfiguration?.rule?.defaultRetention,
-          ...(locks.get(urn) ?? []).map((l) => l.props.rule?.defaultRetention),
+          ...locks.of(bucket).map((l) => l.props.rule?.defaultRetention),
         ].filter((r) => r !== undefined);
-        if (retentions.length === 0) {
+        if (retentions.length === 0 && !locks.unresolved) {
           ctx.report(`${label} has no Object Lock default retention.`, urn);
         }
         for (const r of retentions) {

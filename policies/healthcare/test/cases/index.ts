@@ -1,0 +1,17 @@
+import type { Case } from "../case";
+import { encryptionAtRestCases } from "./encryptionAtRest";
+import { encryptionInTransitCases } from "./encryptionInTransit";
+import { kubernetesCases } from "./kubernetes";
+import { otherCases } from "./other";
+import { residencyCases } from "./residency";
+import { retentionCases } from "./retention";
+
+/** Every case of every rule. */
+export const ALL_CASES: readonly Case[] = [
+  ...encryptionAtRestCases,
+  ...encryptionInTransitCases,
+  ...retentionCases,
+  ...residencyCases,
+  ...kubernetesCases,
+  ...otherCases,
+];
