@@ -373,7 +373,7 @@ export function renderPatroniConfig(
 function patroniYaml(config: PatroniConfig, input: PatroniRenderInput): string {
   const header = [
     `# Patroni configuration of ${input.scope} (PostgreSQL ${input.postgres.major}), rendered by @hcp/data.`,
-    "# ${NAME} values are environment variables of the Patroni container; Patroni reads PATRONI_* variables",
+    "# ${...} values are environment variables of the Patroni container; Patroni reads PATRONI_* variables",
     "# itself and they take precedence over this file, so no secret or per-member value is stored here.",
     `# Timing: ttl ${input.ttlSeconds}s >= loop_wait ${input.loopWaitSeconds}s + 2 * retry_timeout ${input.retryTimeoutSeconds}s; ` +
       `synchronous mode: ${input.synchronousMode}.`,

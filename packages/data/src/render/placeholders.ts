@@ -47,7 +47,7 @@ export const PSQL_PASSWORD_VARIABLES = {
 export type PasswordRole = keyof typeof PSQL_PASSWORD_VARIABLES;
 
 const ENV_REF = /\$\{([A-Z_][A-Z0-9_]*)\}/g;
-const DEPLOY_MARKER = /<deploy:([a-z0-9.-]+)>/g;
+const DEPLOY_MARKER = /<deploy:([a-z0-9][a-z0-9.-]*)>/g;
 
 /** The environment references in a text, in order of first appearance. */
 export function envReferences(text: string): string[] {

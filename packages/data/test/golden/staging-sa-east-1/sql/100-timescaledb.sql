@@ -1,0 +1,3 @@
+-- TimescaleDB community (TSL) build: retention, compression and continuous aggregates need it.
+
+CREATE EXTENSION IF NOT EXISTS timescaledb;

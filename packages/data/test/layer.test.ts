@@ -1,0 +1,459 @@
+import * as assert from "node:assert/strict";
+import {
+  checkContract,
+  dataContract,
+  type DataOutputs,
+  drRegions,
+  type EnvironmentTopology,
+  primaryRegion,
+  stackId,
+  yearsToDays,
+} from "@hcp/platform";
+import {
+  at,
+  childrenOf,
+  ofType,
+  one,
+  type ProgramRun,
+  redactSecrets,
+  type RegisteredResource,
+  repoTopology,
+  revealSecrets,
+  runLayer,
+} from "@hcp/testing";
+import { parse } from "yaml";
+import { deployMarkers, renderArtifacts } from "../src/render";
+
+const T = {
+  namespace: "kubernetes:core/v1:Namespace",
+  policy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  statefulSet: "kubernetes:apps/v1:StatefulSet",
+  deployment: "kubernetes:apps/v1:Deployment",
+  service: "kubernetes:core/v1:Service",
+  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+  role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+  configMap: "kubernetes:core/v1:ConfigMap",
+  secret: "kubernetes:core/v1:Secret",
+  cronJob: "kubernetes:batch/v1:CronJob",
+  job: "kubernetes:batch/v1:Job",
+  certificate: "kubernetes:cert-manager.io/v1:Certificate",
+  issuer: "kubernetes:cert-manager.io/v1:Issuer",
+  kmsKey: "aws:kms/key:Key",
+  replicaKey: "aws:kms/replicaKey:ReplicaKey",
+  bucket: "aws:s3/bucket:Bucket",
+  objectLock: "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+  iamRole: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  podIdentity: "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+  smSecret: "aws:secretsmanager/secret:Secret",
+  password: "random:index/randomPassword:RandomPassword",
+} as const;
+
+interface Case {
+  readonly env: string;
+  readonly topology: EnvironmentTopology;
+  readonly region: string;
+  run?: ProgramRun;
+}
+
+const cases: Case[] = ["production", "staging"].map((env) => {
+  const topology = repoTopology(env);
+  return { env, topology, region: primaryRegion(topology).name };
+});
+
+function providerName(r: RegisteredResource): string | undefined {
+  return r.provider?.split("::")[3];
+}
+
+function podSpec(r: RegisteredResource): Record<string, unknown> {
+  return at(r.inputs, "spec.template.spec") as Record<string, unknown>;
+}
+
+for (const c of cases) {
+  describe(`hcp-data ${c.env}-${c.region}`, () => {
+    const production = c.env === "production";
+    const region = c.topology.regions.find((r) => r.name === c.region)!;
+    const dr = drRegions(c.topology);
+    let run: ProgramRun;
+    let resources: readonly RegisteredResource[];
+
+    before(async () => {
+      run = await runLayer({ layer: "data", topology: c.topology, region: c.region });
+      resources = run.resources;
+      c.run = run;
+    });
+
+    it("gives every AWS, Kubernetes and random resource an explicit provider", () => {
+      const custom = resources.filter((r) => r.custom && /^(aws|kubernetes|random):/.test(r.type));
+      assert.ok(custom.length > 50);
+      for (const r of custom) {
+        assert.ok(r.provider, `${r.type} ${r.name} has no explicit provider`);
+      }
+      assert.equal(ofType(resources, "pulumi:providers:random").length, 1);
+    });
+
+    it("exports the data contract with references only", () => {
+      const value: DataOutputs = checkContract(
+        dataContract,
+        stackId("data", c.env, c.region),
+        run.outputs["data"],
+      );
+      assert.equal(value.namespace, "hcp-data");
+      assert.equal(value.patroniScope, `pg-${c.region}`);
+      assert.equal(value.endpoints.primaryHost, `pg-${c.region}.hcp-data.svc.cluster.local`);
+      assert.equal(value.endpoints.pgbouncerPort, 6432);
+      assert.equal(value.backups.stanza, `hcp-${c.env}`);
+      assert.deepEqual(
+        value.backups.repositories.map((r) => [r.index, r.region]),
+        [c.region, ...dr.map((r) => r.name)].map((name, i) => [i + 1, name]),
+      );
+      assert.match(value.replication.host, /elb/);
+      assert.equal(value.replication.user, "replicator");
+      assert.match(value.secrets.appCredentialsSecretArn, /secretsmanager.*hcp\/.*\/data\/app/);
+      assert.deepEqual(
+        Object.keys(value.kmsKeyArns.replicas),
+        dr.map((r) => r.name),
+      );
+      assert.deepEqual(run.secretOutputNames, []);
+    });
+
+    it("never places a generated password in a non-secret input or output", () => {
+      const passwords = ofType(resources, T.password).map(
+        (p) => (revealSecrets(p.wireOutputs).value as { result: string }).result,
+      );
+      assert.equal(passwords.length, 9);
+      for (const p of passwords) {
+        assert.equal(typeof p, "string");
+        assert.ok(p.length >= 32);
+      }
+      let secretHolders = 0;
+      for (const r of resources) {
+        const visible = JSON.stringify(redactSecrets(r.wireInputs));
+        for (const p of passwords) {
+          assert.ok(!visible.includes(p), `${r.type} ${r.name} has a password in a non-secret input`);
+        }
+        const revealed = JSON.stringify(r.inputs);
+        if (passwords.some((p) => revealed.includes(p))) {
+          secretHolders++;
+          assert.ok(r.secretInputPaths.length > 0, `${r.type} ${r.name}`);
+        }
+      }
+      // 9 Secrets Manager versions + 3 Kubernetes Secrets.
+      assert.equal(secretHolders, 12);
+      const outputs = JSON.stringify(redactSecrets(run.wireOutputs));
+      for (const p of passwords) {
+        assert.ok(!outputs.includes(p));
+      }
+    });
+
+    it(`${production ? "protects" : "does not protect"} the stateful resources`, () => {
+      const stateful = [
+        ...ofType(resources, T.kmsKey),
+        ...ofType(resources, T.replicaKey),
+        ...ofType(resources, T.bucket),
+        ...ofType(resources, T.smSecret),
+        ...ofType(resources, T.statefulSet),
+      ];
+      assert.equal(stateful.length, 1 + dr.length + (2 + dr.length) + 9 + 1);
+      for (const r of stateful) {
+        assert.equal(r.options.protect, production, `${r.type} ${r.name}`);
+      }
+    });
+
+    it("enforces Pod Security restricted on the namespace", () => {
+      const ns = one(resources, T.namespace);
+      const labels = at(ns.inputs, "metadata.labels") as Record<string, string>;
+      assert.equal(labels["pod-security.kubernetes.io/enforce"], "restricted");
+      assert.equal(labels["pod-security.kubernetes.io/enforce-version"], `v${c.topology.cluster.version}`);
+      for (const r of [...ofType(resources, T.statefulSet), ...ofType(resources, T.deployment)]) {
+        const spec = podSpec(r);
+        assert.equal(at(spec, "securityContext.runAsNonRoot"), true);
+        assert.equal(at(spec, "securityContext.seccompProfile.type"), "RuntimeDefault");
+        for (const container of spec["containers"] as Array<Record<string, unknown>>) {
+          assert.equal(at(container, "securityContext.allowPrivilegeEscalation"), false);
+          assert.deepEqual(at(container, "securityContext.capabilities.drop"), ["ALL"]);
+        }
+      }
+    });
+
+    it("denies all traffic by default and allows the flows the tier needs", () => {
+      const policies = Object.fromEntries(
+        ofType(resources, T.policy).map((p) => [at(p.inputs, "metadata.name") as string, p.inputs]),
+      );
+      assert.deepEqual(Object.keys(policies).sort(), [
+        "allow-dns",
+        "db-clients",
+        "default-deny",
+        "patroni",
+        "pgbouncer",
+      ]);
+      assert.deepEqual(at(policies["default-deny"], "spec"), {
+        podSelector: {},
+        policyTypes: ["Ingress", "Egress"],
+      });
+      const patroniIngress = at(policies["patroni"], "spec.ingress") as Array<{
+        from: unknown[];
+        ports: Array<{ port: number }>;
+      }>;
+      const pg = patroniIngress.find((r) => r.ports.some((p) => p.port === 5432))!;
+      const blocks = pg.from.map((f) => at(f, "ipBlock.cidr")).filter((x) => x !== undefined);
+      assert.deepEqual(
+        blocks,
+        dr.map((r) => r.vpcCidr),
+      );
+      const pgbouncer = at(policies["pgbouncer"], "spec.ingress[0]") as { ports: Array<{ port: number }> };
+      assert.deepEqual(
+        pgbouncer.ports.map((p) => p.port),
+        [6432],
+      );
+      assert.ok(JSON.stringify(patroniIngress).includes("8432"));
+    });
+
+    it("creates a multi-region key and a replica in each DR region with that region's provider", () => {
+      assert.equal(one(resources, T.kmsKey).inputs["multiRegion"], true);
+      const replicas = ofType(resources, T.replicaKey);
+      assert.deepEqual(
+        replicas.map(providerName),
+        dr.map((r) => `aws-${r.name}`),
+      );
+    });
+
+    it("puts repo1 in the region and repo2 in the DR region, the archive under COMPLIANCE lock", () => {
+      const buckets = ofType(resources, T.bucket);
+      const byPrefix = (p: string) => buckets.filter((b) => String(b.inputs["bucketPrefix"]).includes(p));
+      const repos = byPrefix("pgbackrest");
+      assert.deepEqual(
+        repos.map(providerName),
+        [c.region, ...dr.map((r) => r.name)].map((n) => `aws-${n}`),
+      );
+      for (const b of repos) {
+        assert.equal(b.inputs["objectLockEnabled"], false, "pgBackRest repositories are not locked");
+      }
+      const [archive] = byPrefix("archive");
+      assert.equal(archive.inputs["objectLockEnabled"], true);
+      const lock = one(resources, T.objectLock);
+      assert.deepEqual(at(lock.inputs, "rule.defaultRetention"), {
+        mode: "COMPLIANCE",
+        days: yearsToDays(c.topology.retention.clinicalRecordYears),
+      });
+      const encryption = ofType(
+        resources,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      );
+      const drEnc = encryption.find((e) => providerName(e) === `aws-${dr[0].name}`)!;
+      assert.match(
+        String(at(drEnc.inputs, "rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId")),
+        new RegExp(`kms:${dr[0].name}:.*mrk-`),
+      );
+    });
+
+    it("lets pgBackRest's Pod Identity role use exactly those buckets and keys", () => {
+      const role = one(resources, T.iamRole);
+      const trust = JSON.parse(String(role.inputs["assumeRolePolicy"])) as {
+        Statement: Array<{ Principal: unknown; Action: string[] }>;
+      };
+      assert.deepEqual(trust.Statement[0].Principal, { Service: "pods.eks.amazonaws.com" });
+      const policy = JSON.parse(String(one(resources, T.rolePolicy).inputs["policy"])) as {
+        Statement: Array<{ Sid: string; Action: string[]; Resource: string | string[] }>;
+      };
+      const buckets = ofType(resources, T.bucket).map((b) => String(at(b.wireOutputs, "arn")));
+      const resourcesOf = (sid: string) => [policy.Statement.find((s) => s.Sid === sid)!.Resource].flat();
+      assert.deepEqual(new Set(resourcesOf("ListRepositories")), new Set(buckets));
+      for (const arn of resourcesOf("ReadWriteRepositories")) {
+        assert.ok(
+          buckets.some((b) => arn === `${b}/*`),
+          arn,
+        );
+      }
+      assert.ok(policy.Statement.every((s) => ![s.Resource].flat().includes("*")));
+      const keyArns = [...ofType(resources, T.kmsKey), ...ofType(resources, T.replicaKey)].map((k) =>
+        String(at(k.wireOutputs, "arn")),
+      );
+      assert.deepEqual(new Set(resourcesOf("UseDataKeysThroughS3")), new Set(keyArns));
+      const sas = ofType(resources, T.podIdentity).map((a) => a.inputs["serviceAccount"]);
+      assert.deepEqual(sas, [`pg-${c.region}`, "pgbackrest"]);
+    });
+
+    it("gives Patroni exactly what the Kubernetes DCS needs in ConfigMaps mode", () => {
+      const rules = one(resources, T.role).inputs["rules"] as Array<{ resources: string[]; verbs: string[] }>;
+      assert.deepEqual(
+        rules.map((r) => [r.resources.join(), [...r.verbs].sort().join()]),
+        [
+          ["configmaps", "create,get,list,patch,update,watch"],
+          ["pods", "get,list,patch,update,watch"],
+          ["services", "create"],
+        ],
+      );
+      assert.ok(!JSON.stringify(rules).includes("endpoints"));
+      assert.ok(!JSON.stringify(rules).includes("delete"));
+    });
+
+    it("runs the members on the database nodes, spread over zones, with the rendered configuration", () => {
+      const sts = one(resources, T.statefulSet);
+      assert.equal(at(sts.inputs, "spec.replicas"), region.sizes.databaseMembers);
+      const spec = podSpec(sts);
+      const image = `${c.topology.data.image.repository}:${c.topology.data.image.tag}`;
+      assert.equal(at(spec, "containers[0].image"), image);
+      assert.deepEqual(spec["tolerations"], [
+        { key: "hcp.io/dedicated", operator: "Equal", value: "database", effect: "NoSchedule" },
+      ]);
+      assert.deepEqual(
+        at(
+          spec,
+          "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions",
+        ),
+        [{ key: "hcp.io/node-group", operator: "In", values: ["database"] }],
+      );
+      assert.equal(at(spec, "topologySpreadConstraints[0].topologyKey"), "topology.kubernetes.io/zone");
+      assert.equal(
+        at(spec, "affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"),
+        "kubernetes.io/hostname",
+      );
+      assert.equal(at(sts.inputs, "spec.volumeClaimTemplates[0].spec.storageClassName"), "gp3-encrypted");
+      assert.equal(
+        at(sts.inputs, "spec.volumeClaimTemplates[0].spec.resources.requests.storage"),
+        `${c.topology.data.storageGiB}Gi`,
+      );
+      assert.equal(
+        at(spec, "containers[0].readinessProbe.httpGet.path"),
+        `/readiness?lag=${c.topology.data.patroni.maximumLagOnFailoverBytes}`,
+      );
+      assert.equal(at(spec, "containers[0].livenessProbe.httpGet.path"), "/liveness");
+      const sizing = renderArtifacts(c.topology, c.region).sizing.container;
+      assert.equal(at(spec, "containers[0].resources.limits.memory"), `${sizing.memoryMiB}Mi`);
+      const env = at(spec, "containers[0].env") as Array<{
+        name: string;
+        value?: string;
+        valueFrom?: unknown;
+      }>;
+      const password = env.find((e) => e.name === "PATRONI_SUPERUSER_PASSWORD")!;
+      assert.equal(password.value, undefined);
+      assert.equal(at(password, "valueFrom.secretKeyRef.name"), "patroni-credentials");
+
+      const yaml = ofType(resources, T.configMap)
+        .map((m) => (m.inputs["data"] as Record<string, string>)["patroni.yml"])
+        .find((x) => x !== undefined)!;
+      assert.equal(yaml, renderArtifacts(c.topology, c.region).patroni.yaml);
+      assert.equal(at(parse(yaml), "kubernetes.use_endpoints"), false);
+      const pdb = ofType(resources, T.pdb).find((p) => at(p.inputs, "metadata.name") === `pg-${c.region}`)!;
+      assert.equal(at(pdb.inputs, "spec.maxUnavailable"), 1);
+    });
+
+    it("fills the deployed bucket names and key ARNs into the pgBackRest files", () => {
+      for (const cm of ofType(resources, T.configMap)) {
+        const conf = (cm.inputs["data"] as Record<string, string>)["pgbackrest.conf"];
+        if (conf !== undefined) {
+          assert.deepEqual(deployMarkers(conf), [], String(at(cm.inputs, "metadata.name")));
+          assert.match(conf, /repo1-s3-bucket=hcp-/);
+        }
+      }
+    });
+
+    it("selects the leader by its explicit role label and follows it with an internal NLB", () => {
+      const services = Object.fromEntries(
+        ofType(resources, T.service).map((s) => [at(s.inputs, "metadata.name") as string, s.inputs]),
+      );
+      const scope = `pg-${c.region}`;
+      assert.equal(at(services[scope], "spec.selector.role"), "primary");
+      assert.equal(at(services[`${scope}-replicas`], "spec.selector.role"), "replica");
+      assert.equal(at(services[`${scope}-config`], "spec.clusterIP"), "None");
+      const nlb = services[`${scope}-replication`];
+      assert.equal(at(nlb, "spec.type"), "LoadBalancer");
+      assert.equal(at(nlb, "spec.selector.role"), "primary");
+      const annotations = at(nlb, "metadata.annotations") as Record<string, string>;
+      assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internal");
+      assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"], "ip");
+      assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-path"], "/primary");
+      assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"], undefined);
+      assert.match(annotations["service.beta.kubernetes.io/aws-load-balancer-subnets"], /^subnet-.*,subnet-/);
+      assert.deepEqual(
+        at(nlb, "spec.loadBalancerSourceRanges"),
+        dr.map((r) => r.vpcCidr),
+      );
+    });
+
+    it("runs PgBouncer with the configured replicas, spread, a PDB and the rendered ini", () => {
+      const deploy = one(resources, T.deployment);
+      assert.equal(at(deploy.inputs, "spec.replicas"), region.sizes.pgbouncerReplicas);
+      const keys = (podSpec(deploy)["topologySpreadConstraints"] as Array<{ topologyKey: string }>).map(
+        (t) => t.topologyKey,
+      );
+      assert.deepEqual(keys, ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+      const ini = ofType(resources, T.configMap)
+        .map((m) => (m.inputs["data"] as Record<string, string>)["pgbouncer.ini"])
+        .find((x) => x !== undefined)!;
+      assert.match(ini, new RegExp(`max_client_conn = ${c.topology.data.pgbouncer.maxClientConnections}\\n`));
+      assert.ok(ofType(resources, T.pdb).some((p) => at(p.inputs, "metadata.name") === "pgbouncer"));
+    });
+
+    it("issues TLS certificates from a namespace CA for PostgreSQL, PgBouncer and the backup client", () => {
+      const certs = ofType(resources, T.certificate).map((r) => r.inputs);
+      assert.deepEqual(certs.map((x) => at(x, "spec.secretName")).sort(), [
+        "data-ca",
+        "pgbackrest-client-tls",
+        "pgbouncer-tls",
+        "postgres-tls",
+      ]);
+      const pg = certs.find((x) => at(x, "spec.secretName") === "postgres-tls")!;
+      assert.ok(
+        (at(pg, "spec.dnsNames") as string[]).includes(`*.pg-${c.region}-config.hcp-data.svc.cluster.local`),
+      );
+      assert.equal(at(pg, "spec.issuerRef.name"), "data-ca");
+      assert.equal(ofType(resources, T.issuer).length, 2);
+    });
+
+    it("schedules full and differential backups from the config and a yearly archive copy", () => {
+      const crons = Object.fromEntries(
+        ofType(resources, T.cronJob).map((j) => [at(j.inputs, "metadata.name") as string, j.inputs]),
+      );
+      assert.equal(at(crons["pgbackrest-full"], "spec.schedule"), c.topology.data.backup.fullSchedule);
+      assert.equal(at(crons["pgbackrest-diff"], "spec.schedule"), c.topology.data.backup.diffSchedule);
+      assert.equal(at(crons["pgbackrest-full"], "spec.concurrencyPolicy"), "Forbid");
+      const fullScript = String(
+        (
+          at(
+            crons["pgbackrest-full"],
+            "spec.jobTemplate.spec.template.spec.containers[0].command",
+          ) as string[]
+        )[2],
+      );
+      assert.match(fullScript, /--repo=1 --type=full backup && .*--repo=2 --type=full backup/);
+      const copy = String(
+        (
+          at(
+            crons["pgbackrest-yearly"],
+            "spec.jobTemplate.spec.template.spec.containers[0].command",
+          ) as string[]
+        )[2],
+      );
+      assert.match(copy, /aws s3 cp --recursive --sse aws:kms/);
+      assert.match(copy, /s3:\/\/hcp-.*-archive-/);
+    });
+
+    it("bootstraps the SQL with a Job that uses the rendered files", () => {
+      const job = one(resources, T.job);
+      assert.match(String(at(job.inputs, "metadata.name")), /^bootstrap-[0-9a-f]{10}$/);
+      const sqlMap = ofType(resources, T.configMap).find((m) =>
+        String(at(m.inputs, "metadata.name")).startsWith("bootstrap-sql-"),
+      )!;
+      assert.deepEqual(sqlMap.inputs["data"], renderArtifacts(c.topology, c.region).sql.files);
+      const envFrom = at(podSpec(job), "containers[0].envFrom[0].secretRef.name");
+      assert.equal(envFrom, "bootstrap-credentials");
+    });
+
+    it("stores the replication secret in Secrets Manager, replicated to the DR regions", () => {
+      const replication = ofType(resources, T.smSecret).find((s) =>
+        String(s.inputs["name"]).endsWith("/replication"),
+      )!;
+      assert.deepEqual(
+        (replication.inputs["replicas"] as Array<{ region: string }>).map((r) => r.region),
+        dr.map((r) => r.name),
+      );
+      for (const s of ofType(resources, T.smSecret)) {
+        assert.match(String(s.inputs["kmsKeyId"]), /mrk-/);
+      }
+      const secrets = childrenOf(resources, one(resources, "hcp:data:Secrets"));
+      assert.equal(secrets.filter((r) => r.type === T.secret).length, 3);
+    });
+  });
+}
