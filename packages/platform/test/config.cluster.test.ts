@@ -115,7 +115,8 @@ describe("config rules: cluster version, kube-proxy, production capacity", () =>
       name: "the default version once its standard support ended",
       env: "staging",
       now: new Date("2026-12-02T00:00:00Z"),
-      change: (r) => set(r, ["cluster", "version"], undefined),
+      change: (r) =>
+        set(set(r, ["cluster", "version"], undefined), ["cluster", "addons", "kubeProxy"], "v1.34.1-eksbuild.2"),
       expect: [
         {
           path: VERSION,
@@ -162,8 +163,8 @@ describe("config rules: cluster version, kube-proxy, production capacity", () =>
         {
           path: KUBE_PROXY,
           received: /^"v1\.33\.3-eksbuild\.6"$/,
-          allowed: /kube-proxy build for Kubernetes 1\.34 \(v1\.34\.x-eksbuild\.N\)/,
-          fix: /describe-addon-versions --addon-name kube-proxy --kubernetes-version 1\.34/,
+          allowed: /kube-proxy build for Kubernetes 1\.35 \(v1\.35\.x-eksbuild\.N\)/,
+          fix: /describe-addon-versions --addon-name kube-proxy --kubernetes-version 1\.35/,
         },
       ],
     },
