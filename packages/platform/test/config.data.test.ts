@@ -114,9 +114,9 @@ describe("config: data section", () => {
       const relevant = problems.filter((p) => p.path.startsWith(keyPath("data")));
       assert.equal(relevant.length, c.expect.length, JSON.stringify(relevant));
       for (const [i, e] of c.expect.entries()) {
-        assert.equal(relevant[i]!.path, e.path);
-        assert.match(relevant[i]!.received, e.received);
-        assert.match(relevant[i]!.fix, e.fix);
+        assert.equal(relevant[i].path, e.path);
+        assert.match(relevant[i].received, e.received);
+        assert.match(relevant[i].fix, e.fix);
       }
     });
   }
