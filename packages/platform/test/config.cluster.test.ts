@@ -116,7 +116,11 @@ describe("config rules: cluster version, kube-proxy, production capacity", () =>
       env: "staging",
       now: new Date("2026-12-02T00:00:00Z"),
       change: (r) =>
-        set(set(r, ["cluster", "version"], undefined), ["cluster", "addons", "kubeProxy"], "v1.34.1-eksbuild.2"),
+        set(
+          set(r, ["cluster", "version"], undefined),
+          ["cluster", "addons", "kubeProxy"],
+          "v1.34.1-eksbuild.2",
+        ),
       expect: [
         {
           path: VERSION,
