@@ -4,6 +4,7 @@ import { coverageRule } from "./policies/coverage";
 import { encryptionAtRestRules } from "./policies/encryptionAtRest";
 import { encryptionInTransitRules } from "./policies/encryptionInTransit";
 import { kubernetesSecurityRules } from "./policies/kubernetesSecurity";
+import { networkSecurityRules } from "./policies/networkSecurity";
 import { residencyRules } from "./policies/residency";
 import { resilienceRules } from "./policies/resilience";
 import { retentionRules } from "./policies/retention";
@@ -20,6 +21,7 @@ export const CHECK_RULES: readonly Rule[] = [
   ...retentionRules,
   ...residencyRules,
   ...resilienceRules,
+  ...networkSecurityRules,
   ...kubernetesSecurityRules,
   ...taggingRules,
   ...secretsHygieneRules,
@@ -37,7 +39,7 @@ if (duplicate) {
 export function packArgs(): PolicyPackArgs {
   return {
     description:
-      "HIPAA / LGPD controls of the healthcare platform: encryption at rest and in transit, retention, residency (LGPD Art. 33), resilience, Kubernetes security, tagging, secrets hygiene and policy coverage.",
+      "HIPAA / LGPD controls of the healthcare platform: encryption at rest and in transit, retention, residency (LGPD Art. 33), resilience, network security, Kubernetes security, tagging, secrets hygiene and policy coverage.",
     displayName: "Healthcare compliance (HIPAA / LGPD)",
     provider: "aws",
     tags: ["hipaa", "lgpd", "aws", "kubernetes"],

@@ -26,6 +26,7 @@ export const CONCERNS = [
   "retention",
   "residency",
   "resilience",
+  "network-security",
   "kubernetes-security",
   "tagging",
   "coverage",

@@ -28,6 +28,12 @@ export interface ResourceClasses {
   "aws:ec2/launchTemplate:LaunchTemplate": typeof aws.ec2.LaunchTemplate;
   "aws:ec2/instance:Instance": typeof aws.ec2.Instance;
   "aws:eks/cluster:Cluster": typeof aws.eks.Cluster;
+  "aws:ec2/vpc:Vpc": typeof aws.ec2.Vpc;
+  "aws:ec2/flowLog:FlowLog": typeof aws.ec2.FlowLog;
+  "aws:ec2/securityGroup:SecurityGroup": typeof aws.ec2.SecurityGroup;
+  "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": typeof aws.ec2.DefaultSecurityGroup;
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": typeof aws.vpc.SecurityGroupIngressRule;
+  "aws:secretsmanager/secret:Secret": typeof aws.secretsmanager.Secret;
   "aws:eks/nodeGroup:NodeGroup": typeof aws.eks.NodeGroup;
   "aws:cloudwatch/logGroup:LogGroup": typeof aws.cloudwatch.LogGroup;
   "aws:sns/topic:Topic": typeof aws.sns.Topic;
@@ -80,6 +86,12 @@ export const TYPE_TOKENS = Object.keys({
   "aws:ec2/launchTemplate:LaunchTemplate": true,
   "aws:ec2/instance:Instance": true,
   "aws:eks/cluster:Cluster": true,
+  "aws:ec2/vpc:Vpc": true,
+  "aws:ec2/flowLog:FlowLog": true,
+  "aws:ec2/securityGroup:SecurityGroup": true,
+  "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": true,
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": true,
+  "aws:secretsmanager/secret:Secret": true,
   "aws:eks/nodeGroup:NodeGroup": true,
   "aws:cloudwatch/logGroup:LogGroup": true,
   "aws:sns/topic:Topic": true,

@@ -286,6 +286,22 @@ export const messagingCustomerKey = resourceRule({
   },
 });
 
+/** Secrets Manager secrets (database credentials) use a customer-managed key. */
+export const secretsManagerCustomerKey = resourceRule({
+  name: "secrets-manager-customer-key",
+  concern: "encryption-at-rest",
+  description:
+    "Secrets Manager secrets must be encrypted with a customer-managed KMS key (kmsKeyId), not the default aws/secretsmanager key, so access to credentials is governed by the key policy.",
+  remediationSteps: "Set kmsKeyId to the ARN of a KMS key of the stack (e.g. the data tier's key).",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  checks: {
+    "aws:secretsmanager/secret:Secret": (props, { report }) => {
+      requireCustomerKey(() => props.kmsKeyId, "kmsKeyId", report);
+    },
+  },
+});
+
 type EcrEncryption = NonNullable<ArgsOf<"aws:ecr/repository:Repository">["encryptionConfigurations"]>;
 
 function checkEcr(configs: EcrEncryption | undefined, report: (m: string) => void) {
@@ -458,6 +474,7 @@ export const encryptionAtRestRules: readonly Rule[] = [
   eksSecretsEncryption,
   cloudwatchLogsCustomerKey,
   messagingCustomerKey,
+  secretsManagerCustomerKey,
   ecrCustomerKey,
   k8sStorageClassEncrypted,
   kmsKeyRotation,

@@ -2,6 +2,7 @@ import type { Case } from "../case";
 import { encryptionAtRestCases } from "./encryptionAtRest";
 import { encryptionInTransitCases } from "./encryptionInTransit";
 import { kubernetesCases } from "./kubernetes";
+import { networkSecurityCases } from "./networkSecurity";
 import { otherCases } from "./other";
 import { residencyCases } from "./residency";
 import { retentionCases } from "./retention";
@@ -12,6 +13,7 @@ export const ALL_CASES: readonly Case[] = [
   ...encryptionInTransitCases,
   ...retentionCases,
   ...residencyCases,
+  ...networkSecurityCases,
   ...kubernetesCases,
   ...otherCases,
 ];
