@@ -165,13 +165,32 @@ for (const c of cases) {
       const labels = at(ns.inputs, "metadata.labels") as Record<string, string>;
       assert.equal(labels["pod-security.kubernetes.io/enforce"], "restricted");
       assert.equal(labels["pod-security.kubernetes.io/enforce-version"], `v${c.topology.cluster.version}`);
-      for (const r of [...ofType(resources, T.statefulSet), ...ofType(resources, T.deployment)]) {
-        const spec = podSpec(r);
-        assert.equal(at(spec, "securityContext.runAsNonRoot"), true);
-        assert.equal(at(spec, "securityContext.seccompProfile.type"), "RuntimeDefault");
-        for (const container of spec["containers"] as Array<Record<string, unknown>>) {
-          assert.equal(at(container, "securityContext.allowPrivilegeEscalation"), false);
-          assert.deepEqual(at(container, "securityContext.capabilities.drop"), ["ALL"]);
+      const pods: Array<[string, unknown]> = [
+        ...[
+          ...ofType(resources, T.statefulSet),
+          ...ofType(resources, T.deployment),
+          ...ofType(resources, T.job),
+        ].map((r): [string, unknown] => [r.name, podSpec(r)]),
+        ...ofType(resources, T.cronJob).map((r): [string, unknown] => [
+          r.name,
+          at(r.inputs, "spec.jobTemplate.spec.template.spec"),
+        ]),
+      ];
+      assert.equal(pods.length, 6);
+      for (const [name, spec] of pods) {
+        assert.equal(at(spec, "securityContext.runAsNonRoot"), true, name);
+        assert.equal(at(spec, "securityContext.seccompProfile.type"), "RuntimeDefault", name);
+        const containers = [
+          ...((at(spec, "containers") as Array<Record<string, unknown>>) ?? []),
+          ...((at(spec, "initContainers") as Array<Record<string, unknown>> | undefined) ?? []),
+        ];
+        for (const container of containers) {
+          const label = `${name}/${String(container["name"])}`;
+          assert.equal(at(container, "securityContext.allowPrivilegeEscalation"), false, label);
+          assert.equal(at(container, "securityContext.readOnlyRootFilesystem"), true, label);
+          assert.deepEqual(at(container, "securityContext.capabilities.drop"), ["ALL"], label);
+          const mounts = (container["volumeMounts"] as Array<{ mountPath: string }>).map((m) => m.mountPath);
+          assert.ok(mounts.includes("/tmp"), `${label} has a writable /tmp`);
         }
       }
     });

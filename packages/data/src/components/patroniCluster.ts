@@ -20,10 +20,16 @@ export const RESTRICTED_POD_SECURITY: k8s.types.input.core.v1.PodSecurityContext
   fsGroupChangePolicy: "OnRootMismatch",
   seccompProfile: { type: "RuntimeDefault" },
 };
+/**
+ * Container security settings of every data-tier container: nothing but the mounted volumes is
+ * writable (the data volume, the socket directory and /tmp, where Patroni keeps its pgpass and
+ * pgBackRest its lock files).
+ */
 export const RESTRICTED_CONTAINER_SECURITY: k8s.types.input.core.v1.SecurityContext = {
   allowPrivilegeEscalation: false,
   privileged: false,
   runAsNonRoot: true,
+  readOnlyRootFilesystem: true,
   capabilities: { drop: ["ALL"] },
 };
 
@@ -207,6 +213,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
     const placement = pulumi.output(args.placement);
     const mounts = {
       data: { name: "pgdata", mountPath: PATHS.dataVolume },
+      tmp: { name: "tmp", mountPath: PATHS.tmp },
       socket: { name: "socket", mountPath: PATHS.socketDir },
       tls: { name: "tls", mountPath: PATHS.postgresTls, readOnly: true },
       pgbackrest: { name: "pgbackrest-config", mountPath: "/etc/pgbackrest", readOnly: true },
@@ -315,7 +322,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
                     mounts.tls,
                     mounts.pgbackrest,
                     { name: "patroni-config", mountPath: "/etc/patroni", readOnly: true },
-                    { name: "tmp", mountPath: PATHS.tmp },
+                    mounts.tmp,
                   ],
                 },
                 {
@@ -331,7 +338,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
                   },
                   readinessProbe: { tcpSocket: { port: PORTS.pgbackrestServer }, periodSeconds: 10 },
                   securityContext: RESTRICTED_CONTAINER_SECURITY,
-                  volumeMounts: [mounts.data, mounts.socket, mounts.tls, mounts.pgbackrest],
+                  volumeMounts: [mounts.data, mounts.socket, mounts.tls, mounts.pgbackrest, mounts.tmp],
                 },
               ],
               volumes: [

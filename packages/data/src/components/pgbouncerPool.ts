@@ -109,11 +109,13 @@ export class PgbouncerPool extends pulumi.ComponentResource {
                     { name: "config", mountPath: path.dirname(PATHS.pgbouncerConfig), readOnly: true },
                     { name: "auth", mountPath: path.dirname(PATHS.pgbouncerUserlist), readOnly: true },
                     { name: "tls", mountPath: PATHS.pgbouncerTls, readOnly: true },
+                    { name: "tmp", mountPath: PATHS.tmp },
                   ],
                 },
               ],
               terminationGracePeriodSeconds: 30,
               volumes: [
+                { name: "tmp", emptyDir: {} },
                 { name: "config", configMap: { name: config.metadata.name } },
                 { name: "auth", secret: { secretName: args.userlistSecretName, defaultMode: 0o440 } },
                 { name: "tls", secret: { secretName: args.tlsSecretName, defaultMode: 0o440 } },
