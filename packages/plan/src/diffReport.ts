@@ -1,0 +1,85 @@
+import { type PlanDiff, type StackDiff, type ValueChange, lineDiff, showValue, totals } from "./diff";
+import type { PolicyFinding } from "./model";
+
+/** Text rendering of a plan diff (what `pnpm plan:diff` prints). */
+
+/** The label a change is shown with: option and output paths are marked, inputs are bare. */
+export function changePath(c: ValueChange): string {
+  const path = c.path === "" ? "(value)" : c.path;
+  return c.kind === "input" ? path : `[${c.kind}] ${path}`;
+}
+
+/** Lines describing one value change (a line diff for multi-line strings). */
+export function changeLines(c: ValueChange): string[] {
+  const lines = lineDiff(c.old, c.new);
+  if (lines) {
+    return [`${changePath(c)}:`, ...lines.map((l) => `  ${l}`)];
+  }
+  return [`${changePath(c)}: ${showValue(c.old)} → ${showValue(c.new)}`];
+}
+
+/** One line for a finding. */
+export function findingLine(f: PolicyFinding): string {
+  return `${f.level}: [${f.policy}] ${f.urn ?? "(stack)"}: ${f.message.split("\n").join(" ")}`;
+}
+
+/** Counts of a stack as `+a -r ~c`. */
+export function stackCounts(s: StackDiff): string {
+  return `+${s.added.length} -${s.removed.length} ~${s.changed.length}`;
+}
+
+function stackText(s: StackDiff): string[] {
+  const lines = [`${s.label} (${s.environment}): ${s.status}, ${stackCounts(s)}`];
+  for (const r of s.added) {
+    lines.push(`  + ${r.type}  ${r.name}`);
+  }
+  for (const r of s.removed) {
+    lines.push(`  - ${r.type}  ${r.name}`);
+  }
+  for (const r of s.changed) {
+    lines.push(`  ~ ${r.type}  ${r.name}`);
+    for (const c of r.changes) {
+      lines.push(...changeLines(c).map((l) => `      ${l}`));
+    }
+  }
+  if (s.outputs.length > 0) {
+    lines.push("  outputs:");
+    for (const c of s.outputs) {
+      lines.push(...changeLines({ ...c, kind: "input" }).map((l) => `      ${l}`));
+    }
+  }
+  for (const f of s.newFindings) {
+    lines.push(`  new ${findingLine(f)}`);
+  }
+  for (const f of s.resolvedFindings) {
+    lines.push(`  resolved ${findingLine(f)}`);
+  }
+  return lines;
+}
+
+/** The text report of a diff. */
+export function diffText(diff: PlanDiff): string {
+  const t = totals(diff);
+  const lines: string[] = [];
+  const shown = diff.stacks.filter(
+    (x) => x.status !== "unchanged" || x.newFindings.length > 0 || x.resolvedFindings.length > 0,
+  );
+  for (const s of shown) {
+    lines.push(...stackText(s), "");
+  }
+  for (const e of diff.headErrors) {
+    lines.push(
+      `head ${e.kind} error in ${e.stack ?? e.environment}:`,
+      ...e.message.split("\n").map((l) => `  ${l}`),
+    );
+  }
+  lines.push(
+    `Stacks: ${t.stacksAdded} added, ${t.stacksRemoved} removed, ${t.stacksChanged} changed, ${t.stacksUnchanged} unchanged.`,
+    `Resources: ${t.resourcesAdded} added, ${t.resourcesRemoved} removed, ${t.resourcesChanged} changed.`,
+    `Policy findings: ${t.newMandatory} new mandatory, ${t.newAdvisory} new advisory, ${t.resolved} resolved; head has ${t.headMandatory} mandatory, ${t.headAdvisory} advisory.`,
+  );
+  if (diff.headErrors.length > 0) {
+    lines.push(`The head plan has ${diff.headErrors.length} error(s): it is incomplete.`);
+  }
+  return lines.join("\n");
+}
