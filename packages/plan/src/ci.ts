@@ -1,0 +1,235 @@
+import {
+  deployOrder,
+  type EnvironmentTopology,
+  LAYERS,
+  type LayerName,
+  primaryRegion,
+  type StackId,
+  stackLabel,
+  stacksOf,
+  upstreamStacks,
+} from "@hcp/platform";
+
+/**
+ * What the CI workflows need from the topology: which stacks a change affects (the preview matrix),
+ * the order stacks are deployed in (the deploy job), and how to reach each environment's state. The
+ * layer graph lives in `@hcp/platform`; nothing here repeats it.
+ */
+
+/** A stack as a workflow job sees it. */
+export interface CiStack {
+  readonly environment: string;
+  readonly layer: LayerName;
+  readonly project: string;
+  readonly stack: string;
+  /** `project/stack`. */
+  readonly label: string;
+  /** Region of a regional stack, else "". */
+  readonly region: string;
+  /** Directory of the layer's Pulumi project, relative to the repository root. */
+  readonly workDir: string;
+  /** Region for AWS credentials (the stack's region, or the primary region). */
+  readonly awsRegion: string;
+  /** The stack name to pass to the Pulumi CLI for the environment's backend. */
+  readonly stackName: string;
+  /** Backend URL for `pulumi login` ("" = Pulumi Cloud). */
+  readonly backendUrl: string;
+  /** `--secrets-provider` for a new stack ("" = the backend's default). */
+  readonly secretsProvider: string;
+  /** Repository variable holding the ARN of the environment's CI preview role. */
+  readonly previewRoleVariable: string;
+}
+
+/** Repository directory of a layer's project. */
+export function workDirOf(layer: LayerName): string {
+  return layer === "environment" ? "." : `packages/${layer}`;
+}
+
+/** `AWS_PREVIEW_ROLE_ARN_<ENV>`: the repository variable with an environment's preview role ARN. */
+export function previewRoleVariable(environment: string): string {
+  return `AWS_PREVIEW_ROLE_ARN_${environment.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/** How the workflows reach an environment's state. */
+export interface Backend {
+  readonly backendUrl: string;
+  readonly secretsProvider: string;
+  readonly stackName: (id: StackId) => string;
+}
+
+/**
+ * The backend of an environment. The S3 state bucket and the KMS key of the `awskms` secrets
+ * provider are addressed in the primary region (where the environment's state is bootstrapped).
+ */
+export function backendOf(topology: EnvironmentTopology): Backend {
+  const state = topology.access.stateBackend;
+  const region = primaryRegion(topology).name;
+  if (state.type === "s3") {
+    return {
+      backendUrl: `s3://${state.bucket}?region=${region}`,
+      secretsProvider: `awskms://${state.kmsKeyAlias}?region=${region}`,
+      stackName: (id) => id.stack,
+    };
+  }
+  return { backendUrl: "", secretsProvider: "", stackName: (id) => `${state.organization}/${id.stack}` };
+}
+
+/** A stack with everything a job needs. */
+export function ciStack(topology: EnvironmentTopology, id: StackId): CiStack {
+  const backend = backendOf(topology);
+  return {
+    environment: topology.name,
+    layer: id.layer,
+    project: id.project,
+    stack: id.stack,
+    label: stackLabel(id),
+    region: id.region ?? "",
+    workDir: workDirOf(id.layer),
+    awsRegion: id.region ?? primaryRegion(topology).name,
+    stackName: backend.stackName(id),
+    backendUrl: backend.backendUrl,
+    secretsProvider: backend.secretsProvider,
+    previewRoleVariable: previewRoleVariable(topology.name),
+  };
+}
+
+/** What a changed path affects. */
+export type PathImpact =
+  | { readonly kind: "none" }
+  | { readonly kind: "all" }
+  | { readonly kind: "environment"; readonly environment: string }
+  | { readonly kind: "layer"; readonly layer: LayerName }
+  | { readonly kind: "stack"; readonly layer: LayerName; readonly stack: string };
+
+/** Paths that never change what is deployed: docs, tests, CI, the plan tooling itself. */
+const NO_IMPACT = [
+  /^docs\//,
+  /^bench\//,
+  /^\.github\//,
+  /^\.ci\//,
+  /^packages\/plan\//,
+  /^packages\/testing\//,
+  /(^|\/)test\//,
+  /\.md$/,
+  /^(LICENSE|\.gitignore|\.prettierrc\.json|\.prettierignore|eslint\.config\.mjs|\.editorconfig)$/,
+];
+
+/** Paths every program depends on: shared code, the policy pack, dependencies, the root project file. */
+const EVERYTHING = [
+  /^packages\/platform\//,
+  /^policies\//,
+  /^(package\.json|pnpm-lock\.yaml|pnpm-workspace\.yaml|Pulumi\.yaml|\.npmrc|\.nvmrc)$/,
+  /^tsconfig[^/]*\.json$/,
+];
+
+/** Classifies one changed path (relative to the repository root). */
+export function impactOf(file: string): PathImpact {
+  const path = file.replace(/^\.\//, "").trim();
+  if (NO_IMPACT.some((re) => re.test(path))) {
+    return { kind: "none" };
+  }
+  if (EVERYTHING.some((re) => re.test(path))) {
+    return { kind: "all" };
+  }
+  const env = /^Pulumi\.([^./]+)\.yaml$/.exec(path);
+  if (env) {
+    return { kind: "environment", environment: env[1] };
+  }
+  const m = /^packages\/([^/]+)\/(.*)$/.exec(path);
+  const layer = m && (LAYERS as readonly string[]).includes(m[1]) ? (m[1] as LayerName) : undefined;
+  if (m && layer) {
+    const stackFile = /^Pulumi\.([^/]+)\.yaml$/.exec(m[2]);
+    return stackFile ? { kind: "stack", layer, stack: stackFile[1] } : { kind: "layer", layer };
+  }
+  // Anything unrecognized may be loaded by a program: preview everything rather than miss a change.
+  return { kind: "all" };
+}
+
+/** An affected stack and why. */
+export interface Affected {
+  readonly id: StackId;
+  /** The changed path that affects it, or the upstream stack it reads. */
+  readonly reason: string;
+}
+
+/**
+ * The stacks of an environment that a set of changed paths affects: the stacks whose own project
+ * or config changed, and transitively every stack that reads one of them (its stack references
+ * may see different outputs). In deploy order; only layers in `builtLayers` (projects that exist).
+ */
+export function affectedStacks(
+  changedFiles: readonly string[],
+  topology: EnvironmentTopology,
+  builtLayers: readonly LayerName[] = LAYERS,
+): Affected[] {
+  const stacks = stacksOf(topology);
+  const reasons = new Map<string, string>();
+  const seed = (id: StackId, reason: string) => {
+    if (!reasons.has(stackLabel(id))) {
+      reasons.set(stackLabel(id), reason);
+    }
+  };
+  for (const file of changedFiles.map((f) => f.trim()).filter((f) => f !== "")) {
+    const impact = impactOf(file);
+    for (const id of stacks) {
+      const hit =
+        impact.kind === "all" ||
+        (impact.kind === "environment" && impact.environment === topology.name) ||
+        (impact.kind === "layer" && impact.layer === id.layer) ||
+        (impact.kind === "stack" && impact.layer === id.layer && impact.stack === id.stack);
+      if (hit) {
+        seed(id, file);
+      }
+    }
+  }
+  // stacksOf is in deploy order, so every upstream is decided before its consumers.
+  for (const id of stacks) {
+    const upstream = upstreamStacks(topology, id).find((u) => reasons.has(stackLabel(u)));
+    if (upstream) {
+      seed(id, `reads ${stackLabel(upstream)}`);
+    }
+  }
+  const built = new Set(builtLayers);
+  return stacks
+    .filter((id) => reasons.has(stackLabel(id)) && built.has(id.layer))
+    .map((id) => ({ id, reason: reasons.get(stackLabel(id))! }));
+}
+
+/** One layer of an environment's deploy plan. */
+export interface DeployLayer {
+  readonly layer: LayerName;
+  /** False when the layer has no project yet (nothing to deploy). */
+  readonly built: boolean;
+  readonly stacks: readonly CiStack[];
+}
+
+/** The ordered deployment of an environment. */
+export interface DeployPlan {
+  readonly environment: string;
+  readonly backendUrl: string;
+  readonly secretsProvider: string;
+  /** Region for AWS credentials of the deploy job (the primary region). */
+  readonly awsRegion: string;
+  /** Every layer in dependency order (a layer after every layer it reads). */
+  readonly layers: readonly DeployLayer[];
+}
+
+/** The deploy plan of an environment, from `deployOrder()` and `stacksOf()`. */
+export function deployPlan(
+  topology: EnvironmentTopology,
+  builtLayers: readonly LayerName[] = LAYERS,
+): DeployPlan {
+  const backend = backendOf(topology);
+  const built = new Set(builtLayers);
+  return {
+    environment: topology.name,
+    backendUrl: backend.backendUrl,
+    secretsProvider: backend.secretsProvider,
+    awsRegion: primaryRegion(topology).name,
+    layers: deployOrder().map((layer) => ({
+      layer,
+      built: built.has(layer),
+      stacks: built.has(layer) ? stacksOf(topology, [layer]).map((id) => ciStack(topology, id)) : [],
+    })),
+  };
+}

@@ -1,0 +1,202 @@
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { deployOrder, LAYER_SPECS, LAYERS, type LayerName, stackLabel, stacksOf } from "@hcp/platform";
+import { repoTopology } from "@hcp/testing";
+import { affectedStacks, deployPlan, impactOf, previewRoleVariable } from "../src/ci";
+
+const production = repoTopology("production");
+const staging = repoTopology("staging");
+
+/** `layer@region` of the affected stacks, in the order returned. */
+function affected(files: string[], topology = production, built: readonly LayerName[] = LAYERS) {
+  return affectedStacks(files, topology, built).map((a) => `${a.id.layer}@${a.id.region ?? "-"}`);
+}
+
+const SA = "sa-east-1";
+const US = "us-east-1";
+
+describe("affected stacks (preview matrix)", () => {
+  it("classifies changed paths", () => {
+    assert.deepEqual(impactOf("packages/network/src/index.ts"), { kind: "layer", layer: "network" });
+    assert.deepEqual(impactOf("./packages/dr/Pulumi.production-us-east-1.yaml"), {
+      kind: "stack",
+      layer: "dr",
+      stack: "production-us-east-1",
+    });
+    assert.deepEqual(impactOf("Pulumi.staging.yaml"), { kind: "environment", environment: "staging" });
+    for (const everything of [
+      "packages/platform/src/tags.ts",
+      "policies/healthcare/src/lib.ts",
+      "pnpm-lock.yaml",
+      "Pulumi.yaml",
+      "tsconfig.base.json",
+    ]) {
+      assert.deepEqual(impactOf(everything), { kind: "all" }, everything);
+    }
+    for (const nothing of [
+      "docs/ci.md",
+      "README.md",
+      ".github/workflows/pr.yml",
+      "packages/plan/src/cli.ts",
+      "packages/network/test/vpc.test.ts",
+      "packages/testing/src/run.ts",
+      "policies/healthcare/test/rules.test.ts",
+    ]) {
+      assert.deepEqual(impactOf(nothing), { kind: "none" }, nothing);
+    }
+    assert.deepEqual(impactOf("scripts/unknown.sh"), { kind: "all" }, "unknown paths preview everything");
+  });
+
+  it("adds every stack that reads an affected stack, transitively, in deploy order", () => {
+    assert.deepEqual(affected(["packages/data/src/components/patroni.ts"]), [
+      `data@${SA}`,
+      `workloads@${SA}`,
+      `workloads@${US}`,
+      `dr@${US}`,
+      `observability@${SA}`,
+      `observability@${US}`,
+    ]);
+    assert.deepEqual(affected(["packages/observability/src/index.ts"]), [
+      `observability@${SA}`,
+      `observability@${US}`,
+    ]);
+    assert.deepEqual(affected(["packages/dr/Pulumi.production-us-east-1.yaml"]), [
+      `dr@${US}`,
+      `observability@${US}`,
+    ]);
+    // The network of the primary region is read by the DR stack of the other region.
+    const network = affected(["packages/network/Pulumi.production-sa-east-1.yaml"]);
+    assert.deepEqual(network.slice(0, 2), [`network@${SA}`, `cluster@${SA}`]);
+    assert.ok(
+      network.includes(`dr@${US}`) &&
+        !network.includes(`network@${US}`) &&
+        !network.includes(`cluster@${US}`),
+    );
+  });
+
+  it("says why each stack is affected", () => {
+    const reasons = new Map(
+      affectedStacks(["packages/cluster/src/index.ts"], production).map((a) => [stackLabel(a.id), a.reason]),
+    );
+    assert.equal(reasons.get(`hcp-cluster/production-${SA}`), "packages/cluster/src/index.ts");
+    assert.equal(reasons.get(`hcp-data/production-${SA}`), `reads hcp-cluster/production-${SA}`);
+  });
+
+  it("previews everything for shared code and an environment's stacks for its definition", () => {
+    const all = affected(["packages/platform/src/naming.ts"]);
+    assert.deepEqual(
+      all,
+      stacksOf(production).map((id) => `${id.layer}@${id.region ?? "-"}`),
+    );
+    assert.equal(all.length, 11);
+    assert.deepEqual(affected(["Pulumi.staging.yaml"]), []);
+    assert.deepEqual(
+      affected(["Pulumi.staging.yaml"], staging),
+      affected(["packages/platform/src/naming.ts"], staging),
+    );
+    assert.deepEqual(
+      affected(["packages/environment/src/index.ts"]),
+      all,
+      "the environment layer feeds every stack",
+    );
+  });
+
+  it("ignores docs, tests and CI files, and layers without a project", () => {
+    assert.deepEqual(
+      affected(["docs/ci.md", "packages/network/test/x.test.ts", ".github/workflows/deploy.yml", ""]),
+      [],
+    );
+    assert.deepEqual(
+      affected(["packages/data/src/index.ts"], production, ["environment", "network", "cluster"]),
+      [],
+    );
+  });
+});
+
+describe("deploy plan", () => {
+  it("lists every layer after the layers it reads, with its stacks", () => {
+    const plan = deployPlan(production);
+    assert.deepEqual(
+      plan.layers.map((l) => l.layer),
+      deployOrder(),
+    );
+    assert.deepEqual([...plan.layers.map((l) => l.layer)].sort(), [...LAYERS].sort());
+    const position = new Map(plan.layers.map((l, i) => [l.layer, i]));
+    for (const l of plan.layers) {
+      for (const read of LAYER_SPECS[l.layer].reads) {
+        assert.ok(position.get(read.layer)! < position.get(l.layer)!, `${l.layer} after ${read.layer}`);
+      }
+    }
+    const byLayer = new Map(plan.layers.map((l) => [l.layer, l.stacks]));
+    assert.deepEqual(
+      byLayer.get("environment")!.map((s) => [s.workDir, s.stackName]),
+      [[".", "production"]],
+    );
+    assert.deepEqual(
+      byLayer.get("dr")!.map((s) => [s.workDir, s.stackName, s.awsRegion]),
+      [["packages/dr", `production-${US}`, US]],
+    );
+    assert.equal(plan.backendUrl, "s3://example-health-pulumi-state-production?region=sa-east-1");
+    assert.equal(plan.secretsProvider, "awskms://alias/pulumi-state-production?region=sa-east-1");
+  });
+
+  it("keeps a layer without a project in the order, with nothing to deploy", () => {
+    const plan = deployPlan(staging, ["environment", "network"]);
+    const cluster = plan.layers.find((l) => l.layer === "cluster")!;
+    assert.equal(cluster.built, false);
+    assert.deepEqual(cluster.stacks, []);
+    assert.equal(previewRoleVariable("staging"), "AWS_PREVIEW_ROLE_ARN_STAGING");
+  });
+});
+
+describe("CI subcommands (CLI)", function () {
+  this.timeout(120_000);
+
+  function plan(...args: string[]) {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "plan", ...args], {
+      cwd: path.join(__dirname, ".."),
+      encoding: "utf8",
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it("affected prints a job matrix with what each job needs", () => {
+    const file = path.join(os.tmpdir(), `changed-${process.pid}.txt`);
+    fs.writeFileSync(file, "packages/observability/src/index.ts\ndocs/ci.md\n");
+    try {
+      const r = plan("affected", "--env", "all", "--changed", file);
+      assert.equal(r.code, 0, r.stderr);
+      const matrix = JSON.parse(r.stdout) as { include: Array<Record<string, string>> };
+      const built = fs.existsSync(path.join(__dirname, "..", "..", "observability", "Pulumi.yaml"));
+      assert.equal(matrix.include.length, built ? 4 : 0);
+      for (const job of matrix.include) {
+        assert.equal(job["workDir"], "packages/observability");
+        assert.equal(job["previewRoleVariable"], `AWS_PREVIEW_ROLE_ARN_${job["environment"].toUpperCase()}`);
+        assert.equal(job["reason"], "packages/observability/src/index.ts");
+      }
+      assert.match(r.stderr, /stack\(s\) affected/);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
+  it("deploy-order prints the stacks of a layer for a shell loop, and policy-config the environment's pack config", () => {
+    const tsv = plan("deploy-order", "--env", "staging", "--layer", "environment", "--format", "tsv");
+    assert.equal(tsv.code, 0, tsv.stderr);
+    assert.equal(tsv.stdout, ".\tstaging\n");
+    const json = plan("deploy-order", "--env", "production");
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as { layers: Array<{ layer: string }> }).layers.map((l) => l.layer),
+      deployOrder(),
+    );
+    assert.equal(plan("deploy-order", "--env", "production", "--layer", "nope").code, 64);
+    const config = plan("policy-config", "--env", "production");
+    assert.equal(config.code, 0, config.stderr);
+    const parsed = JSON.parse(config.stdout) as Record<string, Record<string, unknown>>;
+    assert.deepEqual(parsed["phi-cross-border-copy"]?.["transferBasisCountries"], ["US"]);
+    assert.equal(plan("policy-config", "--env", "prod").code, 2);
+  });
+});
