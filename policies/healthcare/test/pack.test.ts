@@ -10,6 +10,7 @@ import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import Ajv from "ajv";
+import { withRuleReference } from "../scripts/readme";
 import { awsSdkVersion, renderTaggableModule, taggableAwsTypes } from "../scripts/taggable";
 import {
   analyzerConfig,
@@ -274,5 +275,19 @@ describe("policy config", () => {
     await analyzer.configure({});
     assert.ok(!result.diagnostics.some((d) => d.policyName === "kms-key-rotation"));
     assert.ok(result.diagnostics.some((d) => d.policyName === "stateful-resources-protected"));
+  });
+});
+
+describe("README", () => {
+  it("documents every rule and waiver as the code defines them", () => {
+    const readme = fs.readFileSync(path.join(packDir, "README.md"), "utf8");
+    assert.equal(
+      readme,
+      withRuleReference(readme),
+      "regenerate with `pnpm --filter @hcp/policy-healthcare docs`",
+    );
+    for (const rule of RULES) {
+      assert.ok(readme.includes(`#### \`${rule.policy.name}\``), rule.policy.name);
+    }
   });
 });
