@@ -136,7 +136,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
   readonly replicationHost: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: PatroniClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hcp:data:PatroniCluster", name, {}, opts);
+    // Checked before registering anything: a refused cluster leaves no half-registered component.
     const problems = checkRole(args);
     if (args.members < 1) {
       problems.push(`members must be 1 or more, got ${args.members}`);
@@ -144,6 +144,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
     if (problems.length > 0) {
       throw new Error(`PatroniCluster ${name}: ${problems.join("; ")}.`);
     }
+    super("hcp:data:PatroniCluster", name, {}, opts);
     const { names } = args;
     const ns = args.namespace;
     const scope = names.scope;
