@@ -64,14 +64,20 @@ export interface Backend {
 export function backendOf(topology: EnvironmentTopology): Backend {
   const state = topology.access.stateBackend;
   const region = primaryRegion(topology).name;
+  // Fully qualified names: stacks of different projects share names (production-sa-east-1), and
+  // per-stack PR comments are told apart by stack name.
   if (state.type === "s3") {
     return {
       backendUrl: `s3://${state.bucket}?region=${region}`,
       secretsProvider: `awskms://${state.kmsKeyAlias}?region=${region}`,
-      stackName: (id) => id.stack,
+      stackName: (id) => `organization/${id.project}/${id.stack}`,
     };
   }
-  return { backendUrl: "", secretsProvider: "", stackName: (id) => `${state.organization}/${id.stack}` };
+  return {
+    backendUrl: "",
+    secretsProvider: "",
+    stackName: (id) => `${state.organization}/${id.project}/${id.stack}`,
+  };
 }
 
 /** A stack with everything a job needs. */

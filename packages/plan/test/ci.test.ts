@@ -133,11 +133,11 @@ describe("deploy plan", () => {
     const byLayer = new Map(plan.layers.map((l) => [l.layer, l.stacks]));
     assert.deepEqual(
       byLayer.get("environment")!.map((s) => [s.workDir, s.stackName]),
-      [[".", "production"]],
+      [[".", "organization/healthcare-platform/production"]],
     );
     assert.deepEqual(
       byLayer.get("dr")!.map((s) => [s.workDir, s.stackName, s.awsRegion]),
-      [["packages/dr", `production-${US}`, US]],
+      [["packages/dr", `organization/hcp-dr/production-${US}`, US]],
     );
     assert.equal(plan.backendUrl, "s3://example-health-pulumi-state-production?region=sa-east-1");
     assert.equal(plan.secretsProvider, "awskms://alias/pulumi-state-production?region=sa-east-1");
@@ -186,7 +186,7 @@ describe("CI subcommands (CLI)", function () {
   it("deploy-order prints the stacks of a layer for a shell loop, and policy-config the environment's pack config", () => {
     const tsv = plan("deploy-order", "--env", "staging", "--layer", "environment", "--format", "tsv");
     assert.equal(tsv.code, 0, tsv.stderr);
-    assert.equal(tsv.stdout, ".\tstaging\n");
+    assert.equal(tsv.stdout, ".\torganization/healthcare-platform/staging\n");
     const json = plan("deploy-order", "--env", "production");
     assert.deepEqual(
       (JSON.parse(json.stdout) as { layers: Array<{ layer: string }> }).layers.map((l) => l.layer),
