@@ -34,6 +34,7 @@ export interface ResourceClasses {
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": typeof aws.ec2.DefaultSecurityGroup;
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": typeof aws.vpc.SecurityGroupIngressRule;
   "aws:secretsmanager/secret:Secret": typeof aws.secretsmanager.Secret;
+  "aws:cloudtrail/trail:Trail": typeof aws.cloudtrail.Trail;
   "aws:eks/nodeGroup:NodeGroup": typeof aws.eks.NodeGroup;
   "aws:cloudwatch/logGroup:LogGroup": typeof aws.cloudwatch.LogGroup;
   "aws:sns/topic:Topic": typeof aws.sns.Topic;
@@ -92,6 +93,7 @@ export const TYPE_TOKENS = Object.keys({
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": true,
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": true,
   "aws:secretsmanager/secret:Secret": true,
+  "aws:cloudtrail/trail:Trail": true,
   "aws:eks/nodeGroup:NodeGroup": true,
   "aws:cloudwatch/logGroup:LogGroup": true,
   "aws:sns/topic:Topic": true,

@@ -53,17 +53,8 @@ export const COVERAGE_WAIVERS: readonly CoverageWaiver[] = [
       "Replicates container images (no patient data) to DR regions; destinations are encrypted (ecr-customer-key).",
   },
   {
-    type: "aws:cloudtrail/trail:Trail",
-    reason:
-      "The audit trail; its bucket is examined (encryption, TLS, Object Lock, lifecycle) and its KMS key is required by the environment layer tests.",
-  },
-  {
     type: "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
     reason: "Disables ACLs (BucketOwnerEnforced); access is governed by the examined bucket policy.",
-  },
-  {
-    type: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    reason: "Blocks public access; SecureBucket always sets all four flags and its tests assert them.",
   },
   {
     type: "aws:ec2/subnet:Subnet",

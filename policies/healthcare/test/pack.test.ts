@@ -102,6 +102,7 @@ describe("pack", () => {
       aws.ec2.DefaultSecurityGroup,
       aws.vpc.SecurityGroupIngressRule,
       aws.secretsmanager.Secret,
+      aws.cloudtrail.Trail,
       aws.ec2.LaunchTemplate,
       aws.ec2.Instance,
       aws.eks.Cluster,

@@ -1,4 +1,5 @@
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { BUCKET_TYPES, settingsByBucket } from "../buckets";
 import { type Rule, resourceRule, stackRule } from "../policy";
 import { dependenciesOf } from "../read";
 import { known, UNKNOWN } from "../unknowns";
@@ -142,5 +143,97 @@ export const vpcFlowLogs = stackRule({
   },
 });
 
+const PUBLIC_ACCESS_FLAGS = [
+  "blockPublicAcls",
+  "blockPublicPolicy",
+  "ignorePublicAcls",
+  "restrictPublicBuckets",
+] as const;
+
+/** Every bucket blocks all public access. */
+export const s3PublicAccessBlocked = stackRule({
+  name: "s3-public-access-blocked",
+  concern: "network-security",
+  description:
+    "Every S3 bucket must have an aws.s3.BucketPublicAccessBlock with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true, so no ACL or policy can ever expose its objects.",
+  remediationSteps:
+    "Use SecureBucket from @hcp/platform, or add a BucketPublicAccessBlock for the bucket with the four flags true.",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  examines: [...BUCKET_TYPES, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
+  validate: (ctx) => {
+    const buckets = ctx.ofType(...BUCKET_TYPES);
+    const blocks = settingsByBucket(ctx, buckets, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+    for (const block of ctx.ofType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")) {
+      ctx.each(() => {
+        const off = PUBLIC_ACCESS_FLAGS.filter((f) => block.props[f] !== true);
+        if (off.length > 0) {
+          ctx.report(
+            `Public access block '${block.resource.name}' does not set ${off.join(", ")} to true.`,
+            block.resource.urn,
+          );
+        }
+      });
+    }
+    for (const bucket of buckets) {
+      if (blocks.of(bucket).length === 0 && !blocks.unresolved) {
+        ctx.report(`Bucket '${bucket.resource.name}' has no public access block.`, bucket.resource.urn);
+      }
+    }
+  },
+});
+
+interface EndpointConfig {
+  readonly requiredLogTypes: string[];
+}
+
+/** The EKS API is private (or limited to known CIDRs) and its audit logs are on. */
+export const eksControlPlane = resourceRule<EndpointConfig>({
+  name: "eks-control-plane",
+  concern: "network-security",
+  description:
+    "EKS clusters must keep the private API endpoint on, expose the public endpoint only to listed CIDRs (never 0.0.0.0/0; EKS turns it on by default), and send the audit and authenticator control-plane logs to CloudWatch.",
+  remediationSteps:
+    "Set vpcConfig { endpointPrivateAccess: true, endpointPublicAccess: false } (or publicAccessCidrs with the VPN range) and enabledClusterLogTypes including 'audit' and 'authenticator'.",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  config: {
+    defaults: { requiredLogTypes: ["api", "audit", "authenticator"] },
+    schema: {
+      requiredLogTypes: {
+        type: "array",
+        items: { type: "string", enum: ["api", "audit", "authenticator", "controllerManager", "scheduler"] },
+        uniqueItems: true,
+      },
+    },
+  },
+  checks: {
+    "aws:eks/cluster:Cluster": (props, { config, report }) => {
+      const vpc = props.vpcConfig;
+      if (vpc.endpointPrivateAccess !== true) {
+        report("vpcConfig.endpointPrivateAccess is not true.");
+      }
+      if (vpc.endpointPublicAccess !== false) {
+        const cidrs = vpc.publicAccessCidrs ?? [];
+        if (cidrs.length === 0 || cidrs.some((c) => ANYWHERE.includes(c))) {
+          report(
+            "the public API endpoint is open to the internet: set endpointPublicAccess false or list publicAccessCidrs.",
+          );
+        }
+      }
+      const logs = props.enabledClusterLogTypes ?? [];
+      const missing = config.requiredLogTypes.filter((t) => !logs.includes(t));
+      if (missing.length > 0) {
+        report(`enabledClusterLogTypes lacks ${missing.join(", ")}.`);
+      }
+    },
+  },
+});
+
 /** The rules of this concern. */
-export const networkSecurityRules: readonly Rule[] = [securityGroupNoPublicIngress, vpcFlowLogs];
+export const networkSecurityRules: readonly Rule[] = [
+  securityGroupNoPublicIngress,
+  vpcFlowLogs,
+  s3PublicAccessBlocked,
+  eksControlPlane,
+];

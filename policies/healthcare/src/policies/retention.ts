@@ -3,6 +3,7 @@ import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { BUCKET_TYPES, type BucketResource, settingsByBucket } from "../buckets";
 import { type Rule, resourceRule, stackRule } from "../policy";
 import type { ArgsOf } from "../types";
+import { requireCustomerKey } from "./encryptionAtRest";
 
 /**
  * Retention: audit trails are kept at least seven years (HIPAA §164.316(b)(2) asks six; our
@@ -458,8 +459,35 @@ export const backupRetentionMinimum = resourceRule<BackupRetentionConfig>({
   },
 });
 
+/** The audit trail covers every region, is encrypted and can be validated. */
+export const cloudtrailAuditTrail = resourceRule({
+  name: "cloudtrail-audit-trail",
+  concern: "retention",
+  description:
+    "CloudTrail trails must be multi-region, logging, with log-file validation (tamper evidence) and encrypted with a customer-managed KMS key (kmsKeyId), so the audit record HIPAA §164.312(b) asks for is complete and intact.",
+  remediationSteps:
+    "Set isMultiRegionTrail: true, enableLogFileValidation: true, enableLogging: true and kmsKeyId on the trail (the environment layer's AuditTrail does).",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  checks: {
+    "aws:cloudtrail/trail:Trail": (props, { report }) => {
+      if (props.isMultiRegionTrail !== true) {
+        report("isMultiRegionTrail is not true.");
+      }
+      if (props.enableLogFileValidation !== true) {
+        report("enableLogFileValidation is not true.");
+      }
+      if (props.enableLogging === false) {
+        report("enableLogging is false.");
+      }
+      requireCustomerKey(() => props.kmsKeyId, "kmsKeyId", report);
+    },
+  },
+});
+
 /** The rules of this concern. */
 export const retentionRules: readonly Rule[] = [
+  cloudtrailAuditTrail,
   cloudwatchLogRetention,
   s3RetentionLifecycle,
   s3RetentionObjectLock,

@@ -28,7 +28,93 @@ const flowLogStack = (trafficType: string, linked = true) => {
   return [vpc, flowLog];
 };
 
+const pabStack = (
+  flags: Partial<ArgsOf<"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock">> | undefined,
+) => {
+  const bucket = res("aws:s3/bucket:Bucket", "data", { bucketPrefix: "hcp-data-" });
+  if (!flags) {
+    return [bucket];
+  }
+  return [
+    bucket,
+    res(
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+      "data-public-access",
+      {
+        bucket: unknown.string(),
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+        ...flags,
+      },
+      { dependsOn: { bucket: [bucket] } },
+    ),
+  ];
+};
+
+type VpcConfig = ArgsOf<"aws:eks/cluster:Cluster">["vpcConfig"];
+const cluster = (vpcConfig: Partial<VpcConfig>, enabledClusterLogTypes = ["api", "audit", "authenticator"]) =>
+  res("aws:eks/cluster:Cluster", "eks", {
+    roleArn: "arn:aws:iam::1:role/eks",
+    vpcConfig: {
+      subnetIds: ["subnet-1"],
+      endpointPrivateAccess: true,
+      endpointPublicAccess: false,
+      ...vpcConfig,
+    },
+    enabledClusterLogTypes,
+  });
+
 export const networkSecurityCases: Case[] = [
+  ...cases("s3-public-access-blocked", [
+    { kind: "pass", title: "all four flags on", stack: pabStack({}), expect: pass },
+    {
+      kind: "fail",
+      title: "public policies allowed",
+      stack: pabStack({ blockPublicPolicy: false }),
+      expect: violation(/does not set blockPublicPolicy to true/),
+    },
+    {
+      kind: "fail",
+      title: "no public access block",
+      stack: pabStack(undefined),
+      expect: violation(/Bucket 'data' has no public access block/),
+    },
+    {
+      kind: "unknown",
+      title: "a flag computed from another resource",
+      stack: pabStack({ restrictPublicBuckets: unknown.boolean() }),
+      expect: preview,
+    },
+  ]),
+  ...cases("eks-control-plane", [
+    { kind: "pass", title: "private endpoint, audit logs", resource: cluster({}), expect: pass },
+    {
+      kind: "pass",
+      title: "public endpoint limited to the VPN range",
+      resource: cluster({ endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] }),
+      expect: pass,
+    },
+    {
+      kind: "fail",
+      title: "public endpoint open to the internet (EKS default)",
+      resource: cluster({ endpointPublicAccess: undefined }),
+      expect: violation(/public API endpoint is open to the internet/),
+    },
+    {
+      kind: "fail",
+      title: "no audit logs",
+      resource: cluster({}, ["api"]),
+      expect: violation(/lacks audit, authenticator/),
+    },
+    {
+      kind: "unknown",
+      title: "public CIDRs computed from another resource",
+      resource: cluster({ endpointPublicAccess: true, publicAccessCidrs: unknown.array() }),
+      expect: preview,
+    },
+  ]),
   ...cases("security-group-no-public-ingress", [
     {
       kind: "pass",

@@ -74,7 +74,44 @@ const pgbackrest = (full: number, diff: number) =>
     },
   });
 
+const trail = (props: Partial<ArgsOf<"aws:cloudtrail/trail:Trail">>) =>
+  res("aws:cloudtrail/trail:Trail", "audit", {
+    s3BucketName: "hcp-audit",
+    isMultiRegionTrail: true,
+    enableLogFileValidation: true,
+    enableLogging: true,
+    kmsKeyId: "arn:aws:kms:sa-east-1:1:key/k",
+    ...props,
+  });
+
 export const retentionCases: Case[] = [
+  ...cases("cloudtrail-audit-trail", [
+    { kind: "pass", title: "multi-region, validated, encrypted", resource: trail({}), expect: pass },
+    {
+      kind: "fail",
+      title: "single-region trail",
+      resource: trail({ isMultiRegionTrail: false }),
+      expect: violation(/isMultiRegionTrail is not true/),
+    },
+    {
+      kind: "fail",
+      title: "no log-file validation",
+      resource: trail({ enableLogFileValidation: undefined }),
+      expect: violation(/enableLogFileValidation/),
+    },
+    {
+      kind: "fail",
+      title: "not encrypted with a customer key",
+      resource: trail({ kmsKeyId: undefined }),
+      expect: violation(/kmsKeyId is not set/),
+    },
+    {
+      kind: "unknown",
+      title: "key from the same preview",
+      resource: trail({ kmsKeyId: unknown.string() }),
+      expect: pass,
+    },
+  ]),
   ...cases("cloudwatch-log-retention", [
     {
       kind: "pass",
