@@ -132,8 +132,10 @@ export function auditReport(
   }
   const skipped = findings.filter(notEvaluable).length;
   if (skipped > 0) {
+    const paths = exported.secrets.ciphertextPaths;
     lines.push(
       `  ${skipped} policy check(s) could not run because they read an encrypted secret (reported as advisory).`,
+      `  encrypted values: ${paths.slice(0, 10).join(", ")}${paths.length > 10 ? `, … ${paths.length - 10} more` : ""}`,
     );
   }
   const mandatory = findings.filter((f) => f.level === "mandatory").length;
