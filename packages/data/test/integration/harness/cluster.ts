@@ -17,8 +17,8 @@ export interface RenderedClusterOptions {
   readonly rendered: RenderedPatroni;
   /** Number of members. @default - 3 */
   readonly members?: number;
-  /** Patroni timing override (benchmark baseline only). */
-  readonly timing?: LocalCluster["timing"];
+  /** bootstrap.dcs overrides (benchmark variants only). */
+  readonly dcsOverrides?: LocalCluster["dcsOverrides"];
   /** Prefix of the sandbox directories, so several clusters can share one sandbox. @default - "pg" */
   readonly prefix?: string;
 }
@@ -66,7 +66,7 @@ export async function renderedCluster(options: RenderedClusterOptions): Promise<
         socketDir,
         pgpassFile: sandbox.path(`${prefix}-${i}`, "pgpass"),
       },
-      { etcdHosts: [etcd.endpoint], tls, timing: options.timing },
+      { etcdHosts: [etcd.endpoint], tls, dcsOverrides: options.dcsOverrides },
       secrets,
     );
     localized.push(local);

@@ -25,8 +25,21 @@ export interface LocalMember {
 export interface LocalCluster {
   readonly etcdHosts: readonly string[];
   readonly tls: TlsFiles;
-  /** Local Patroni timing (bench baseline only): replaces bootstrap.dcs ttl/loop_wait/retry_timeout. */
-  readonly timing?: { readonly ttl: number; readonly loop_wait: number; readonly retry_timeout: number };
+  /**
+   * Benchmark variants only: replaces bootstrap.dcs timing / strictness (the baseline the rendered
+   * settings are compared with). Integration tests never set it.
+   */
+  readonly dcsOverrides?: DcsOverrides;
+}
+
+/** bootstrap.dcs keys a benchmark variant may change. */
+export interface DcsOverrides {
+  readonly ttl?: number;
+  readonly loop_wait?: number;
+  readonly retry_timeout?: number;
+  readonly synchronous_mode_strict?: boolean;
+  /** bootstrap.dcs.postgresql.parameters to change (a tuning experiment). */
+  readonly parameters?: Readonly<Record<string, string | number>>;
 }
 
 /** Test passwords for the environment references of the rendered file (never the real secrets). */
@@ -64,7 +77,7 @@ function onlyAddressChanged(change: Change): boolean {
   );
 }
 
-function allowedChanges(bench: boolean): AllowedChange[] {
+function allowedChanges(bench: DcsOverrides | undefined): AllowedChange[] {
   const rules: AllowedChange[] = [
     { reason: "DCS: etcd3 instead of the Kubernetes API", paths: /^(kubernetes|etcd3)(\.|$)/ },
     { reason: "address/port: loopback", paths: /^(restapi|postgresql)\.listen$/ },
@@ -95,9 +108,15 @@ function allowedChanges(bench: boolean): AllowedChange[] {
   ];
   if (bench) {
     rules.push({
-      reason: "benchmark baseline: Patroni default timing",
-      paths: /^bootstrap\.dcs\.(ttl|loop_wait|retry_timeout)$/,
+      reason: "benchmark variant",
+      paths: /^bootstrap\.dcs\.(ttl|loop_wait|retry_timeout|synchronous_mode_strict)$/,
     });
+    for (const key of Object.keys(bench.parameters ?? {})) {
+      rules.push({
+        reason: "benchmark variant",
+        paths: new RegExp(`^bootstrap\\.dcs\\.postgresql\\.parameters\\.${key.replace(/\./g, "\\.")}$`),
+      });
+    }
   }
   return rules;
 }
@@ -156,7 +175,11 @@ export function localizePatroni(
   if (typeof dcsParameters.shared_preload_libraries === "string") {
     dcsParameters.shared_preload_libraries = withoutLibraries(dcsParameters.shared_preload_libraries);
   }
-  if (cluster.timing) Object.assign(dcs, cluster.timing);
+  if (cluster.dcsOverrides) {
+    const { parameters: extra, ...keys } = cluster.dcsOverrides;
+    Object.assign(dcs, keys);
+    Object.assign(dcsParameters, extra);
+  }
 
   const env: Record<string, string> = {
     PATRONI_NAME: member.name,
@@ -179,7 +202,7 @@ export function localizePatroni(
   const changes = assertOnlyAllowed(
     "patroni.yml",
     diffValues(rendered, config),
-    allowedChanges(cluster.timing !== undefined),
+    allowedChanges(cluster.dcsOverrides),
   );
   return { config, env, changes, report: formatChanges("patroni.yml", changes) };
 }

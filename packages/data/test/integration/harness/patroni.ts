@@ -97,9 +97,14 @@ export class PatroniCluster {
     return this.procs.get(name);
   }
 
-  /** Logs of every member, for failure messages. */
+  /**
+   * Patroni's own log lines of every member (PostgreSQL's stderr, which Patroni passes through, is
+   * left out), for failure messages.
+   */
   logs(lines = 25): string {
-    return [...this.procs.values()].map((p) => this.sandbox.tail(p, lines)).join("\n");
+    return [...this.procs.values()]
+      .map((p) => this.sandbox.tail(p, lines, (line) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} /.test(line)))
+      .join("\n");
   }
 
   private restRequest(

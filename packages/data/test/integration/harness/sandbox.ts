@@ -344,10 +344,10 @@ export class Sandbox {
   }
 
   /** The last `lines` lines of a process log, for failure messages. */
-  tail(proc: Proc | string, lines = 30): string {
+  tail(proc: Proc | string, lines = 30, keep: (line: string) => boolean = () => true): string {
     const file = typeof proc === "string" ? proc : proc.logFile;
     try {
-      const text = fs.readFileSync(file, "utf8").trimEnd().split("\n");
+      const text = fs.readFileSync(file, "utf8").trimEnd().split("\n").filter(keep);
       return `--- ${path.basename(file)} (last ${lines} lines) ---\n${text.slice(-lines).join("\n")}`;
     } catch {
       return `--- ${file}: no log ---`;

@@ -12,10 +12,14 @@ import { largestAckGap, type AckEvent, type Writer } from "./writer";
 /** The probe table the writer inserts into (created on the leader before the writer starts). */
 export const PROBE_TABLE = "failover_probe";
 
-export async function createProbeTable(cluster: PatroniCluster, leader: string): Promise<void> {
+export async function createProbeTable(
+  cluster: PatroniCluster,
+  leader: string,
+  table = PROBE_TABLE,
+): Promise<void> {
   await queryOnce(
     cluster.target(leader),
-    `CREATE TABLE IF NOT EXISTS ${PROBE_TABLE} (id bigint PRIMARY KEY, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+    `CREATE TABLE IF NOT EXISTS ${table} (id bigint PRIMARY KEY, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
   );
 }
 
@@ -51,7 +55,15 @@ export interface NodeLossResult {
   readonly killedPids: readonly number[];
   /** Kill -> first acknowledged commit on the new primary (a transaction started after the kill). */
   readonly recoveryMs: number;
+  /** Kill -> the new primary first seen out of recovery (the rest of recoveryMs waits for a sync standby). */
+  readonly promotedMs?: number;
   readonly unprotected: UnprotectedWindow;
+}
+
+/** When `member` was first sampled writable (out of recovery) after `since`, relative to `since`. */
+function promotedAt(monitor: SyncMonitor, member: string, since: number): number | undefined {
+  const sample = monitor.samples.find((x) => x.member === member && x.t >= since && !x.inRecovery);
+  return sample === undefined ? undefined : sample.t - since;
 }
 
 /** First acknowledged commit on `port` of a transaction that started after `t`. */
@@ -103,6 +115,7 @@ export async function nodeLoss(
     killedAt: kill.t,
     killedPids: kill.pids,
     recoveryMs: first.t - kill.t,
+    promotedMs: promotedAt(monitor, newLeader, kill.t),
     unprotected: unprotected(monitor, writer, newLeader, port, kill.t, Date.now()),
   };
 }
@@ -151,6 +164,8 @@ export interface SwitchoverResult {
   readonly requestedAt: number;
   /** Largest gap between consecutive acknowledgements around the switchover. */
   readonly writeGapMs: number;
+  /** Request -> the candidate first seen out of recovery. */
+  readonly promotedMs?: number;
   readonly unprotected: UnprotectedWindow;
 }
 
@@ -187,6 +202,7 @@ export async function switchover(
     newLeader,
     requestedAt: res.t,
     writeGapMs: gap.gapMs,
+    promotedMs: promotedAt(monitor, newLeader, res.t),
     unprotected: unprotected(monitor, writer, newLeader, port, res.t, Date.now()),
   };
 }
@@ -206,8 +222,9 @@ export async function checkNoLoss(
   cluster: PatroniCluster,
   writer: Writer,
   member: string,
+  table = PROBE_TABLE,
 ): Promise<LossCheck> {
-  const rows = await queryOnce<{ id: string }>(cluster.target(member), `SELECT id FROM ${PROBE_TABLE}`);
+  const rows = await queryOnce<{ id: string }>(cluster.target(member), `SELECT id FROM ${table}`);
   const present = new Set(rows.map((r) => Number(r.id)));
   const lost = writer.acks.filter((a) => !present.has(a.id)).map((a) => a.id);
   const unknown = writer.unknownIds;
@@ -221,31 +238,44 @@ export async function checkNoLoss(
   };
 }
 
+/** What happens to writes when the leader is the only member left. */
+export interface SingleMemberResult {
+  /** Acknowledged commits, started after the kill, while the leader was alone. */
+  readonly acksWhileAlone: number;
+  /** Kill -> first such acknowledgement (non-strict: Patroni drops the synchronous requirement). */
+  readonly firstAckAloneMs?: number;
+  /** How long the leader was left alone before the replica was restarted. */
+  readonly aloneMs: number;
+  /** Replica restart -> first acknowledged commit (strict: the end of the write stall). */
+  readonly resumeAfterRestartMs: number;
+}
+
 /**
- * Strict synchronous mode with a single member left: kills `replica` (the only other running
- * member) and measures how long the leader keeps acknowledging nothing; then restarts it and
- * measures when writes resume. Returns both durations.
+ * Kills `replica`, the only other running member, leaves the leader alone for `aloneMs`, then
+ * restarts the replica. In strict synchronous mode no commit may be acknowledged meanwhile.
  */
 export async function singleMemberStall(
   cluster: PatroniCluster,
   writer: Writer,
-  options: { leader: string; replica: string; observeMs: number; timeoutMs: number },
-): Promise<{ acksWhileAlone: number; observedMs: number; resumeAfterRestartMs: number }> {
+  options: { leader: string; replica: string; aloneMs: number; timeoutMs: number },
+): Promise<SingleMemberResult> {
   const port = cluster.member(options.leader).pgPort;
   const kill = cluster.killNode(options.replica);
-  // Acks of transactions that started after the kill, while the leader is the only member.
-  await sleep(options.observeMs);
-  const acksWhileAlone = writer.acks.filter((a) => a.port === port && a.t0 >= kill.t + 1_000).length;
+  await sleep(options.aloneMs);
+  // A transaction begun 100 ms after the kill cannot have reached the dead member.
+  const alone = writer.acks.filter((a) => a.port === port && a.t0 >= kill.t + 100);
   const restartAt = Date.now();
   cluster.start(options.replica);
   const resumed = await waitFor(
     "writes to resume once a replica is back",
+    // The writer is single-threaded: in a stall its pending COMMIT (started earlier) is the one released.
     () => writer.acks.find((a) => a.t >= restartAt),
-    {
-      timeoutMs: options.timeoutMs,
-      intervalMs: 50,
-      detail: () => cluster.logs(),
-    },
+    { timeoutMs: options.timeoutMs, intervalMs: 50, detail: () => cluster.logs() },
   );
-  return { acksWhileAlone, observedMs: restartAt - kill.t, resumeAfterRestartMs: resumed.t - restartAt };
+  return {
+    acksWhileAlone: alone.length,
+    firstAckAloneMs: alone[0] === undefined ? undefined : alone[0].t - kill.t,
+    aloneMs: restartAt - kill.t,
+    resumeAfterRestartMs: resumed.t - restartAt,
+  };
 }
