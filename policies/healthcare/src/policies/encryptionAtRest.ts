@@ -115,16 +115,25 @@ export const s3SseKmsCustomerKey = resourceRule<SseConfig>({
   },
 });
 
-/** Every bucket has default encryption configured (stack: settings live in separate resources). */
-export const s3BucketEncryptionConfigured = stackRule({
+/**
+ * Every bucket has default encryption with a customer-managed key (stack: settings live in separate
+ * resources). A bucket without a separate configuration is judged by its own setting: the legacy
+ * inline argument, or what a deployed bucket stores, where S3's implicit default (SSE-S3, `AES256`)
+ * shows up and must not pass for "configured".
+ */
+export const s3BucketEncryptionConfigured = stackRule<SseConfig>({
   name: "s3-bucket-encryption-configured",
   concern: "encryption-at-rest",
   description:
-    "Every S3 bucket must have a server-side encryption configuration (an aws.s3.BucketServerSideEncryptionConfiguration whose bucket is this bucket). Without one, S3 encrypts with SSE-S3, not with your KMS key.",
+    "Every S3 bucket must have a server-side encryption configuration with SSE-KMS and a customer-managed key (an aws.s3.BucketServerSideEncryptionConfiguration whose bucket is this bucket). Without one, S3 encrypts with SSE-S3, not with your KMS key.",
   remediationSteps:
     "Use SecureBucket from @hcp/platform, or add an aws.s3.BucketServerSideEncryptionConfiguration with { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId } }] }.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  config: {
+    defaults: { allowedAlgorithms: ["aws:kms", "aws:kms:dsse"] },
+    schema: { allowedAlgorithms: sseAlgorithms },
+  },
   examines: [
     ...BUCKET_TYPES,
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -143,16 +152,25 @@ export const s3BucketEncryptionConfigured = stackRule({
         if (configs.of(bucket).length > 0) {
           return;
         }
-        const props = bucket.props as ArgsOf<"aws:s3/bucket:Bucket"> & ArgsOf<"aws:s3/bucketV2:BucketV2">;
-        const inline =
-          props.serverSideEncryptionConfiguration !== undefined ||
-          (props.serverSideEncryptionConfigurations ?? []).length > 0;
         // With a configuration whose bucket is unknown, this bucket may be the one it configures.
-        if (!inline && !configs.unresolved) {
-          ctx.report(
-            `Bucket '${bucket.resource.name}' has no server-side encryption configuration.`,
-            bucket.resource.urn,
+        if (configs.unresolved) {
+          return;
+        }
+        const props = bucket.props as ArgsOf<"aws:s3/bucket:Bucket"> & ArgsOf<"aws:s3/bucketV2:BucketV2">;
+        const name = bucket.resource.name;
+        const report = (m: string) => ctx.report(`Bucket '${name}': ${m}`, bucket.resource.urn);
+        const inline = props.serverSideEncryptionConfiguration;
+        const inlineList = props.serverSideEncryptionConfigurations ?? [];
+        if (inline !== undefined) {
+          checkSseRule(inline.rule, "serverSideEncryptionConfiguration.rule", ctx.config, report);
+        } else if (inlineList.length > 0) {
+          inlineList.forEach((c, i) =>
+            (c.rules ?? []).forEach((rule, j) =>
+              checkSseRule(rule, `serverSideEncryptionConfigurations[${i}].rules[${j}]`, ctx.config, report),
+            ),
           );
+        } else {
+          ctx.report(`Bucket '${name}' has no server-side encryption configuration.`, bucket.resource.urn);
         }
       });
     }

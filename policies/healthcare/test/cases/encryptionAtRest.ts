@@ -186,6 +186,34 @@ export const encryptionAtRestCases: Case[] = [
       expect: pass,
     },
     {
+      kind: "fail",
+      title: "deployed bucket holding only S3's implicit SSE-S3 default (what its state stores)",
+      stack: [
+        bucket({
+          bucket: "hcp-exports",
+          serverSideEncryptionConfiguration: {
+            rule: { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256", kmsMasterKeyId: "" } },
+          },
+        }),
+      ],
+      expect: violation(
+        /Bucket 'data': serverSideEncryptionConfiguration\.rule\.applyServerSideEncryptionByDefault\.sseAlgorithm is 'AES256'/,
+      ),
+    },
+    {
+      kind: "pass",
+      title: "deployed bucket whose stored setting is SSE-KMS with a customer key",
+      stack: [
+        bucket({
+          bucket: "hcp-exports",
+          serverSideEncryptionConfiguration: {
+            rule: { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY } },
+          },
+        }),
+      ],
+      expect: pass,
+    },
+    {
       kind: "unknown",
       title: "SSE configuration whose bucket is unknown and not linked: cannot decide",
       stack: [
