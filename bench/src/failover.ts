@@ -117,6 +117,8 @@ interface Live {
   readonly sandbox: Sandbox;
   readonly rc: RenderedCluster;
   leader: string;
+  /** synchronous_mode: the next scenario waits until Patroni names a synchronous standby. */
+  sync: boolean;
   strict: boolean;
   timing: string;
 }
@@ -128,7 +130,7 @@ async function boot(variant: Variant): Promise<Live> {
   const changed = rc.localized[0].changes.filter((c) => c.reason === "benchmark variant");
   const dcs = { ...artifacts.patroni.config.bootstrap.dcs, ...variant.overrides };
   rc.cluster.startAll();
-  const leader = await rc.cluster.waitHealthy(300_000);
+  const leader = await rc.cluster.waitHealthy(300_000, undefined, { syncStandby: dcs.synchronous_mode });
   log(
     `${variant.name}: booted (${variant.description}); variant keys: ${
       changed.map((c) => `${c.path}=${JSON.stringify(c.to)}`).join(", ") || "none"
@@ -139,6 +141,7 @@ async function boot(variant: Variant): Promise<Live> {
     sandbox,
     rc,
     leader,
+    sync: dcs.synchronous_mode,
     strict: dcs.synchronous_mode_strict,
     timing: `${dcs.ttl}/${dcs.loop_wait}/${dcs.retry_timeout}`,
   };
@@ -175,9 +178,9 @@ async function iterate(live: Live, run: number, attempt: number, measureAlone: b
       await cluster.waitHealthy(180_000, [replica]);
     }
     const back = await rejoin(cluster, loss.oldLeader, { timeoutMs: 240_000 });
-    await cluster.waitHealthy(180_000);
+    await cluster.waitHealthy(180_000, undefined, { syncStandby: live.sync });
     const sw = await switchover(cluster, writer, monitor, { leader: loss.newLeader, timeoutMs: 180_000 });
-    live.leader = await cluster.waitHealthy(180_000);
+    live.leader = await cluster.waitHealthy(180_000, undefined, { syncStandby: live.sync });
     await writer.stop(sandbox);
     await monitor.stop();
     const check = await checkNoLoss(cluster, writer, live.leader, table);

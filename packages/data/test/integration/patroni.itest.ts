@@ -40,7 +40,8 @@ describe("Patroni: rendered production settings on Patroni 3.0.2 + etcd + Postgr
     rc = await renderedCluster({ sandbox, rendered: artifacts.patroni });
     console.log(rc.localized[0].report);
     rc.cluster.startAll();
-    leader = await rc.cluster.waitHealthy(240_000);
+    const sync = { syncStandby: artifacts.patroni.config.bootstrap.dcs.synchronous_mode };
+    leader = await rc.cluster.waitHealthy(240_000, undefined, sync);
   });
 
   after(async function () {
@@ -183,7 +184,9 @@ describe("Patroni: rendered production settings on Patroni 3.0.2 + etcd + Postgr
         `unprotected window ${(result.unprotected.windowMs / 1000).toFixed(1)} s`,
     );
     assert.notEqual(result.newLeader, result.oldLeader);
-    await rc.cluster.waitHealthy(180_000);
+    await rc.cluster.waitHealthy(180_000, undefined, {
+      syncStandby: artifacts.patroni.config.bootstrap.dcs.synchronous_mode,
+    });
   });
 
   it("has every acknowledged commit on every member", async function () {

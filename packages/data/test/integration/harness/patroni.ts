@@ -191,9 +191,15 @@ export class PatroniCluster {
    * Waits until there is a running leader and every other member in `expectReplicas` (default: all)
    * is a running replica streaming from it.
    */
-  async waitHealthy(timeoutMs: number, expectReplicas?: readonly string[]): Promise<string> {
+  async waitHealthy(
+    timeoutMs: number,
+    expectReplicas?: readonly string[],
+    options: { syncStandby?: boolean } = {},
+  ): Promise<string> {
     return waitFor(
-      "a Patroni leader with every replica streaming",
+      options.syncStandby
+        ? "a Patroni leader, every replica streaming and a synchronous standby recorded in the DCS"
+        : "a Patroni leader with every replica streaming",
       async () => {
         const leader = await this.leader();
         if (!leader) return undefined;
@@ -205,6 +211,12 @@ export class PatroniCluster {
         for (const r of replicas) {
           const s = await this.status(r);
           if (!s || s.role !== "replica" || s.state !== "running" || !streaming.has(r)) return undefined;
+        }
+        if (options.syncStandby) {
+          // Patroni only lets the standby named in its /sync key take over automatically in
+          // synchronous mode; until it names one, a leader loss leaves the cluster leaderless.
+          const view = await this.clusterView();
+          if (!view?.some((m) => m.role === "sync_standby")) return undefined;
         }
         return leader;
       },

@@ -18,7 +18,7 @@ export function pgConfValue(value: string | number | boolean): string {
 export interface StandaloneOptions {
   readonly name: string;
   readonly port: number;
-  /** postgresql.conf parameters (written to postgresql.auto-free conf file). */
+  /** postgresql.conf parameters (the whole file: initdb defaults are replaced). */
   readonly parameters: PgParameters;
   /** pg_hba.conf lines. */
   readonly hba: readonly string[];
@@ -28,6 +28,8 @@ export interface StandaloneOptions {
   readonly initdbOptions?: readonly string[];
   /** The data directory `sandbox.path(name)` already exists (e.g. a restored backup): skip initdb. */
   readonly existingData?: boolean;
+  /** Extra environment of the postmaster (inherited by archive_command / restore_command). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** A PostgreSQL 15 postmaster started directly (its PID is the postmaster). */
@@ -67,13 +69,12 @@ export async function startStandalone(sandbox: Sandbox, options: StandaloneOptio
     port: options.port,
     listen_addresses: "127.0.0.1",
     unix_socket_directories: socketDir,
-    hba_file: `${dataDir}/pg_hba.conf`,
   })
     .map(([k, v]) => `${k} = ${pgConfValue(v)}`)
     .join("\n");
   sandbox.writeFile(`${options.name}/postgresql.conf`, `${conf}\n`, 0o600);
   sandbox.writeFile(`${options.name}/pg_hba.conf`, `${options.hba.join("\n")}\n`, 0o600);
-  const proc = sandbox.spawn(options.name, `${PG_BIN}/postgres`, ["-D", dataDir]);
+  const proc = sandbox.spawn(options.name, `${PG_BIN}/postgres`, ["-D", dataDir], { env: options.env });
   await waitFor(
     `PostgreSQL ${options.name} to accept connections on ${options.port}`,
     () => {
