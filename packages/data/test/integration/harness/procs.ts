@@ -74,6 +74,28 @@ export function descendants(pid: number): ProcessIdentity[] {
   return found;
 }
 
+/**
+ * Live processes of user `uid` whose command line mentions `marker` (a unique temporary directory):
+ * helpers that detach from their parent, such as pgBackRest's asynchronous archive-push process.
+ */
+export function processesMentioning(marker: string, uid: number): ProcessIdentity[] {
+  const found: ProcessIdentity[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    let owner: number;
+    try {
+      owner = fs.statSync(`/proc/${pid}`).uid;
+    } catch {
+      continue;
+    }
+    if (owner !== uid || !commandLine(pid).includes(marker)) continue;
+    const identity = identify(pid);
+    if (identity) found.push(identity);
+  }
+  return found;
+}
+
 /** Sends `signal` to each process that is still the one recorded; returns the PIDs signalled. */
 export function signalAll(identities: readonly ProcessIdentity[], signal: NodeJS.Signals): number[] {
   const signalled: number[] = [];

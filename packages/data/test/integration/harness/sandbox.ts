@@ -7,6 +7,7 @@ import {
   identify,
   isAlive,
   postmasterOf,
+  processesMentioning,
   signalAll,
   waitFor,
   type ProcessIdentity,
@@ -315,6 +316,9 @@ export class Sandbox {
       if (isAlive(proc.identity)) targets.push(proc.identity, ...descendants(proc.identity.pid));
     }
     targets.push(...this.seen);
+    // Detached helpers (pgBackRest's archive-push:async daemonizes) are found by the sandbox path.
+    if (this.runAs.uid !== process.getuid?.())
+      targets.push(...processesMentioning(this.root, this.runAs.uid));
     signalAll(targets, "SIGKILL");
   }
 
@@ -327,7 +331,10 @@ export class Sandbox {
     this.cleaned = true;
     this.killEverything();
     await Promise.all(this.procs.map((p) => p.exited));
-    const remaining = (): ProcessIdentity[] => this.seen.filter(isAlive);
+    const remaining = (): ProcessIdentity[] => [
+      ...this.seen.filter(isAlive),
+      ...processesMentioning(this.root, this.runAs.uid),
+    ];
     await waitFor("sandbox processes to exit", () => (remaining().length === 0 ? true : undefined), {
       timeoutMs: 15_000,
       detail: () =>
