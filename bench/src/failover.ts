@@ -255,10 +255,9 @@ function report(lives: readonly Live[], results: readonly Iteration[], runs: num
       lines.push(
         `- ${r.variant} (strict ${live.strict ? "yes" : "no"}): ${a.acksWhileAlone} commits acknowledged while alone` +
           (a.firstAckAloneMs !== undefined
-            ? ` (first ${s(a.firstAckAloneMs)} s after the kill, single copy)`
-            : " (write stall)") +
-          `; writes acknowledged again ${s(a.resumeAfterRestartMs)} s after the replica restarted` +
-          ` (stall ${s(a.aloneMs + a.resumeAfterRestartMs)} s in all)`,
+            ? ` (single copy, the first ${s(a.firstAckAloneMs)} s after the kill): no write stall`
+            : `: writes stalled ${s(a.aloneMs + a.resumeAfterRestartMs)} s in all, until ` +
+              `${s(a.resumeAfterRestartMs)} s after the replica restarted`),
       );
     }
   }
