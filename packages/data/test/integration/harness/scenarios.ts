@@ -224,13 +224,16 @@ export async function checkNoLoss(
   member: string,
   table = PROBE_TABLE,
 ): Promise<LossCheck> {
+  // Only commits acknowledged before the query started must be in its snapshot: the writer may
+  // still be running and acknowledge more while the query runs.
+  const acked = [...writer.acks];
   const rows = await queryOnce<{ id: string }>(cluster.target(member), `SELECT id FROM ${table}`);
   const present = new Set(rows.map((r) => Number(r.id)));
-  const lost = writer.acks.filter((a) => !present.has(a.id)).map((a) => a.id);
+  const lost = acked.filter((a) => !present.has(a.id)).map((a) => a.id);
   const unknown = writer.unknownIds;
   const unknownCommitted = unknown.filter((id) => present.has(id)).length;
   return {
-    acknowledged: writer.acks.length,
+    acknowledged: acked.length,
     lost,
     unknownCommitted,
     unknownNotCommitted: unknown.length - unknownCommitted,
