@@ -1,7 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as prettier from "prettier";
-import { deployOrderTable, layerGraphMermaid, loadEnvironmentConfigFile, replaceSection, stackOrderList } from "../src";
+import {
+  deployOrderTable,
+  layerGraphMermaid,
+  loadEnvironmentConfigFile,
+  replaceSection,
+  stackOrderList,
+} from "../src";
 
 /**
  * `pnpm docs:generate`: rewrites the README sections generated from the layer graph (architecture diagram,

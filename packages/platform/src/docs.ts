@@ -16,7 +16,10 @@ export function layerGraphMermaid(): string {
   }
   for (const layer of deployOrder()) {
     for (const read of LAYER_SPECS[layer].reads) {
-      const label = [read.scope !== "same" ? `${read.scope} region` : "", read.onlyIn ? `in ${read.onlyIn}` : ""]
+      const label = [
+        read.scope !== "same" ? `${read.scope} region` : "",
+        read.onlyIn ? `in ${read.onlyIn}` : "",
+      ]
         .filter((s) => s.length > 0)
         .join(", ");
       lines.push(`  ${read.layer} -->${label ? `|${label}|` : ""} ${layer}`);
@@ -33,7 +36,9 @@ export function deployOrderTable(): string {
     const where = spec.runsIn === undefined ? "once per environment" : spec.runsIn.join(", ");
     return `| ${i + 1} | ${layer} | \`${spec.project}\` | ${where} | ${reads} | ${spec.description} |`;
   });
-  return ["| # | layer | project | runs in | reads | owns |", "|---|---|---|---|---|---|", ...rows].join("\n");
+  return ["| # | layer | project | runs in | reads | owns |", "|---|---|---|---|---|---|", ...rows].join(
+    "\n",
+  );
 }
 
 /** The stacks of an environment in deploy order, as `project/stack` list items. */
