@@ -60,6 +60,12 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
       "rendered with PostgreSQL's default wal_retrieve_retry_interval 5s (what the rendered 1s buys)",
     overrides: { parameters: { wal_retrieve_retry_interval: "5s" } },
   },
+  loop10: {
+    name: "loop10",
+    description:
+      "ttl 20 with loop_wait 10 / retry_timeout 5 (loop_wait + 2*retry_timeout = ttl): the leader key expires ttl - U(0, loop_wait) after a crash",
+    overrides: { ttl: 20, loop_wait: 10, retry_timeout: 5 },
+  },
 };
 
 /**
