@@ -340,7 +340,14 @@ describe("pnpm plan:audit (CLI)", function () {
   it("exits 1 on the crafted violations, naming each, and 0 on the compliant export", () => {
     const bad = audit(VIOLATING);
     assert.equal(bad.code, 1, bad.out);
-    for (const policy of ["cloudwatch-log-retention", "phi-cross-border-copy", "k8s-no-host-access"]) {
+    // The four crafted problems of the acceptance: unencrypted bucket, 2555-day log group,
+    // cross-border replication without a transfer basis (no --env: no basis configured), privileged pod.
+    for (const policy of [
+      "s3-bucket-encryption-configured",
+      "cloudwatch-log-retention",
+      "phi-cross-border-copy",
+      "k8s-no-host-access",
+    ]) {
       assert.match(bad.out, new RegExp(`mandatory: \\[${policy}\\] urn:pulumi:`));
     }
     assert.match(bad.out, /Policy findings: [1-9]\d* mandatory/);
