@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import type { PolicyFinding } from "./model";
-import type { AnalyzerOptions, AnalyzerProvider, Diagnostic, PolicyPackServer } from "./policy/analyzer";
+import type { AnalyzerOptions, PolicyPackServer } from "./policy/analyzer";
+import { analyzeSubjects, type PolicySubject } from "./policy/run";
 import { findingLine } from "./diffReport";
 import { type ExportResource, parseStackExport, type StackExport } from "./exportFormat";
 
@@ -17,14 +18,6 @@ export function readStackExport(file: string): StackExport {
   return parseStackExport(fs.readFileSync(file, "utf8"), file);
 }
 
-function providerOf(
-  r: ExportResource,
-  byUrn: ReadonlyMap<string, ExportResource>,
-): AnalyzerProvider | undefined {
-  const p = r.provider ? byUrn.get(r.provider.urn) : undefined;
-  return p ? { urn: p.urn, type: p.type, name: p.name, properties: { ...p.inputs } } : undefined;
-}
-
 function options(r: ExportResource): AnalyzerOptions {
   return {
     protect: r.options.protect,
@@ -35,62 +28,36 @@ function options(r: ExportResource): AnalyzerOptions {
   };
 }
 
-function finding(d: Diagnostic, urn: string | undefined): PolicyFinding {
+function subjectOf(r: ExportResource): PolicySubject {
+  const opts = options(r);
   return {
-    policy: d.policyName,
-    level: d.enforcementLevel,
-    ...(d.severity !== "unspecified" ? { severity: d.severity } : {}),
-    ...(d.urn || urn ? { urn: d.urn || urn } : {}),
-    message: d.message,
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    ...(r.parent ? { parent: r.parent } : {}),
+    ...(r.provider ? { providerUrn: r.provider.urn } : {}),
+    // Read resources (`.get`, stack references) get no Analyze call from the engine.
+    registered: !r.external,
+    inputs: r.inputs,
+    outputs: r.outputs,
+    analyzeOptions: opts,
+    stackOptions: opts,
+    dependencies: r.dependencies,
+    propertyDependencies: r.propertyDependencies,
   };
 }
 
 /** Runs the (configured) pack over one exported stack and returns its findings. */
-export async function auditStack(
+export function auditStack(
   server: PolicyPackServer,
   exported: StackExport,
   organization: string,
 ): Promise<PolicyFinding[]> {
-  await server.configureStack({
-    organization,
-    project: exported.project,
-    stack: exported.stack,
-    tags: { "pulumi:project": exported.project, "pulumi:runtime": "nodejs" },
-  });
-  const byUrn = new Map(exported.resources.map((r) => [r.urn, r]));
-  // Read resources (`.get`, stack references) get no Analyze call from the engine.
-  const managed = exported.resources.filter((r) => !r.external);
-  const perResource = await Promise.all(
-    managed.map(async (r) => {
-      const provider = providerOf(r, byUrn);
-      const diags = await server.analyze({
-        urn: r.urn,
-        type: r.type,
-        name: r.name,
-        properties: { ...r.inputs },
-        options: options(r),
-        ...(provider ? { provider } : {}),
-      });
-      return diags.map((d) => finding(d, r.urn));
-    }),
+  return analyzeSubjects(
+    server,
+    { organization, project: exported.project, stack: exported.stack },
+    exported.resources.map(subjectOf),
   );
-  const stackDiags = await server.analyzeStack(
-    exported.resources.map((r) => {
-      const provider = providerOf(r, byUrn);
-      return {
-        urn: r.urn,
-        type: r.type,
-        name: r.name,
-        properties: { ...r.outputs },
-        options: options(r),
-        ...(provider ? { provider } : {}),
-        ...(r.parent ? { parent: r.parent } : {}),
-        dependencies: r.dependencies,
-        propertyDependencies: r.propertyDependencies,
-      };
-    }),
-  );
-  return [...perResource.flat(), ...stackDiags.map((d) => finding(d, undefined))];
 }
 
 /** A policy that could not run because it read an encrypted secret (an unknown value). */

@@ -1,17 +1,40 @@
 import type { PolicyFinding } from "../model";
 import type { SynthesizedStack } from "../plan";
 import type { WireResource } from "../worker";
-import type { AnalyzerProvider, Diagnostic, PolicyConfiguration, PolicyPackServer } from "./analyzer";
+import type {
+  AnalyzerOptions,
+  AnalyzerProvider,
+  Diagnostic,
+  PolicyConfiguration,
+  PolicyPackServer,
+} from "./analyzer";
 
 /**
- * Runs a started policy pack over synthesized stacks the way `pulumi preview --policy-pack` does:
- * `configure` once, then per stack `configureStack`, `analyze` for every registered resource (its
- * inputs, with its provider) and `analyzeStack` over the final state.
+ * Runs a started policy pack over stacks the way `pulumi preview --policy-pack` does: `configure`
+ * once, then per stack `configureStack`, `analyze` for every registered resource (its inputs, with
+ * its provider) and `analyzeStack` over the final state. The offline plan feeds it synthesized
+ * stacks, `plan:audit` the resources of a `pulumi stack export`.
  */
 
-function providerOf(r: WireResource, byUrn: ReadonlyMap<string, WireResource>): AnalyzerProvider | undefined {
-  const p = r.provider ? byUrn.get(r.provider) : undefined;
-  return p ? { urn: p.urn, type: p.type, name: p.name, properties: { ...p.wireInputs } } : undefined;
+/** One resource as the engine presents it to a pack, from whichever source. */
+export interface PolicySubject {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent?: string;
+  /** URN of the resource's provider, itself one of the subjects. */
+  readonly providerUrn?: string;
+  /** False for reads (`.get`, stack references): no `analyze` call, only a place in the stack state. */
+  readonly registered: boolean;
+  /** What `analyze` sees (registration inputs, wire format). */
+  readonly inputs: Record<string, unknown>;
+  /** What `analyzeStack` sees (the state's outputs, wire format). */
+  readonly outputs: Record<string, unknown>;
+  /** Options sent with `analyze` (the engine adds `deleteBeforeReplace` only there). */
+  readonly analyzeOptions: AnalyzerOptions;
+  readonly stackOptions: AnalyzerOptions;
+  readonly dependencies: readonly string[];
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
 }
 
 function finding(d: Diagnostic, urn: string | undefined): PolicyFinding {
@@ -24,61 +47,48 @@ function finding(d: Diagnostic, urn: string | undefined): PolicyFinding {
   };
 }
 
-/** Analyzes one stack; returns its findings in a stable order. */
-export async function analyzeStack(
+/** Analyzes one stack's resources (the pack already configured); findings in a stable order. */
+export async function analyzeSubjects(
   server: PolicyPackServer,
-  stack: SynthesizedStack,
-  organization: string,
+  target: { readonly organization: string; readonly project: string; readonly stack: string },
+  subjects: readonly PolicySubject[],
 ): Promise<PolicyFinding[]> {
   await server.configureStack({
-    organization,
-    project: stack.id.project,
-    stack: stack.id.stack,
-    tags: { "pulumi:project": stack.id.project, "pulumi:runtime": "nodejs" },
+    organization: target.organization,
+    project: target.project,
+    stack: target.stack,
+    tags: { "pulumi:project": target.project, "pulumi:runtime": "nodejs" },
   });
-  const byUrn = new Map(stack.resources.map((r) => [r.urn, r]));
-  const findings: PolicyFinding[] = [];
-  // Reads (stack references) get no Analyze call from the engine, only a place in the stack state.
-  const registered = stack.resources.filter((r) => !r.read);
+  const byUrn = new Map(subjects.map((r) => [r.urn, r]));
+  const providerOf = (r: PolicySubject): AnalyzerProvider | undefined => {
+    const p = r.providerUrn ? byUrn.get(r.providerUrn) : undefined;
+    return p ? { urn: p.urn, type: p.type, name: p.name, properties: { ...p.inputs } } : undefined;
+  };
   const perResource = await Promise.all(
-    registered.map(async (r) => {
-      const provider = providerOf(r, byUrn);
-      const diags = await server.analyze({
-        urn: r.urn,
-        type: r.type,
-        name: r.name,
-        properties: { ...r.wireInputs },
-        options: {
-          protect: r.options.protect,
-          ignoreChanges: r.options.ignoreChanges,
-          ...(r.options.deleteBeforeReplace !== undefined
-            ? { deleteBeforeReplace: r.options.deleteBeforeReplace }
-            : {}),
-          additionalSecretOutputs: r.options.additionalSecretOutputs,
-          aliases: r.options.aliases.filter((a): a is string => typeof a === "string"),
-          ...(r.parent ? { parent: r.parent } : {}),
-        },
-        ...(provider ? { provider } : {}),
-      });
-      return diags.map((d) => finding(d, r.urn));
-    }),
+    subjects
+      .filter((r) => r.registered)
+      .map(async (r) => {
+        const provider = providerOf(r);
+        const diags = await server.analyze({
+          urn: r.urn,
+          type: r.type,
+          name: r.name,
+          properties: { ...r.inputs },
+          options: r.analyzeOptions,
+          ...(provider ? { provider } : {}),
+        });
+        return diags.map((d) => finding(d, r.urn));
+      }),
   );
-  findings.push(...perResource.flat());
   const stackDiags = await server.analyzeStack(
-    stack.resources.map((r) => {
-      const provider = providerOf(r, byUrn);
+    subjects.map((r) => {
+      const provider = providerOf(r);
       return {
         urn: r.urn,
         type: r.type,
         name: r.name,
-        properties: { ...r.wireOutputs },
-        options: {
-          protect: r.options.protect,
-          ignoreChanges: r.options.ignoreChanges,
-          additionalSecretOutputs: r.options.additionalSecretOutputs,
-          aliases: r.options.aliases.filter((a): a is string => typeof a === "string"),
-          ...(r.parent ? { parent: r.parent } : {}),
-        },
+        properties: { ...r.outputs },
+        options: r.stackOptions,
         ...(provider ? { provider } : {}),
         ...(r.parent ? { parent: r.parent } : {}),
         dependencies: r.dependencies,
@@ -86,8 +96,49 @@ export async function analyzeStack(
       };
     }),
   );
-  findings.push(...stackDiags.map((d) => finding(d, undefined)));
-  return findings;
+  return [...perResource.flat(), ...stackDiags.map((d) => finding(d, undefined))];
+}
+
+function subjectOf(r: WireResource): PolicySubject {
+  const stackOptions: AnalyzerOptions = {
+    protect: r.options.protect,
+    ignoreChanges: r.options.ignoreChanges,
+    additionalSecretOutputs: r.options.additionalSecretOutputs,
+    aliases: r.options.aliases.filter((a): a is string => typeof a === "string"),
+    ...(r.parent ? { parent: r.parent } : {}),
+  };
+  return {
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    ...(r.parent ? { parent: r.parent } : {}),
+    ...(r.provider ? { providerUrn: r.provider } : {}),
+    registered: !r.read,
+    inputs: r.wireInputs,
+    outputs: r.wireOutputs,
+    analyzeOptions: {
+      ...stackOptions,
+      ...(r.options.deleteBeforeReplace !== undefined
+        ? { deleteBeforeReplace: r.options.deleteBeforeReplace }
+        : {}),
+    },
+    stackOptions,
+    dependencies: r.dependencies,
+    propertyDependencies: r.propertyDependencies,
+  };
+}
+
+/** Analyzes one synthesized stack; returns its findings in a stable order. */
+export function analyzeStack(
+  server: PolicyPackServer,
+  stack: SynthesizedStack,
+  organization: string,
+): Promise<PolicyFinding[]> {
+  return analyzeSubjects(
+    server,
+    { organization, project: stack.id.project, stack: stack.id.stack },
+    stack.resources.map(subjectOf),
+  );
 }
 
 /** Configures the pack for an environment and analyzes its stacks, attaching findings to each plan. */
