@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import type { Proc, Sandbox } from "./sandbox";
@@ -30,7 +31,13 @@ export class Writer {
   readonly proc: Proc;
 
   constructor(sandbox: Sandbox, options: WriterOptions) {
-    const script = path.join(__dirname, "writer.py");
+    // A copy in the sandbox: the engine user may not be able to read the checkout (CI clones it
+    // under a directory only root can traverse).
+    const script = sandbox.writeFile(
+      `${options.name ?? "writer"}.py`,
+      fs.readFileSync(path.join(__dirname, "writer.py"), "utf8"),
+      0o500,
+    );
     this.proc = sandbox.spawn(
       options.name ?? "writer",
       "/usr/bin/python3",
