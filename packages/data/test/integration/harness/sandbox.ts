@@ -70,6 +70,13 @@ export interface SpawnOptions {
   readonly maxOpenFiles?: number;
   /** Pipe stdout to the caller instead of the log file (stderr still goes to the log). */
   readonly pipeStdout?: boolean;
+  /**
+   * Who runs it: the engine user (default), or this test process's own user with its environment
+   * (for tools that are not engines, such as a pyenv-installed `moto_server` the engine user cannot
+   * reach). Either way the process is stopped by cleanup.
+   * @default "engine"
+   */
+  readonly user?: "engine" | "self";
 }
 
 const live = new Set<Sandbox>();
@@ -170,11 +177,11 @@ export class Sandbox {
             "/usr/bin/prlimit",
             [`--nofile=${options.maxOpenFiles}:${options.maxOpenFiles}`, "--", command, ...args],
           ];
+    const self = options.user === "self";
     const child = spawn(file, argv, {
       cwd: options.cwd ?? this.root,
-      env: { ...this.baseEnv(), ...options.env },
-      uid: this.runAs.uid,
-      gid: this.runAs.gid,
+      env: self ? { ...process.env, ...options.env } : { ...this.baseEnv(), ...options.env },
+      ...(self ? {} : { uid: this.runAs.uid, gid: this.runAs.gid }),
       stdio: ["ignore", options.pipeStdout ? "pipe" : log, log],
     });
     fs.closeSync(log);
