@@ -12,8 +12,8 @@ import {
   parseIni,
 } from "./harness/diff";
 import { connect, PG_BIN } from "./harness/postgres";
-import { freePorts, isListening } from "./harness/ports";
-import { sleep, waitFor } from "./harness/procs";
+import { freePorts, waitListening } from "./harness/ports";
+import { sleep } from "./harness/procs";
 import { type Proc, Sandbox } from "./harness/sandbox";
 import {
   applyPostgresSql,
@@ -143,14 +143,7 @@ describe("PgBouncer 1.18: rendered pgbouncer.ini serves 1000 concurrent TLS clie
     const maxClients = Number(settings.max_client_conn);
     // PgBouncer needs a descriptor per client and per server connection; 1024 is the usual default.
     bouncer = sandbox.spawn("pgbouncer", "/usr/sbin/pgbouncer", [ini], { maxOpenFiles: maxClients + 1024 });
-    await waitFor(
-      `PgBouncer to listen on ${bouncerPort}`,
-      async () => {
-        if (bouncer.exitStatus !== undefined) throw new Error(`pgbouncer exited (${bouncer.exitStatus})`);
-        return (await isListening(bouncerPort)) ? true : undefined;
-      },
-      { timeoutMs: 30_000, detail: () => sandbox!.tail(bouncer) },
-    );
+    await waitListening(sandbox, bouncer, bouncerPort);
   });
 
   after(async function () {

@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { freePorts, isListening } from "./ports";
-import { waitFor } from "./procs";
-import type { Proc, Sandbox } from "./sandbox";
+import { freePorts, waitListening } from "./ports";
+import type { Sandbox } from "./sandbox";
 import type { TlsFiles } from "./tls";
 
 /**
@@ -20,7 +19,6 @@ export interface MotoS3 {
   readonly host: "localhost";
   /** HTTPS port of the TLS terminator. */
   readonly port: number;
-  readonly proc: Proc;
   createBucket(name: string, region: string): Promise<void>;
   /** Creates a symmetric KMS key in `region` and returns its ARN. */
   createKmsKey(region: string): Promise<string>;
@@ -55,11 +53,7 @@ export async function startMotoS3(sandbox: Sandbox, files: TlsFiles, motoServer:
   const proc = sandbox.spawn("moto", motoServer, ["-H", "127.0.0.1", "-p", String(motoPort)], {
     user: "self",
   });
-  await waitFor("moto_server to listen", async () => ((await isListening(motoPort)) ? true : undefined), {
-    timeoutMs: 30_000,
-    intervalMs: 200,
-    detail: () => sandbox.tail(proc),
-  });
+  await waitListening(sandbox, proc, motoPort, { intervalMs: 200 });
 
   const terminator = sandbox.spawn(
     "tls-terminator",
@@ -73,15 +67,7 @@ export async function startMotoS3(sandbox: Sandbox, files: TlsFiles, motoServer:
     ],
     { user: "self" },
   );
-  await waitFor(
-    "the TLS terminator to listen",
-    async () => ((await isListening(tlsPort)) ? true : undefined),
-    {
-      timeoutMs: 15_000,
-      intervalMs: 100,
-      detail: () => sandbox.tail(terminator),
-    },
-  );
+  await waitListening(sandbox, terminator, tlsPort, { timeoutMs: 15_000, intervalMs: 100 });
 
   const base = `http://127.0.0.1:${motoPort}`;
   const request = async (url: string, init: RequestInit & { service: string; region: string }) => {
@@ -103,7 +89,6 @@ export async function startMotoS3(sandbox: Sandbox, files: TlsFiles, motoServer:
   return {
     host: "localhost",
     port: tlsPort,
-    proc,
     async createBucket(name, region) {
       await request(`/${name}`, {
         method: "PUT",

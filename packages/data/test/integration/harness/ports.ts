@@ -1,4 +1,6 @@
 import * as net from "node:net";
+import { waitFor } from "./procs";
+import type { Proc, Sandbox } from "./sandbox";
 
 /**
  * Free loopback TCP ports. The kernel picks each one (bind to port 0); all are held open until the
@@ -33,4 +35,25 @@ export function isListening(port: number): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
+}
+
+/** Waits until `proc` accepts TCP connections on 127.0.0.1:port; fails at once if it exits first. */
+export async function waitListening(
+  sandbox: Sandbox,
+  proc: Proc,
+  port: number,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  await waitFor(
+    `${proc.name} to listen on ${port}`,
+    async () => {
+      if (proc.exitStatus !== undefined) throw new Error(`${proc.name} exited (${proc.exitStatus})`);
+      return (await isListening(port)) ? true : undefined;
+    },
+    {
+      timeoutMs: options.timeoutMs ?? 30_000,
+      intervalMs: options.intervalMs,
+      detail: () => sandbox.tail(proc),
+    },
+  );
 }
