@@ -106,7 +106,9 @@ async function planEnvironment(
   const ids = stacksOf(topology).filter((id) => built.has(id.layer));
   const results = new Map<string, Synthesized>();
   const errors: PlanError[] = [];
-  const consumed = new Set(ids.flatMap((id) => upstreamStacks(topology, id).map(stackLabel)));
+  // Every stack some layer reads (built or not) is also run as a deployment: its known exports feed
+  // its consumers and are checked against its contract.
+  const consumed = new Set(stacksOf(topology).flatMap((id) => upstreamStacks(topology, id).map(stackLabel)));
 
   const tasks: Task<Synthesized>[] = ids.map((id) => {
     const upstream = upstreamStacks(topology, id);
@@ -150,6 +152,9 @@ async function planEnvironment(
     const outcome = outcomes.get(stackLabel(id))!;
     if (outcome.status === "ok") {
       stacks.push(toStackPlan(id, topology, outcome.value));
+      if (outcome.value.result.contractError) {
+        errors.push({ kind: "contract", stack: stackLabel(id), message: outcome.value.result.contractError });
+      }
     } else if (outcome.status === "failed") {
       errors.push(...classify(stackLabel(id), outcome.error));
     } else {

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { CONTRACTS, contractProblems, ExportContractError, LAYER_SPECS } from "@hcp/platform";
 import { type RegisteredResource, runProgram, type StackExports } from "@hcp/testing";
 
 /**
@@ -37,6 +38,8 @@ export type WorkerResult =
        * printed); absent when no stack reads this one.
        */
       readonly deployedOutputs?: Record<string, unknown>;
+      /** Why the deployed exports do not satisfy the layer's contract (absent when they do). */
+      readonly contractError?: string;
       readonly genericTypes: string[];
       readonly stackReferences: string[];
     }
@@ -63,6 +66,7 @@ async function main(jobFile: string, resultFile: string): Promise<void> {
       wireOutputs: { ...preview.wireOutputs },
       secretOutputNames: [...(deployed ?? preview).secretOutputNames],
       ...(deployed ? { deployedOutputs: { ...deployed.outputs } } : {}),
+      ...(deployed ? { contractError: exportContractError(job, deployed.outputs) } : {}),
       genericTypes: [...(deployed ?? preview).mocks.genericTypes].sort(),
       stackReferences: [...preview.mocks.stackReferences],
     };
@@ -71,6 +75,22 @@ async function main(jobFile: string, resultFile: string): Promise<void> {
     result = { ok: false, errors: errors.map((x) => ({ name: x.name, message: x.message })) };
   }
   fs.writeFileSync(resultFile, JSON.stringify(result), { mode: 0o600 });
+}
+
+/**
+ * A producer's deployed exports must satisfy its layer's contract, even before any consumer is
+ * built: an empty host name is reported here, naming the field, not in a later layer's deploy.
+ */
+function exportContractError(job: WorkerJob, outputs: Readonly<Record<string, unknown>>): string | undefined {
+  const spec = Object.values(LAYER_SPECS).find((s) => s.project === job.project);
+  if (!spec) {
+    return undefined;
+  }
+  const contract = CONTRACTS[spec.name];
+  const problems = contractProblems(contract, outputs[contract.outputName]);
+  return problems.length > 0
+    ? new ExportContractError(`${job.project}/${job.stack}`, contract.outputName, problems).message
+    : undefined;
 }
 
 const [jobFile, resultFile] = process.argv.slice(2);

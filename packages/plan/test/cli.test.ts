@@ -83,6 +83,11 @@ describe("pnpm plan (CLI)", function () {
         out,
         /contract error in hcp-network\/test-sa-east-1:\s+hcp-network\/test-sa-east-1 reads output 'environment' of healthcare-platform\/test, which does not match the contract: the stack does not export 'environment'/,
       );
+      // The producer is reported on its own too, whether or not a consumer is built.
+      assert.match(
+        out,
+        /contract error in healthcare-platform\/test:\s+healthcare-platform\/test exports 'environment', which does not match the contract its consumers read: the stack does not export 'environment'/,
+      );
     } finally {
       fs.rmSync(config, { force: true });
     }

@@ -7,6 +7,7 @@ import { awsProvider } from "./providers";
 import { requireRegion } from "./regions";
 import { LAYER_DATA_CLASSIFICATION, type RequiredTagKey, standardTags } from "./tags";
 import {
+  type EnvironmentLayer,
   type LayerName,
   LAYER_SPECS,
   parseRegionalStackName,
@@ -26,13 +27,13 @@ export interface LayerContext {
   readonly stack: StackId;
   readonly environment: string;
   readonly topology: EnvironmentTopology;
-  /** This stack's region (the primary region for the environment layer). */
+  /** This stack's region (the primary region for a once-per-environment layer). */
   readonly region: RegionConfig;
   /** The environment's primary region. */
   readonly primary: RegionConfig;
   /** AWS partition of the environment (from the region table; never hard-coded). */
   readonly partition: string;
-  /** Prefix of physical names: `hcp-<env>-<region>` (`hcp-<env>` for the environment layer). */
+  /** Prefix of physical names: `hcp-<env>-<region>` (`hcp-<env>` for a once-per-environment layer). */
   readonly namePrefix: string;
   /** The tag set applied as provider default tags. */
   readonly tags: Readonly<Record<RequiredTagKey, string>>;
@@ -71,6 +72,42 @@ export async function regionalLayerContext(layer: RegionalLayer): Promise<LayerC
   return contextFor(layer, topology, parts.region);
 }
 
+const ENVIRONMENT_STACK_RE = /^[a-z][a-z0-9]*$/;
+
+/**
+ * Builds the context of a once-per-environment layer other than the root (the global edge) from
+ * `pulumi.getStack()` (the environment name) and the topology the environment stack publishes.
+ */
+export async function environmentLayerContext(
+  layer: Exclude<EnvironmentLayer, "environment">,
+): Promise<LayerContext> {
+  const spec = LAYER_SPECS[layer];
+  const project = pulumi.getProject();
+  const stack = pulumi.getStack();
+  if (project !== spec.project) {
+    throw new StackPlacementError(
+      `The ${layer} layer must run as Pulumi project ${spec.project}, not ${project}. Fix: run it from packages/${layer}.`,
+    );
+  }
+  if (!ENVIRONMENT_STACK_RE.test(stack)) {
+    throw new StackPlacementError(
+      `Stack '${stack}' of ${project} is not named after an environment (e.g. production): the ${layer} layer ` +
+        `runs once per environment. Fix: pulumi stack init <environment>.`,
+    );
+  }
+  const topology = await readTopology(stack);
+  return globalContextFor(layer, topology);
+}
+
+/** The context of a once-per-environment layer of a known topology, anchored in the primary region. */
+export function globalContextFor(layer: EnvironmentLayer, topology: EnvironmentTopology): LayerContext {
+  const primary = topology.regions.find((r) => r.role === "primary");
+  if (!primary) {
+    throw new StackPlacementError(`Environment ${topology.name} has no primary region.`);
+  }
+  return makeContext(layer, topology, primary, stackId(layer, topology.name));
+}
+
 /** The context of a layer in a region of a known topology (used by programs and tests). */
 export function contextFor(
   layer: RegionalLayer,
@@ -101,11 +138,7 @@ export function contextFor(
 
 /** The context of the environment (root) layer: environment-wide, anchored in the primary region. */
 export function environmentContextFor(topology: EnvironmentTopology): LayerContext {
-  const primary = topology.regions.find((r) => r.role === "primary");
-  if (!primary) {
-    throw new StackPlacementError(`Environment ${topology.name} has no primary region.`);
-  }
-  return makeContext("environment", topology, primary, stackId("environment", topology.name));
+  return globalContextFor("environment", topology);
 }
 
 function makeContext(
@@ -115,7 +148,7 @@ function makeContext(
   stack: StackId,
 ): LayerContext {
   const primary = topology.regions.find((r) => r.role === "primary")!;
-  const regional = layer !== "environment";
+  const regional = LAYER_SPECS[layer].runsIn !== undefined;
   const tags = standardTags({
     environment: topology.name,
     region: regional ? region.name : undefined,

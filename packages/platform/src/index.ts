@@ -1,4 +1,6 @@
 export * from "./cidr";
+export * from "./config/clock";
+export * from "./config/eks";
 export * from "./config/load";
 export * from "./config/parse";
 export * from "./config/problems";

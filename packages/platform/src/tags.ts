@@ -66,7 +66,8 @@ export const LAYER_DATA_CLASSIFICATION: Readonly<Record<LayerName, DataClassific
   network: "internal",
   cluster: "internal",
   data: "phi",
-  workloads: "phi",
-  observability: "confidential",
   dr: "phi",
+  workloads: "phi",
+  edge: "internal",
+  observability: "confidential",
 };

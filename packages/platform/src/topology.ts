@@ -11,23 +11,31 @@ export const LAYERS = [
   "network",
   "cluster",
   "data",
-  "workloads",
-  "observability",
   "dr",
+  "workloads",
+  "edge",
+  "observability",
 ] as const;
 
 /** A layer of the platform. */
 export type LayerName = (typeof LAYERS)[number];
 
-/** A layer that runs once per region (everything but the environment layer). */
-export type RegionalLayer = Exclude<LayerName, "environment">;
+/**
+ * A layer with one stack per environment, named after the environment: the root project
+ * (`environment`) and the global `edge`. Kept in step with `runsIn: undefined` in
+ * {@link LAYER_SPECS} by a test.
+ */
+export type EnvironmentLayer = "environment" | "edge";
+
+/** A layer that runs once per region (stacks `<env>-<region>`). */
+export type RegionalLayer = Exclude<LayerName, EnvironmentLayer>;
 
 /** Name of the root Pulumi project (the environment layer). */
 export const ROOT_PROJECT = "healthcare-platform";
 
 /**
  * Which region's stack of the upstream layer a read refers to:
- * - `same`: the consumer's own region,
+ * - `same`: the consumer's own region (for a once-per-environment upstream: its one stack),
  * - `primary`: the environment's primary region,
  * - `each`: every region where the upstream layer runs.
  */
@@ -46,22 +54,35 @@ export interface LayerSpec {
   readonly name: LayerName;
   /** Pulumi project name. */
   readonly project: string;
-  /** Region roles the layer runs in; `undefined` for the once-per-environment root layer. */
+  /**
+   * Region roles the layer runs in; `undefined` for a once-per-environment layer (the root project
+   * and the global edge), whose stack is named after the environment.
+   */
   readonly runsIn: readonly RegionRole[] | undefined;
   readonly reads: readonly LayerRead[];
+  /**
+   * What a deployment of the layer must reach: `aws` (AWS APIs only; GitHub-hosted runners can deploy
+   * it) or `kubernetes` (also the cluster's API endpoint, which is private: only in-VPC runners can).
+   */
+  readonly reaches: "aws" | "kubernetes";
   /** One line on what the layer owns. */
   readonly description: string;
 }
 
 const env: LayerRead = { layer: "environment", scope: "same" };
 
-/** The layer table of DESIGN §2. */
+/**
+ * The layer table of DESIGN §2 (graph v2). Nothing reads a later layer: the DR layer comes before the
+ * workloads because DR-region workloads use its local endpoints, and the global edge comes after every
+ * region's workloads because its failover records point at their load balancers.
+ */
 export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
   environment: {
     name: "environment",
     project: ROOT_PROJECT,
     runsIn: undefined,
     reads: [],
+    reaches: "aws",
     description: "DNS zone, ECR + replication, CI OIDC roles, CloudTrail; publishes the topology",
   },
   network: {
@@ -69,6 +90,7 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
     project: "hcp-network",
     runsIn: ["primary", "dr"],
     reads: [env],
+    reaches: "aws",
     description: "VPC, subnets, NAT, flow logs, VPC endpoints",
   },
   cluster: {
@@ -76,6 +98,7 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
     project: "hcp-cluster",
     runsIn: ["primary", "dr"],
     reads: [env, { layer: "network", scope: "same" }],
+    reaches: "kubernetes",
     description: "EKS, node groups, add-ons, storage class, load balancer controller, cert-manager",
   },
   data: {
@@ -83,26 +106,8 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
     project: "hcp-data",
     runsIn: ["primary"],
     reads: [env, { layer: "network", scope: "same" }, { layer: "cluster", scope: "same" }],
+    reaches: "kubernetes",
     description: "Patroni + TimescaleDB, PgBouncer, pgBackRest to S3 in every region",
-  },
-  workloads: {
-    name: "workloads",
-    project: "hcp-workloads",
-    runsIn: ["primary", "dr"],
-    reads: [env, { layer: "cluster", scope: "same" }, { layer: "data", scope: "primary" }],
-    description: "application services, network policies, autoscaling, TLS ingress",
-  },
-  observability: {
-    name: "observability",
-    project: "hcp-observability",
-    runsIn: ["primary", "dr"],
-    reads: [
-      env,
-      { layer: "cluster", scope: "same" },
-      { layer: "data", scope: "same", onlyIn: "primary" },
-      { layer: "dr", scope: "same", onlyIn: "dr" },
-    ],
-    description: "Prometheus, Alertmanager, Grafana, alert rules, log groups",
   },
   dr: {
     name: "dr",
@@ -115,7 +120,45 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
       { layer: "cluster", scope: "same" },
       { layer: "data", scope: "primary" },
     ],
-    description: "Patroni standby cluster, VPC peering to the primary, Route 53 failover",
+    reaches: "kubernetes",
+    description: "Patroni standby cluster, PgBouncer, VPC peering to the primary, promotion",
+  },
+  workloads: {
+    name: "workloads",
+    project: "hcp-workloads",
+    runsIn: ["primary", "dr"],
+    reads: [
+      env,
+      { layer: "cluster", scope: "same" },
+      { layer: "data", scope: "same", onlyIn: "primary" },
+      { layer: "dr", scope: "same", onlyIn: "dr" },
+    ],
+    reaches: "kubernetes",
+    description: "application services, network policies, autoscaling, TLS ingress",
+  },
+  edge: {
+    name: "edge",
+    project: "hcp-edge",
+    runsIn: undefined,
+    reads: [env, { layer: "workloads", scope: "each" }],
+    reaches: "aws",
+    description: "Route 53 failover records and health checks in front of every region's app",
+  },
+  observability: {
+    name: "observability",
+    project: "hcp-observability",
+    runsIn: ["primary", "dr"],
+    reads: [
+      env,
+      { layer: "cluster", scope: "same" },
+      { layer: "data", scope: "same", onlyIn: "primary" },
+      { layer: "dr", scope: "same", onlyIn: "dr" },
+      { layer: "workloads", scope: "same" },
+      // The edge health checks' alarms are routed with the region's other notifications.
+      { layer: "edge", scope: "same" },
+    ],
+    reaches: "kubernetes",
+    description: "Prometheus, Alertmanager, Grafana, alert rules, log groups",
   },
 };
 

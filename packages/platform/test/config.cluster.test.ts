@@ -1,13 +1,15 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
+import { configNow } from "../src/config/clock";
 import {
   DEFAULT_CLUSTER_VERSION,
   EKS_VERSIONS,
+  eksCalendarEnd,
   eksStandardSupportVersions,
   eksSupportStatus,
 } from "../src/config/eks";
 import { keyPath, NAMESPACE, parseEnvironmentConfig } from "../src/config/parse";
-import { ConfigError, type ConfigProblem } from "../src/config/problems";
+import { ConfigError, type ConfigProblem, type ConfigWarning } from "../src/config/problems";
 import { readStackConfigFile } from "../src/config/load";
 import { validateEnvironment } from "../src/config/validate";
 
@@ -112,21 +114,22 @@ describe("config rules: cluster version, kube-proxy, production capacity", () =>
       ],
     },
     {
-      name: "the default version once its standard support ended",
+      name: "the default version once its standard support ended, past the calendar's last day",
       env: "staging",
-      now: new Date("2026-12-02T00:00:00Z"),
+      now: new Date("2027-03-27T00:00:00Z"),
       change: (r) =>
         set(
           set(r, ["cluster", "version"], undefined),
           ["cluster", "addons", "kubeProxy"],
-          "v1.34.1-eksbuild.2",
+          "v1.35.0-eksbuild.2",
         ),
       expect: [
         {
           path: VERSION,
-          received: /^"1\.34" \(left EKS standard support on 2026-12-02\)$/,
-          allowed: /: 1\.35$/,
-          fix: /upgrade to 1\.35/,
+          received: /^"1\.35" \(left EKS standard support on 2027-03-27\)$/,
+          allowed:
+            /^a version in EKS standard support on 2027-03-27; the calendar \(EKS_VERSIONS in packages\/platform\/src\/config\/eks\.ts\) knows none that day, it covers only until 2027-03-27$/,
+          fix: /^add the versions EKS released since to EKS_VERSIONS in packages\/platform\/src\/config\/eks\.ts/,
         },
       ],
     },
@@ -225,6 +228,40 @@ describe("config rules: cluster version, kube-proxy, production capacity", () =>
       }
     });
   }
+
+  it("warns, instead of refusing, about a version newer than the calendar once the calendar has run out", () => {
+    const raw = set(
+      set(repoRaw("staging"), ["cluster", "version"], "1.36"),
+      ["cluster", "addons", "kubeProxy"],
+      "v1.36.0-eksbuild.1",
+    );
+    const warnings: ConfigWarning[] = [];
+    const pastCalendar = new Date(`${eksCalendarEnd()}T00:00:00Z`);
+    const problems = validateEnvironment(raw, keyPath, pastCalendar, (w) => warnings.push(w));
+    assert.deepEqual(
+      problems.filter((p) => p.path === VERSION),
+      [],
+    );
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0].path, VERSION);
+    assert.match(
+      warnings[0].message,
+      /1\.36 is not in the EKS version calendar, which covers standard support only until/,
+    );
+    assert.match(warnings[0].fix, /EKS_VERSIONS in packages\/platform\/src\/config\/eks\.ts/);
+    // Inside the calendar the same version is refused: the table is authoritative while it lasts.
+    const before = new Date(Date.parse(`${eksCalendarEnd()}T00:00:00Z`) - 86_400_000);
+    assert.ok(validateEnvironment(raw, keyPath, before).some((p) => p.path === VERSION));
+  });
+
+  it("judges the committed environments at the pinned clock, not the machine's", () => {
+    assert.equal(configNow().toISOString(), "2026-06-01T00:00:00.000Z", "mocha loads test-clock.cjs");
+    assert.equal(configNow({ HCP_CONFIG_NOW: "2031-01-01" }).getUTCFullYear(), 2031);
+    assert.throws(
+      () => configNow({ HCP_CONFIG_NOW: "next tuesday" }),
+      /HCP_CONFIG_NOW="next tuesday" is not a date\. Fix:/,
+    );
+  });
 
   it("reports every problem at once through the parser", () => {
     const raw = repoRaw("production");

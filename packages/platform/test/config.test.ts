@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import {
@@ -46,8 +47,12 @@ function only(config: RawStackConfig): ConfigProblem {
 }
 
 describe("environment config", () => {
-  it("accepts both repository environments", () => {
-    for (const env of ["production", "staging"]) {
+  it("accepts every repository environment", () => {
+    const envs = fs
+      .readdirSync(path.join(__dirname, "..", "..", ".."))
+      .flatMap((f) => /^Pulumi\.([a-z][a-z0-9]*)\.yaml$/.exec(f)?.[1] ?? []);
+    assert.ok(envs.includes("production") && envs.includes("staging"), envs.join(", "));
+    for (const env of envs) {
       const raw = readStackConfigFile(path.join(__dirname, "..", "..", "..", `Pulumi.${env}.yaml`));
       const parsed = parseEnvironmentConfig(env, raw, `Pulumi.${env}.yaml`, { now: NOW });
       assert.equal(parsed.name, env);

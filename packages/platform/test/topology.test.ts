@@ -4,6 +4,8 @@ import {
   deployOrder,
   LAYER_SPECS,
   LAYERS,
+  type EnvironmentLayer,
+  type EnvironmentTopology,
   type LayerName,
   type LayerSpec,
   layerEdges,
@@ -25,6 +27,19 @@ const production = loadEnvironmentConfigFile(
     now: new Date("2026-06-01T00:00:00Z"),
   },
 );
+
+/** The topology with `count` DR regions (the production DR region's settings, other CIDRs). */
+function withDrRegions(topology: EnvironmentTopology, count: number): EnvironmentTopology {
+  const dr = topology.regions.find((r) => r.role === "dr")!;
+  const names = ["us-east-1", "us-east-2", "us-west-2"];
+  return {
+    ...topology,
+    regions: [
+      ...topology.regions.filter((r) => r.role === "primary"),
+      ...names.slice(0, count).map((name, i) => ({ ...dr, name, vpcCidr: `10.${200 + i}.0.0/16` })),
+    ],
+  };
+}
 
 describe("topology", () => {
   it("orders every layer after the layers it reads", () => {
@@ -68,13 +83,40 @@ describe("topology", () => {
       "hcp-cluster/production-sa-east-1",
       "hcp-cluster/production-us-east-1",
       "hcp-data/production-sa-east-1",
+      // DR-region workloads use the DR layer's local endpoints, so DR deploys before them.
+      "hcp-dr/production-us-east-1",
       "hcp-workloads/production-sa-east-1",
       "hcp-workloads/production-us-east-1",
-      // Observability reads the DR layer in DR regions, so DR deploys first.
-      "hcp-dr/production-us-east-1",
+      // The global edge points at every region's load balancers.
+      "hcp-edge/production",
       "hcp-observability/production-sa-east-1",
       "hcp-observability/production-us-east-1",
     ]);
+  });
+
+  it("can deploy every stack in the printed order on an empty account", () => {
+    for (const topology of [production, withDrRegions(production, 2)]) {
+      const order = stacksOf(topology).map(stackLabel);
+      for (const [i, id] of stacksOf(topology).entries()) {
+        for (const upstream of upstreamStacks(topology, id)) {
+          const at = order.indexOf(stackLabel(upstream));
+          assert.ok(
+            at >= 0,
+            `${stackLabel(id)} reads ${stackLabel(upstream)}, which is not a stack of the environment`,
+          );
+          assert.ok(at < i, `${stackLabel(id)} reads ${stackLabel(upstream)}, which deploys after it`);
+        }
+      }
+    }
+  });
+
+  it("names once-per-environment stacks after the environment, exactly for runsIn: undefined", () => {
+    const environmentLayers: readonly EnvironmentLayer[] = ["environment", "edge"];
+    assert.deepEqual(
+      LAYERS.filter((l) => LAYER_SPECS[l].runsIn === undefined),
+      environmentLayers,
+    );
+    assert.equal(stackLabel(stackId("edge", "staging")), "hcp-edge/staging");
   });
 
   it("resolves what each stack reads", () => {
@@ -94,9 +136,21 @@ describe("topology", () => {
     assert.deepEqual(reads("workloads", "us-east-1"), [
       "healthcare-platform/production",
       "hcp-cluster/production-us-east-1",
+      "hcp-dr/production-us-east-1",
+    ]);
+    assert.deepEqual(reads("workloads", "sa-east-1"), [
+      "healthcare-platform/production",
+      "hcp-cluster/production-sa-east-1",
       "hcp-data/production-sa-east-1",
     ]);
+    assert.deepEqual(upstreamStacks(production, stackId("edge", "production")).map(stackLabel), [
+      "healthcare-platform/production",
+      "hcp-workloads/production-sa-east-1",
+      "hcp-workloads/production-us-east-1",
+    ]);
     assert.ok(reads("observability", "sa-east-1").includes("hcp-data/production-sa-east-1"));
+    assert.ok(reads("observability", "sa-east-1").includes("hcp-workloads/production-sa-east-1"));
+    assert.ok(reads("observability", "sa-east-1").includes("hcp-edge/production"));
     assert.ok(reads("observability", "us-east-1").includes("hcp-dr/production-us-east-1"));
     assert.ok(!reads("observability", "us-east-1").includes("hcp-data/production-sa-east-1"));
   });

@@ -37,6 +37,18 @@ export function repoRoot(from = __dirname): string {
   return dir;
 }
 
+/**
+ * The environments defined in the repository (root `Pulumi.<env>.yaml` files), sorted: tests that
+ * hold for every environment iterate over these, so adding an environment file tests it too.
+ */
+export function repoEnvironments(root = repoRoot()): string[] {
+  return fs
+    .readdirSync(root)
+    .map((f) => /^Pulumi\.([a-z][a-z0-9]*)\.yaml$/.exec(f)?.[1])
+    .filter((e): e is string => e !== undefined)
+    .sort();
+}
+
 /** Parses the repository's `Pulumi.<env>.yaml` (the real environment definitions). */
 export function repoTopology(environment: string): EnvironmentTopology {
   return loadEnvironmentConfigFile(path.join(repoRoot(), `Pulumi.${environment}.yaml`), environment);

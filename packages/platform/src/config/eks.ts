@@ -18,7 +18,10 @@ export interface EksVersionSupport {
 }
 
 /** The cluster version an environment gets when its config does not set `cluster.version`. */
-export const DEFAULT_CLUSTER_VERSION = "1.34";
+export const DEFAULT_CLUSTER_VERSION = "1.35";
+
+/** Where the calendar lives, for messages that ask to update it. */
+export const EKS_CALENDAR_FILE = "packages/platform/src/config/eks.ts";
 
 /** Known EKS versions, oldest first. */
 export const EKS_VERSIONS: readonly EksVersionSupport[] = [
@@ -97,4 +100,12 @@ export function eksSupportStatus(version: string, now: Date): EksSupportStatus {
 /** Versions in standard support at `now`, oldest first. */
 export function eksStandardSupportVersions(now: Date): string[] {
   return EKS_VERSIONS.filter((v) => eksSupportStatus(v.version, now) === "standard").map((v) => v.version);
+}
+
+/**
+ * The last day the calendar can judge: the end of standard support of its newest version. After it,
+ * the table is certainly missing versions EKS has released since.
+ */
+export function eksCalendarEnd(): string {
+  return EKS_VERSIONS.map((v) => v.standardSupportEnds).reduce((a, b) => (a > b ? a : b));
 }

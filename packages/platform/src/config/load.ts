@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "./problems";
-import { parseEnvironmentConfig, type RawStackConfig } from "./parse";
+import { type ParseOptions, parseEnvironmentConfig, type RawStackConfig } from "./parse";
+import { formatWarning } from "./problems";
 import { isSecureMarker } from "./secrets";
 import type { EnvironmentConfig } from "./types";
 
@@ -124,14 +125,16 @@ function decode(text: string): unknown {
 /** Parses the running root program's environment definition (its stack name is the environment). */
 export function loadEnvironmentConfig(): EnvironmentConfig {
   const stack = pulumi.getStack();
-  return parseEnvironmentConfig(stack, configFromPulumiRuntime(), `Pulumi.${stack}.yaml`);
+  return parseEnvironmentConfig(stack, configFromPulumiRuntime(), `Pulumi.${stack}.yaml`, {
+    onWarning: (w, source) => void pulumi.log.warn(`${source}: ${formatWarning(w)}`),
+  });
 }
 
 /** Reads and parses a `Pulumi.<env>.yaml` file. */
 export function loadEnvironmentConfigFile(
   file: string,
   name: string,
-  options: { readonly now?: Date } = {},
+  options: ParseOptions = {},
 ): EnvironmentConfig {
   return parseEnvironmentConfig(name, readStackConfigFile(file), file, options);
 }

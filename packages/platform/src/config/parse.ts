@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { ConfigError, type ConfigProblem, redacted, show } from "./problems";
+import { configNow } from "./clock";
+import {
+  ConfigError,
+  type ConfigProblem,
+  type ConfigWarning,
+  formatWarning,
+  redacted,
+  show,
+} from "./problems";
 import { environmentSchema } from "./schema";
 import { findPlaintextSecrets, isSecretLookingKey } from "./secrets";
 import type { EnvironmentConfig } from "./types";
@@ -36,13 +44,16 @@ export function keyPath(...segments: ReadonlyArray<string | number>): string {
  * @param name environment name (the root stack name, e.g. `production`)
  * @param config the stack's configuration
  * @param source where the configuration came from, for the error header
- * @param options.now the instant date-bound rules (EKS version support) are checked at
+ * @param options.now the instant date-bound rules (EKS version support) are checked at; by default
+ *   {@link configNow} (the current time unless `HCP_CONFIG_NOW` pins it)
+ * @param options.onWarning receives what is worth saying but not wrong (e.g. a stale EKS calendar);
+ *   by default printed to stderr
  */
 export function parseEnvironmentConfig(
   name: string,
   config: RawStackConfig,
   source: string,
-  options: { readonly now?: Date } = {},
+  options: ParseOptions = {},
 ): EnvironmentConfig {
   const problems: ConfigProblem[] = [];
   if (!ENVIRONMENT_NAME_RE.test(name)) {
@@ -69,13 +80,27 @@ export function parseEnvironmentConfig(
       problems.push(...issueToProblems(issue, namespaced));
     }
   }
-  problems.push(...validateEnvironment(namespaced, keyPath, options.now ?? new Date()));
+  problems.push(
+    ...validateEnvironment(namespaced, keyPath, options.now ?? configNow(), (w) =>
+      (options.onWarning ?? printWarning)(w, source),
+    ),
+  );
 
   const unique = dedupe(problems);
   if (unique.length > 0 || !parsed.success) {
     throw new ConfigError(source, unique);
   }
   return { name, ...parsed.data };
+}
+
+/** Options of {@link parseEnvironmentConfig}. */
+export interface ParseOptions {
+  readonly now?: Date;
+  readonly onWarning?: (warning: ConfigWarning, source: string) => void;
+}
+
+function printWarning(warning: ConfigWarning, source: string): void {
+  console.warn(`warning: ${source}: ${formatWarning(warning)}`);
 }
 
 function dedupe(problems: ConfigProblem[]): ConfigProblem[] {

@@ -15,6 +15,18 @@ export interface ConfigProblem {
   readonly fix: string;
 }
 
+/** Something about the configuration worth saying that does not stop it (a stale reference table). */
+export interface ConfigWarning {
+  readonly path: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
+/** Renders a warning as a single line. */
+export function formatWarning(w: ConfigWarning): string {
+  return `${w.path}: ${w.message}; fix: ${w.fix}`;
+}
+
 /** Thrown once with every problem found in a configuration. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";

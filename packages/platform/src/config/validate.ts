@@ -13,9 +13,12 @@ import {
   DEFAULT_CLUSTER_VERSION,
   eksStandardSupportVersions,
   eksSupportStatus,
+  eksCalendarEnd,
+  EKS_CALENDAR_FILE,
   eksVersionSupport,
 } from "./eks";
-import { type ConfigProblem, show } from "./problems";
+import { configNow } from "./clock";
+import { type ConfigProblem, type ConfigWarning, show } from "./problems";
 import {
   CLOUDWATCH_RETENTION_DAYS,
   cloudWatchRetentionAtLeast,
@@ -58,13 +61,18 @@ function str(v: unknown): string | undefined {
  * Runs every cross-field rule over the namespace's raw values. `now` is the instant time-bound rules
  * (EKS standard support) are judged at.
  */
-export function validateEnvironment(raw: Raw, path: PathFn, now: Date = new Date()): ConfigProblem[] {
+export function validateEnvironment(
+  raw: Raw,
+  path: PathFn,
+  now: Date = configNow(),
+  warn: (warning: ConfigWarning) => void = () => undefined,
+): ConfigProblem[] {
   return [
     ...checkRegions(raw, path),
     ...checkRetention(obj(raw["retention"]), path),
     ...checkResidency(raw, path),
     ...checkCluster(obj(raw["cluster"]), path),
-    ...checkClusterVersion(obj(raw["cluster"]), path, now),
+    ...checkClusterVersion(obj(raw["cluster"]), path, now, warn),
     ...checkRegionCapacity(raw, path),
     ...checkData(raw, path),
     ...checkEcr(obj(raw["ecr"]), path),
@@ -398,7 +406,12 @@ function checkCluster(cluster: Raw | undefined, path: PathFn): ConfigProblem[] {
  * STANDARD`, so EKS would upgrade an out-of-support cluster on its own schedule), and kube-proxy must
  * be a build for that minor version (EKS only offers matching kube-proxy builds as a managed add-on).
  */
-function checkClusterVersion(cluster: Raw | undefined, path: PathFn, now: Date): ConfigProblem[] {
+function checkClusterVersion(
+  cluster: Raw | undefined,
+  path: PathFn,
+  now: Date,
+  warn: (warning: ConfigWarning) => void,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const version = str(cluster?.["version"]) ?? (cluster ? DEFAULT_CLUSTER_VERSION : undefined);
   if (version === undefined || !/^1\.\d{2}$/.test(version)) {
@@ -408,7 +421,17 @@ function checkClusterVersion(cluster: Raw | undefined, path: PathFn, now: Date):
   const today = now.toISOString().slice(0, 10);
   const newest = supported[supported.length - 1];
   const status = eksSupportStatus(version, now);
-  if (status !== "standard") {
+  const calendar = `EKS_VERSIONS in ${EKS_CALENDAR_FILE}`;
+  const calendarEnd = eksCalendarEnd();
+  // Past the last day the calendar covers, an unknown version is most likely one EKS released after
+  // the table was written: say the table is stale instead of refusing a version it cannot judge.
+  if (status === "unknown" && today >= calendarEnd) {
+    warn({
+      path: path("cluster", "version"),
+      message: `${version} is not in the EKS version calendar, which covers standard support only until ${calendarEnd} (today is ${today})`,
+      fix: `add the versions EKS released since to ${calendar} (dates from the Amazon EKS Kubernetes version lifecycle page)`,
+    });
+  } else if (status !== "standard") {
     const row = eksVersionSupport(version);
     const why =
       status === "unknown"
@@ -419,11 +442,16 @@ function checkClusterVersion(cluster: Raw | undefined, path: PathFn, now: Date):
     problems.push({
       path: path("cluster", "version"),
       received: `${show(version)} (${why})`,
-      allowed: `a version in EKS standard support on ${today}: ${supported.join(", ") || "none known"}`,
+      allowed:
+        supported.length > 0
+          ? `a version in EKS standard support on ${today}: ${supported.join(", ")}`
+          : `a version in EKS standard support on ${today}; the calendar (${calendar}) knows none that day, it covers only until ${calendarEnd}`,
       fix:
         status === "unknown"
-          ? `use ${newest ?? "a supported version"}; if EKS released ${version} after this table was written, add it with its calendar dates to EKS_VERSIONS in packages/platform/src/config/eks.ts`
-          : `upgrade to ${newest ?? "a supported version"} one minor version at a time, with cluster.addons versions built for it`,
+          ? `use ${newest ?? "a supported version"}; if EKS released ${version} after this table was written, add it with its calendar dates to ${calendar}`
+          : supported.length > 0
+            ? `upgrade to ${newest} one minor version at a time, with cluster.addons versions built for it`
+            : `add the versions EKS released since to ${calendar}, then upgrade one minor version at a time`,
     });
   }
   const kubeProxy = str(obj(cluster?.["addons"])?.["kubeProxy"]);

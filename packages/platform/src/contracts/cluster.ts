@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
+import { arn, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
 
 /** A Kubernetes taint. */
@@ -42,22 +43,22 @@ export interface ClusterOutputs {
 }
 
 const schema = z.object({
-  clusterName: z.string(),
-  version: z.string(),
-  endpoint: z.string(),
-  certificateAuthorityData: z.string(),
-  kubeconfig: z.string(),
-  oidcIssuerUrl: z.string(),
-  oidcProviderArn: z.string(),
-  clusterSecurityGroupId: z.string(),
-  nodeSecurityGroupId: z.string(),
-  storageClassName: z.string(),
-  kmsKeyArns: z.object({ secrets: z.string(), ebs: z.string() }),
+  clusterName: text(),
+  version: z.string().regex(/^\d+\.\d+$/, "expected a Kubernetes minor version such as 1.35"),
+  endpoint: z.url({ protocol: /^https$/ }),
+  certificateAuthorityData: text(),
+  kubeconfig: text(),
+  oidcIssuerUrl: z.url({ protocol: /^https$/ }),
+  oidcProviderArn: arn(),
+  clusterSecurityGroupId: text(),
+  nodeSecurityGroupId: text(),
+  storageClassName: text(),
+  kmsKeyArns: z.object({ secrets: arn(), ebs: arn() }),
   databaseNodes: z.object({
     labels: z.record(z.string(), z.string()),
     taints: z.array(
       z.object({
-        key: z.string(),
+        key: text(),
         value: z.string(),
         effect: z.enum(["NoSchedule", "NoExecute", "PreferNoSchedule"]),
       }),

@@ -95,27 +95,52 @@ function currentStackLabel(): string {
   return `${pulumi.getProject()}/${pulumi.getStack()}`;
 }
 
-/** Checks a received value against a contract; throws a {@link ContractError} naming both stacks. */
-export function checkContract<T extends object>(contract: Contract<T>, producer: StackId, value: unknown): T {
-  const consumer = currentStackLabel();
+/**
+ * What is wrong with a value against a contract, one line per problem with its field path; empty
+ * when it matches.
+ */
+export function contractProblems(
+  contract: Pick<Contract<object>, "outputName" | "schema">,
+  value: unknown,
+): string[] {
   if (value === undefined) {
-    throw new ContractError(consumer, stackLabel(producer), contract.outputName, [
-      `the stack does not export '${contract.outputName}'`,
-    ]);
+    return [`the stack does not export '${contract.outputName}'`];
   }
   const parsed = contract.schema.safeParse(value);
-  if (!parsed.success) {
-    throw new ContractError(
-      consumer,
-      stackLabel(producer),
-      contract.outputName,
-      parsed.error.issues.map(
+  return parsed.success
+    ? []
+    : parsed.error.issues.map(
         (i) =>
           `${[contract.outputName, ...i.path.map(String)].join(".")}: ${i.message.replace(/^Invalid input: /, "")}`,
-      ),
-    );
+      );
+}
+
+/** Checks a received value against a contract; throws a {@link ContractError} naming both stacks. */
+export function checkContract<T extends object>(contract: Contract<T>, producer: StackId, value: unknown): T {
+  const problems = contractProblems(contract, value);
+  if (problems.length > 0) {
+    throw new ContractError(currentStackLabel(), stackLabel(producer), contract.outputName, problems);
   }
   return value as T;
+}
+
+/**
+ * Raised when a stack exports something its own layer's contract refuses (checked by the offline
+ * plan on every producer, whether or not a consumer is built yet).
+ */
+export class ExportContractError extends Error {
+  override readonly name = "ContractError";
+
+  constructor(
+    readonly producer: string,
+    readonly outputName: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      `${producer} exports '${outputName}', which does not match the contract its consumers read: ${problems.join("; ")}. ` +
+        `Fix: export a value every consumer can use (see the contract in @hcp/platform), or change the contract and its consumers together.`,
+    );
+  }
 }
 
 /**

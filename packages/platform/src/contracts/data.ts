@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
+import { arn, hostname, port, region, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
 
 /** One pgBackRest repository (an S3 bucket in one region). */
@@ -14,6 +15,30 @@ export interface BackupRepository {
   readonly kmsKeyArn: string;
 }
 
+/**
+ * In-cluster DNS names of a region's database tier, the same shape in the primary (`data`) and in a
+ * DR region (`dr`), so the workloads layer reads either without knowing which.
+ */
+export interface DatabaseEndpoints {
+  /** Follows the Patroni leader: read-write in the primary; the standby leader (read-only) in DR. */
+  readonly primaryHost: string;
+  /** Load-balances the streaming replicas (read-only). */
+  readonly replicasHost: string;
+  /** PgBouncer in front of the leader: what applications connect to. */
+  readonly pgbouncerHost: string;
+  readonly port: number;
+  readonly pgbouncerPort: number;
+}
+
+/** Schema of {@link DatabaseEndpoints}. */
+export const databaseEndpointsSchema = z.object({
+  primaryHost: hostname(),
+  replicasHost: hostname(),
+  pgbouncerHost: hostname(),
+  port: port(),
+  pgbouncerPort: port(),
+});
+
 /** What a data stack exports as `data`. */
 export interface DataOutputs {
   readonly namespace: string;
@@ -21,16 +46,7 @@ export interface DataOutputs {
   readonly patroniScope: string;
   readonly databaseName: string;
   /** In-cluster DNS names clients use. */
-  readonly endpoints: {
-    /** Follows the Patroni leader (read-write). */
-    readonly primaryHost: string;
-    /** Load-balances the streaming replicas (read-only). */
-    readonly replicasHost: string;
-    /** PgBouncer in front of the primary: what applications connect to. */
-    readonly pgbouncerHost: string;
-    readonly port: number;
-    readonly pgbouncerPort: number;
-  };
+  readonly endpoints: DatabaseEndpoints;
   /** References to credentials (never the credentials themselves). */
   readonly secrets: {
     /** Secrets Manager secret with the application's connection credentials. */
@@ -68,41 +84,37 @@ export interface DataOutputs {
 }
 
 const schema = z.object({
-  namespace: z.string(),
-  patroniScope: z.string(),
-  databaseName: z.string(),
-  endpoints: z.object({
-    primaryHost: z.string(),
-    replicasHost: z.string(),
-    pgbouncerHost: z.string(),
-    port: z.number(),
-    pgbouncerPort: z.number(),
-  }),
+  namespace: text(),
+  patroniScope: text(),
+  databaseName: text(),
+  endpoints: databaseEndpointsSchema,
   secrets: z.object({
-    appCredentialsSecretArn: z.string(),
-    credentialSecretArns: z.record(z.string(), z.string()),
-    kubernetesSecretNames: z.record(z.string(), z.string()),
+    appCredentialsSecretArn: arn(),
+    credentialSecretArns: z.record(z.string(), arn()),
+    kubernetesSecretNames: z.record(z.string(), text()),
   }),
-  kmsKeyArns: z.object({ primary: z.string(), replicas: z.record(z.string(), z.string()) }),
+  kmsKeyArns: z.object({ primary: arn(), replicas: z.record(z.string(), arn()) }),
   backups: z.object({
-    stanza: z.string(),
-    repositories: z.array(
-      z.object({
-        index: z.number(),
-        region: z.string(),
-        bucketName: z.string(),
-        bucketArn: z.string(),
-        kmsKeyArn: z.string(),
-      }),
-    ),
-    archiveBucketName: z.string(),
-    archiveBucketArn: z.string(),
+    stanza: text(),
+    repositories: z
+      .array(
+        z.object({
+          index: z.number().int().min(1),
+          region: region(),
+          bucketName: text(),
+          bucketArn: arn(),
+          kmsKeyArn: arn(),
+        }),
+      )
+      .min(1),
+    archiveBucketName: text(),
+    archiveBucketArn: arn(),
   }),
   replication: z.object({
-    host: z.string(),
-    port: z.number(),
-    user: z.string(),
-    passwordSecretArn: z.string(),
+    host: hostname(),
+    port: port(),
+    user: text(),
+    passwordSecretArn: arn(),
   }),
 });
 const _matches: SchemaMatches<typeof schema, DataOutputs> = true;

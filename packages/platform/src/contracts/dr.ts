@@ -1,37 +1,72 @@
 import { z } from "zod";
 import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
+import { type DatabaseEndpoints, databaseEndpointsSchema } from "./data";
+import { arn, certificatePem, region, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
 
-/** What a DR stack exports as `dr`. */
+/**
+ * What a DR stack exports as `dr`: the DR region's local database endpoints, which the DR-region
+ * workloads use (read-only while the standby follows the primary, read-write once the environment
+ * file marks the region promoted). DNS failover is the edge layer's, not this one's.
+ */
 export interface DrOutputs {
   /** Region the standby runs in. */
   readonly region: string;
   /** Primary region it follows. */
   readonly primaryRegion: string;
-  readonly standby: {
-    readonly namespace: string;
-    readonly patroniScope: string;
-    /** In-cluster DNS name of the standby leader. */
-    readonly standbyLeaderHost: string;
-    readonly port: number;
+  /** `standby` (read-only, streaming from the primary) or `promoted` (read-write). */
+  readonly mode: "standby" | "promoted";
+  readonly namespace: string;
+  /** Patroni scope of the standby cluster. */
+  readonly patroniScope: string;
+  readonly databaseName: string;
+  /** Local endpoints: the standby leader and the PgBouncer in front of it. */
+  readonly endpoints: DatabaseEndpoints;
+  /** References to the credentials available in this region (never the credentials themselves). */
+  readonly secrets: {
+    /** Secrets Manager secrets readable in this region (replicas of the primary's), by purpose. */
+    readonly credentialSecretArns: Readonly<Record<string, string>>;
+    /** Kubernetes Secret names in `namespace`. */
+    readonly kubernetesSecretNames: Readonly<Record<string, string>>;
   };
+  /** What clients need to verify this region's server certificates (verify-full). */
+  readonly tls: {
+    /** PEM of the CA signing the DR region's database certificates (public part only). */
+    readonly caCertificatePem: string;
+  };
+  /** The data key's replica in this region. */
+  readonly kmsKeyArn: string;
+  /** The pgBackRest repository in this region. */
+  readonly backups: {
+    readonly stanza: string;
+    readonly repositoryIndex: number;
+    readonly bucketName: string;
+  };
+  /** VPC peering connection to the primary region. */
   readonly peeringConnectionId: string;
-  /** Route 53 failover records and their health checks. */
-  readonly failoverRecords: ReadonlyArray<{ readonly name: string; readonly healthCheckId: string }>;
 }
 
 const schema = z.object({
-  region: z.string(),
-  primaryRegion: z.string(),
-  standby: z.object({
-    namespace: z.string(),
-    patroniScope: z.string(),
-    standbyLeaderHost: z.string(),
-    port: z.number(),
+  region: region(),
+  primaryRegion: region(),
+  mode: z.enum(["standby", "promoted"]),
+  namespace: text(),
+  patroniScope: text(),
+  databaseName: text(),
+  endpoints: databaseEndpointsSchema,
+  secrets: z.object({
+    credentialSecretArns: z.record(z.string(), arn()),
+    kubernetesSecretNames: z.record(z.string(), text()),
   }),
-  peeringConnectionId: z.string(),
-  failoverRecords: z.array(z.object({ name: z.string(), healthCheckId: z.string() })),
+  tls: z.object({ caCertificatePem: certificatePem() }),
+  kmsKeyArn: arn(),
+  backups: z.object({
+    stanza: text(),
+    repositoryIndex: z.number().int().min(1),
+    bucketName: text(),
+  }),
+  peeringConnectionId: text(),
 });
 const _matches: SchemaMatches<typeof schema, DrOutputs> = true;
 void _matches;

@@ -3,6 +3,7 @@ import { environmentSchema } from "../config/schema";
 import type { EnvironmentTopology } from "../config/types";
 import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
+import { arn, hostname, region, text } from "./fields";
 import { type Contract, type ContractRef, readContract, readContractValue } from "./contract";
 
 /** What the environment (root) stack exports as `environment`. */
@@ -40,18 +41,18 @@ export interface EnvironmentOutputs {
 
 const schema = z.object({
   topology: environmentSchema.extend({ name: z.string() }),
-  dns: z.object({ zoneId: z.string(), zoneName: z.string(), nameServers: z.array(z.string()) }),
+  dns: z.object({ zoneId: text(), zoneName: hostname(), nameServers: z.array(hostname()).min(1) }),
   ecr: z.object({
-    repositories: z.record(z.string(), z.object({ name: z.string(), url: z.string(), arn: z.string() })),
-    replicationRegions: z.array(z.string()),
-    kmsKeyArn: z.string(),
+    repositories: z.record(z.string(), z.object({ name: text(), url: text(), arn: arn() })),
+    replicationRegions: z.array(region()),
+    kmsKeyArn: arn(),
   }),
-  ci: z.object({ oidcProviderArn: z.string(), previewRoleArn: z.string(), deployRoleArn: z.string() }),
+  ci: z.object({ oidcProviderArn: arn(), previewRoleArn: arn(), deployRoleArn: arn() }),
   audit: z.object({
-    trailArn: z.string(),
-    bucketName: z.string(),
-    bucketArn: z.string(),
-    kmsKeyArn: z.string(),
+    trailArn: arn(),
+    bucketName: text(),
+    bucketArn: arn(),
+    kmsKeyArn: arn(),
   }),
 });
 const _matches: SchemaMatches<typeof schema, EnvironmentOutputs> = true;

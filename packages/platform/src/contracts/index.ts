@@ -6,11 +6,14 @@ export * from "./data";
 export * from "./workloads";
 export * from "./observability";
 export * from "./dr";
+export * from "./edge";
+export * from "./fields";
 
 import type { Contract } from "./contract";
 import { clusterContract } from "./cluster";
 import { dataContract } from "./data";
 import { drContract } from "./dr";
+import { edgeContract } from "./edge";
 import { environmentContract } from "./environment";
 import { networkContract } from "./network";
 import { observabilityContract } from "./observability";
@@ -28,7 +31,8 @@ export const CONTRACTS: Readonly<Record<LayerName, AnyContract>> = {
   network: networkContract,
   cluster: clusterContract,
   data: dataContract,
-  workloads: workloadsContract,
-  observability: observabilityContract,
   dr: drContract,
+  workloads: workloadsContract,
+  edge: edgeContract,
+  observability: observabilityContract,
 };

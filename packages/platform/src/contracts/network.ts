@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
+import { arn, cidr, region, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
 
 /** Subnet or route table ids per tier, each list ordered by Availability Zone. */
@@ -29,20 +30,20 @@ export interface NetworkOutputs {
 }
 
 const perTier = z.object({
-  public: z.array(z.string()),
-  private: z.array(z.string()),
-  database: z.array(z.string()),
+  public: z.array(text()).min(1),
+  private: z.array(text()).min(1),
+  database: z.array(text()).min(1),
 });
 const schema = z.object({
-  region: z.string(),
-  vpcId: z.string(),
-  vpcCidr: z.string(),
-  availabilityZones: z.array(z.string()),
+  region: region(),
+  vpcId: text(),
+  vpcCidr: cidr(),
+  availabilityZones: z.array(text()).min(1),
   subnetIds: perTier,
   routeTableIds: perTier,
-  endpointSecurityGroupId: z.string(),
-  flowLogGroupName: z.string(),
-  kmsKeyArn: z.string(),
+  endpointSecurityGroupId: text(),
+  flowLogGroupName: text(),
+  kmsKeyArn: arn(),
 });
 const _matches: SchemaMatches<typeof schema, NetworkOutputs> = true;
 void _matches;

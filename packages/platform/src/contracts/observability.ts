@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
+import { arn, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
 
 /** What an observability stack exports as `observability`. */
@@ -17,12 +18,12 @@ export interface ObservabilityOutputs {
 }
 
 const schema = z.object({
-  namespace: z.string(),
-  prometheusUrl: z.string(),
-  alertmanagerUrl: z.string(),
-  grafanaUrl: z.string(),
-  alertTopicArn: z.string(),
-  logGroupNames: z.record(z.string(), z.string()),
+  namespace: text(),
+  prometheusUrl: z.url(),
+  alertmanagerUrl: z.url(),
+  grafanaUrl: z.url(),
+  alertTopicArn: arn(),
+  logGroupNames: z.record(z.string(), text()),
 });
 const _matches: SchemaMatches<typeof schema, ObservabilityOutputs> = true;
 void _matches;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
+import { hostname, port, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
 
 /** A public application endpoint (what Route 53 failover records point at). */
@@ -25,14 +26,14 @@ export interface WorkloadsOutputs {
 }
 
 const schema = z.object({
-  namespaces: z.array(z.string()),
-  services: z.record(z.string(), z.object({ host: z.string(), port: z.number() })),
+  namespaces: z.array(text()),
+  services: z.record(z.string(), z.object({ host: hostname(), port: port() })),
   publicEndpoints: z.array(
     z.object({
-      hostname: z.string(),
-      loadBalancerDnsName: z.string(),
-      loadBalancerZoneId: z.string(),
-      healthCheckPath: z.string(),
+      hostname: hostname(),
+      loadBalancerDnsName: hostname(),
+      loadBalancerZoneId: text(),
+      healthCheckPath: z.string().regex(/^\//, "expected an absolute path"),
     }),
   ),
 });

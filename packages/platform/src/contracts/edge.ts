@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { stackId } from "../topology";
+import type { SchemaMatches } from "../typecheck";
+import { arn, hostname, region, text } from "./fields";
+import { type Contract, type ContractRef, readContract } from "./contract";
+
+/** One region behind a public host name. */
+export interface FailoverTarget {
+  readonly region: string;
+  /** `PRIMARY` for the primary region's load balancer, `SECONDARY` for a DR region's. */
+  readonly failover: "PRIMARY" | "SECONDARY";
+  /** The Route 53 health check the record is conditioned on. */
+  readonly healthCheckId: string;
+}
+
+/** A Route 53 health check of one region's public endpoint. */
+export interface EdgeHealthCheck {
+  readonly id: string;
+  readonly region: string;
+  /** Public host name it stands for. */
+  readonly hostname: string;
+  /** Path probed over HTTPS (the service's readiness path). */
+  readonly resourcePath: string;
+  /** CloudWatch alarm on the health check's status (routed by the observability layer). */
+  readonly alarmArn: string;
+}
+
+/** What the edge stack (once per environment) exports as `edge`. */
+export interface EdgeOutputs {
+  /** The environment's public hosted zone the records live in. */
+  readonly zoneId: string;
+  /** Failover records, one entry per public host name. */
+  readonly failoverRecords: ReadonlyArray<{
+    readonly hostname: string;
+    readonly targets: readonly FailoverTarget[];
+  }>;
+  readonly healthChecks: readonly EdgeHealthCheck[];
+}
+
+const schema = z.object({
+  zoneId: text(),
+  failoverRecords: z.array(
+    z.object({
+      hostname: hostname(),
+      targets: z
+        .array(
+          z.object({
+            region: region(),
+            failover: z.enum(["PRIMARY", "SECONDARY"]),
+            healthCheckId: text(),
+          }),
+        )
+        .min(1),
+    }),
+  ),
+  healthChecks: z.array(
+    z.object({
+      id: text(),
+      region: region(),
+      hostname: hostname(),
+      resourcePath: z.string().regex(/^\//, "expected an absolute path"),
+      alarmArn: arn(),
+    }),
+  ),
+});
+const _matches: SchemaMatches<typeof schema, EdgeOutputs> = true;
+void _matches;
+
+/** The edge layer's contract. */
+export const edgeContract: Contract<EdgeOutputs> = {
+  layer: "edge",
+  outputName: "edge",
+  schema,
+  secretFields: [],
+};
+
+/** Reads the edge stack of an environment. */
+export function readEdge(environment: string): ContractRef<EdgeOutputs> {
+  return readContract(edgeContract, stackId("edge", environment));
+}
