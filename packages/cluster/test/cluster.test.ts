@@ -2,16 +2,20 @@ import * as assert from "node:assert/strict";
 import {
   clusterContract,
   type ClusterOutputs,
+  environmentContract,
+  type EnvironmentOutputs,
   type EnvironmentTopology,
+  networkContract,
+  type NetworkOutputs,
   isValidCloudWatchRetention,
   type PolicyDocument,
 } from "@hcp/platform";
 import {
-  environmentExports,
+  assertConventions,
   isRpcSecret,
-  networkExports,
   ofType,
   one,
+  producerValue,
   type ProgramRun,
   type RegisteredResource,
   repoTopology,
@@ -73,8 +77,8 @@ describe("hcp-cluster program", () => {
   for (const c of CASES) {
     describe(c.label, () => {
       const config = c.topology.regions.find((r) => r.name === c.region)!;
-      const net = networkExports(c.topology, c.region);
-      const env = environmentExports(c.topology);
+      let net: NetworkOutputs;
+      let env: EnvironmentOutputs;
       const clusterName = `hcp-${c.topology.name}-${c.region}`;
       const isProduction = c.topology.tier === "production";
       let run: ProgramRun;
@@ -83,10 +87,16 @@ describe("hcp-cluster program", () => {
       let eks: RegisteredResource;
 
       before(async () => {
+        net = await producerValue(networkContract, c.topology, c.region);
+        env = await producerValue(environmentContract, c.topology);
         run = await runLayer({ layer: "cluster", topology: c.topology, region: c.region });
         res = run.resources;
         cluster = clusterContract.schema.parse(run.outputs["cluster"]) as unknown as ClusterOutputs;
         eks = one(res, "aws:eks/cluster:Cluster");
+      });
+
+      it("keeps the component conventions (tokens, child names, providers, protection, dependsOn)", () => {
+        assertConventions(run, { tier: c.topology.tier });
       });
 
       it("exports the cluster contract with the kubeconfig as the only secret", () => {
@@ -521,7 +531,7 @@ describe("hcp-cluster program", () => {
   it("reads the network from a 2-AZ production variant", async () => {
     const topology = withRegions(production, (r) => ({ ...r, azCount: 2 }));
     const run = await runLayer({ layer: "cluster", topology, region: "sa-east-1" });
-    const subnets = networkExports(topology, "sa-east-1").subnetIds.private;
+    const subnets = (await producerValue(networkContract, topology, "sa-east-1")).subnetIds.private;
     assert.equal(subnets.length, 2);
     const eks = one(run.resources, "aws:eks/cluster:Cluster");
     assert.deepEqual((eks.inputs["vpcConfig"] as Record<string, unknown>)["subnetIds"], subnets);

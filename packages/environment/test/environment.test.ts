@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { environmentContract, type PolicyDocument, SEVEN_YEARS_DAYS, yearsToDays } from "@hcp/platform";
 import {
+  assertConventions,
   at,
   byUrn,
   ofType,
@@ -33,6 +34,11 @@ describe("environment layer", () => {
   before(async () => {
     prod = await runLayer({ layer: "environment", topology: production });
     stg = await runLayer({ layer: "environment", topology: staging });
+  });
+
+  it("keeps the component conventions (tokens, child names, providers, protection, dependsOn)", () => {
+    assertConventions(prod, { tier: production.tier });
+    assertConventions(stg, { tier: staging.tier });
   });
 
   it("gives every AWS resource an explicit provider with the standard tags", () => {

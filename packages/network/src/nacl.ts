@@ -103,7 +103,7 @@ export function databaseNaclRules(inputs: DatabaseNaclInputs): NaclRule[] {
   ];
   const ingress: NaclRule[] = [];
   const egress: NaclRule[] = [];
-  sources.forEach((source, s) => {
+  for (const source of sources) {
     for (const service of DATABASE_PORTS) {
       ingress.push({
         ruleNumber: FIRST_RULE + RULE_STEP * ingress.length,
@@ -113,7 +113,7 @@ export function databaseNaclRules(inputs: DatabaseNaclInputs): NaclRule[] {
         cidrBlock: source.cidr,
         fromPort: service.port,
         toPort: service.port,
-        purpose: `${service.name}-from-${source.label}${s}`,
+        purpose: `${service.name}-from-${source.label}-${cidrSlug(source.cidr)}`,
       });
     }
     egress.push({
@@ -124,9 +124,9 @@ export function databaseNaclRules(inputs: DatabaseNaclInputs): NaclRule[] {
       cidrBlock: source.cidr,
       fromPort: EPHEMERAL_PORTS.from,
       toPort: EPHEMERAL_PORTS.to,
-      purpose: `replies-to-${source.label}${s}`,
+      purpose: `replies-to-${source.label}-${cidrSlug(source.cidr)}`,
     });
-  });
+  }
   if (ingress.length > NACL_RULES_PER_DIRECTION) {
     throw new Error(
       `The database network ACL needs ${ingress.length} inbound rules (${sources.length} sources x ${DATABASE_PORTS.length} ports), ` +
@@ -135,6 +135,11 @@ export function databaseNaclRules(inputs: DatabaseNaclInputs): NaclRule[] {
     );
   }
   return [...ingress, ...egress];
+}
+
+/** A CIDR block as a name segment: `10.30.0.0/16` -> `10-30-0-0-16`. */
+export function cidrSlug(cidr: string): string {
+  return cidr.replace(/[./]/g, "-");
 }
 
 /** VPC CIDRs of the environment's regions other than `region`, in config order. */

@@ -1,16 +1,21 @@
 import * as assert from "node:assert/strict";
 import {
+  environmentContract,
   type EnvironmentTopology,
   isValidCloudWatchRetention,
   networkContract,
   type NetworkOutputs,
   planSubnets,
+  stackId,
+  stackLabel,
   SUBNET_TIERS,
 } from "@hcp/platform";
 import {
+  assertConventions,
   at,
   ofType,
   one,
+  producerValue,
   ProgramError,
   type ProgramRun,
   type RegisteredResource,
@@ -75,6 +80,10 @@ describe("hcp-network program", () => {
         run = await runLayer({ layer: "network", topology: c.topology, region: c.region });
         res = run.resources;
         network = networkContract.schema.parse(run.outputs["network"]) as unknown as NetworkOutputs;
+      });
+
+      it("keeps the component conventions (tokens, child names, providers, protection, dependsOn)", () => {
+        assertConventions(run, { tier: c.topology.tier });
       });
 
       it("exports the network contract, nothing secret, ordered by AZ", () => {
@@ -324,10 +333,23 @@ describe("hcp-network program", () => {
     });
   }
 
-  it("refuses an azCount above the zones the region offers", async () => {
+  it("refuses an azCount above the zones the region offers, even if the environment stack let it through", async () => {
     const tooMany = withRegions(production, (r) => (r.name === "sa-east-1" ? { ...r, azCount: 4 } : r));
+    // The environment program refuses this topology itself; the network layer checks again against
+    // what the region reports, so hand it the environment's real exports with the topology swapped.
+    const environment = await producerValue(environmentContract, production);
     await assert.rejects(
-      runLayer({ layer: "network", topology: tooMany, region: "sa-east-1" }),
+      runLayer({
+        layer: "network",
+        topology: tooMany,
+        region: "sa-east-1",
+        upstream: {
+          [stackLabel(stackId("environment", "production"))]: {
+            outputs: { environment: { ...environment, topology: tooMany } },
+            secretOutputNames: [],
+          },
+        },
+      }),
       (e: unknown) =>
         e instanceof ProgramError && /sa-east-1 has 3 available Availability Zones/.test(e.message),
     );

@@ -109,18 +109,18 @@ describe("databaseNaclRules", () => {
       peerVpcCidrs: ["10.30.0.0/16"],
     });
     assert.deepEqual(rules, [
-      rule(100, false, "10.20.0.0/18", 5432, 5432, "postgresql-from-private0"),
-      rule(110, false, "10.20.0.0/18", 6432, 6432, "pgbouncer-from-private0"),
-      rule(120, false, "10.20.0.0/18", 8008, 8008, "patroni-rest-from-private0"),
-      rule(130, false, "10.20.64.0/19", 5432, 5432, "postgresql-from-private1"),
-      rule(140, false, "10.20.64.0/19", 6432, 6432, "pgbouncer-from-private1"),
-      rule(150, false, "10.20.64.0/19", 8008, 8008, "patroni-rest-from-private1"),
-      rule(160, false, "10.30.0.0/16", 5432, 5432, "postgresql-from-peer2"),
-      rule(170, false, "10.30.0.0/16", 6432, 6432, "pgbouncer-from-peer2"),
-      rule(180, false, "10.30.0.0/16", 8008, 8008, "patroni-rest-from-peer2"),
-      rule(100, true, "10.20.0.0/18", 1024, 65535, "replies-to-private0"),
-      rule(110, true, "10.20.64.0/19", 1024, 65535, "replies-to-private1"),
-      rule(120, true, "10.30.0.0/16", 1024, 65535, "replies-to-peer2"),
+      rule(100, false, "10.20.0.0/18", 5432, 5432, "postgresql-from-private-10-20-0-0-18"),
+      rule(110, false, "10.20.0.0/18", 6432, 6432, "pgbouncer-from-private-10-20-0-0-18"),
+      rule(120, false, "10.20.0.0/18", 8008, 8008, "patroni-rest-from-private-10-20-0-0-18"),
+      rule(130, false, "10.20.64.0/19", 5432, 5432, "postgresql-from-private-10-20-64-0-19"),
+      rule(140, false, "10.20.64.0/19", 6432, 6432, "pgbouncer-from-private-10-20-64-0-19"),
+      rule(150, false, "10.20.64.0/19", 8008, 8008, "patroni-rest-from-private-10-20-64-0-19"),
+      rule(160, false, "10.30.0.0/16", 5432, 5432, "postgresql-from-peer-10-30-0-0-16"),
+      rule(170, false, "10.30.0.0/16", 6432, 6432, "pgbouncer-from-peer-10-30-0-0-16"),
+      rule(180, false, "10.30.0.0/16", 8008, 8008, "patroni-rest-from-peer-10-30-0-0-16"),
+      rule(100, true, "10.20.0.0/18", 1024, 65535, "replies-to-private-10-20-0-0-18"),
+      rule(110, true, "10.20.64.0/19", 1024, 65535, "replies-to-private-10-20-64-0-19"),
+      rule(120, true, "10.30.0.0/16", 1024, 65535, "replies-to-peer-10-30-0-0-16"),
     ]);
   });
 

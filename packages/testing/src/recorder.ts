@@ -46,6 +46,11 @@ export interface RegisteredResource {
   readonly dependencies: readonly string[];
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   readonly options: RegisteredOptions;
+  /**
+   * Name of the JavaScript class that registered the resource (e.g. `PatroniCluster`), for the
+   * convention that a component's type token names its class; `undefined` where it is not known.
+   */
+  readonly className?: string;
 }
 
 interface StructLike {
@@ -122,11 +127,48 @@ function parentUrn(urn: string): string | undefined {
   return urn ? engineUrn(urn) : undefined;
 }
 
+interface SdkResourceModule {
+  registerResource: (res: object, parent: unknown, t: string, name: string, ...rest: unknown[]) => unknown;
+}
+
+/** Class names of resources the SDK is registering, by `type::name`, in call order. */
+let pendingClassNames = new Map<string, string[]>();
+let sdkPatched = false;
+
+/**
+ * The SDK registers every resource through `runtime/resource.registerResource(res, parent, type,
+ * name, ...)`, looked up on the module at call time: wrapping it is the one place the registering
+ * object (and so its class) is visible. Test instrumentation only; the mocks never change behaviour.
+ */
+function captureClassNames(): void {
+  if (sdkPatched) {
+    return;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sdk = require("@pulumi/pulumi/runtime/resource") as SdkResourceModule;
+  const original = sdk.registerResource;
+  sdk.registerResource = (res, parent, t, name, ...rest) => {
+    const key = `${t}::${name}`;
+    const names = pendingClassNames.get(key) ?? [];
+    names.push(res.constructor.name);
+    pendingClassNames.set(key, names);
+    return original(res, parent, t, name, ...rest);
+  };
+  sdkPatched = true;
+}
+
+function takeClassName(type: string, name: string): string | undefined {
+  const names = pendingClassNames.get(`${type}::${name}`);
+  return names?.shift();
+}
+
 /**
  * Wraps the installed mock monitor so every registration is logged into `log` (in registration
  * order). Call right after `pulumi.runtime.setMocks`.
  */
 export function recordRegistrations(log: RegisteredResource[]): void {
+  captureClassNames();
+  pendingClassNames = new Map();
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike | undefined;
   if (!monitor) {
     throw new Error("recordRegistrations: no monitor installed; call pulumi.runtime.setMocks first");
@@ -170,6 +212,7 @@ export function recordRegistrations(log: RegisteredResource[]): void {
             aliases: [...(req.getAliasurnsList?.() ?? []), ...req.getAliasesList().map((a) => a.toObject())],
             deletedWith: req.getDeletedwith() ? engineUrn(req.getDeletedwith()) : undefined,
           },
+          className: takeClassName(req.getType(), req.getName()),
         };
         log.push(entry);
         byUrn.set(entry.urn, entry);

@@ -2,7 +2,9 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import {
   clusterContract,
+  environmentContract,
   exportContract,
+  networkContract,
   readCluster,
   readNetwork,
   readTopology,
@@ -10,12 +12,12 @@ import {
   stackReferenceName,
 } from "@hcp/platform";
 import {
-  clusterExports,
-  environmentExports,
   isSecretOutput,
-  networkExports,
+  producerExports,
+  producerValue,
   ProgramError,
   repoTopology,
+  runLayer,
   runProgram,
   type StackExports,
   unwrap,
@@ -39,9 +41,28 @@ async function read<T>(stackOutputs: Record<string, StackExports>, program: () =
   return result!;
 }
 
+describe("producer-derived fixtures", () => {
+  it("are what the producer's program exports as deployed, run once per topology and stack", async () => {
+    const id = stackId("network", "staging", "us-east-1");
+    const first = producerExports(topology, id);
+    assert.equal(producerExports(topology, id), first, "memoised");
+    const direct = await runLayer({ layer: "network", topology, region: "us-east-1" });
+    assert.deepEqual((await first).outputs, direct.outputs);
+    assert.deepEqual((await first).secretOutputNames, direct.secretOutputNames);
+    // A different topology is a different producer run.
+    const twoAz = { ...topology, regions: topology.regions.map((r) => ({ ...r, azCount: 2 })) };
+    assert.notEqual(producerExports(twoAz, id), first);
+  });
+
+  it("carry the producer's secrets as secrets", async () => {
+    const exports = await producerExports(topology, stackId("cluster", "staging", "sa-east-1"));
+    assert.deepEqual([...exports.secretOutputNames], ["cluster"]);
+  });
+});
+
 describe("layer contracts", () => {
   it("reads each field as its own output; a secret field stays secret, the others do not", async () => {
-    const cluster = clusterExports(topology, "sa-east-1");
+    const cluster = await producerValue(clusterContract, topology, "sa-east-1");
     const [name, nameSecret, kubeconfig, kubeconfigSecret] = await read(
       { [ref("cluster", "sa-east-1")]: { outputs: { cluster }, secretOutputNames: ["cluster"] } },
       async () => {
@@ -64,7 +85,7 @@ describe("layer contracts", () => {
     const t = await read(
       {
         [ref("environment")]: {
-          outputs: { environment: environmentExports(topology) },
+          outputs: { environment: await producerValue(environmentContract, topology) },
           secretOutputNames: [],
         },
       },
@@ -90,7 +111,7 @@ describe("layer contracts", () => {
   });
 
   it("fails listing the paths a producer's object lacks (a renamed field)", async () => {
-    const { vpcId: _dropped, ...renamed } = networkExports(topology, "sa-east-1");
+    const { vpcId: _dropped, ...renamed } = await producerValue(networkContract, topology, "sa-east-1");
     try {
       await read(
         {
@@ -108,13 +129,15 @@ describe("layer contracts", () => {
   });
 
   it("exports secret fields as secrets", async () => {
+    // Producers run before the consumer: runs are serialized, so never start one inside another.
+    const cluster = await producerValue(clusterContract, topology, "sa-east-1");
     const run = await runProgram({
       project: "hcp-cluster",
       stack: "staging-sa-east-1",
       searchPaths: [__dirname],
       program: () =>
         exportContract(clusterContract, {
-          ...clusterExports(topology, "sa-east-1"),
+          ...cluster,
           kubeconfig: pulumi.output("k"),
         }),
     });

@@ -8,19 +8,8 @@ import {
   primaryRegion,
   stackId,
   stackLabel,
-  stackReferenceName,
-  upstreamStacks,
 } from "@hcp/platform";
-import {
-  fixtureExports,
-  layerProgram,
-  type ProgramRun,
-  type RegisteredResource,
-  repoTopology,
-  runProgram,
-  type StackExports,
-  topologyConfig,
-} from "@hcp/testing";
+import { layerProgram, type ProgramRun, type RegisteredResource, repoTopology, runLayer } from "@hcp/testing";
 import { policyConfigFor } from "../src/lib";
 import { type Diagnostic, type Fixture, Analyzer } from "./harness";
 
@@ -60,25 +49,11 @@ async function synthesize(
   topology: EnvironmentTopology,
   region?: string,
 ): Promise<ProgramRun> {
-  const id = stackId(layer, topology.name, region);
-  const stackOutputs: Record<string, StackExports> = {};
-  for (const upstream of upstreamStacks(topology, id)) {
-    const exports = fixtureExports(topology, upstream);
-    if (exports) {
-      stackOutputs[stackReferenceName(upstream, ORG)] = exports;
-    }
-  }
-  return runProgram({
-    program: layerProgram(layer),
-    project: LAYER_SPECS[layer].project,
-    stack: id.stack,
+  return runLayer({
+    layer,
+    topology,
+    ...(region ? { region } : {}),
     organization: ORG,
-    config:
-      layer === "environment"
-        ? topologyConfig(topology)
-        : { values: { "pulumi:disable-default-providers": ["*"] }, secretKeys: new Set<string>() },
-    stackOutputs,
-    accountId: topology.access.accountId,
     preview: mode === "preview",
   });
 }

@@ -46,7 +46,7 @@ export class EksAddons extends pulumi.ComponentResource {
             managedPolicies: spec.podIdentity.managedPolicies,
             inlinePolicy: args.podIdentityPolicies?.[spec.name],
           },
-          { parent: this },
+          { parent: this, dependsOn: inheritedDependsOn(opts) },
         );
         dependsOn.push(roles[spec.name]);
       }

@@ -60,8 +60,8 @@ export class NodeGroups extends pulumi.ComponentResource {
   constructor(name: string, args: NodeGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:cluster:NodeGroups", name, {}, opts);
     checkNodeGroupSizes(args.sizes);
-    const child = { parent: this };
-    const partition = aws.getPartitionOutput({}, child);
+    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
+    const partition = aws.getPartitionOutput({}, { parent: this });
 
     this.role = new aws.iam.Role(
       `${name}-role`,

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PolicyDocument } from "@hcp/platform";
 import { podIdentityTrustPolicy } from "../policies";
+import { inheritedDependsOn } from "./dependencies";
 
 /** Arguments of {@link PodIdentityRole}. */
 export interface PodIdentityRoleArgs {
@@ -35,6 +36,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
 
   constructor(name: string, args: PodIdentityRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:cluster:PodIdentityRole", name, {}, opts);
+    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
     const partition = aws.getPartitionOutput({}, { parent: this });
     const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
@@ -57,7 +59,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
           ),
         maxSessionDuration: 3600,
       },
-      { parent: this },
+      child,
     );
     for (const policy of args.managedPolicies ?? []) {
       new aws.iam.RolePolicyAttachment(
@@ -66,7 +68,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
           role: this.role.name,
           policyArn: pulumi.interpolate`arn:${partition.partition}:iam::aws:policy/${policy}`,
         },
-        { parent: this },
+        child,
       );
     }
     if (args.inlinePolicy) {
@@ -74,7 +76,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
       new aws.iam.RolePolicy(
         `${name}-inline`,
         { role: this.role.id, policy: partition.partition.apply((p) => pulumi.jsonStringify(inline(p))) },
-        { parent: this },
+        child,
       );
     }
     this.association = new aws.eks.PodIdentityAssociation(
@@ -85,7 +87,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
         serviceAccount: args.serviceAccount,
         roleArn: this.role.arn,
       },
-      { parent: this },
+      child,
     );
     this.registerOutputs({ roleArn: this.role.arn, associationId: this.association.associationId });
   }

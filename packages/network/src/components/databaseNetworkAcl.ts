@@ -37,7 +37,9 @@ export class DatabaseNetworkAcl extends pulumi.ComponentResource {
     }).map(
       (rule) =>
         new aws.ec2.NetworkAclRule(
-          `${name}-${rule.egress ? "out" : "in"}-${rule.ruleNumber}`,
+          // Named by what the rule admits (service and source block), so adding a peer region does
+          // not rename the others; the old names were the rule numbers.
+          `${name}-${rule.egress ? "out" : "in"}-${rule.purpose}`,
           {
             networkAclId: this.acl.id,
             ruleNumber: rule.ruleNumber,
@@ -48,7 +50,7 @@ export class DatabaseNetworkAcl extends pulumi.ComponentResource {
             fromPort: rule.fromPort,
             toPort: rule.toPort,
           },
-          { parent: this },
+          { parent: this, aliases: [{ name: `${name}-${rule.egress ? "out" : "in"}-${rule.ruleNumber}` }] },
         ),
     );
     this.registerOutputs({ networkAclId: this.acl.id });
