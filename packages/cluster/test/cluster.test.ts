@@ -4,7 +4,6 @@ import {
   type ClusterOutputs,
   type EnvironmentTopology,
   isValidCloudWatchRetention,
-  type PolicyDocument,
 } from "@hcp/platform";
 import {
   environmentExports,
@@ -12,6 +11,8 @@ import {
   networkExports,
   ofType,
   one,
+  parsePolicy,
+  policyList,
   type ProgramRun,
   type RegisteredResource,
   repoTopology,
@@ -381,14 +382,15 @@ describe("hcp-cluster program", () => {
         assert.deepEqual(trust.Statement[0]["Condition"], {
           StringEquals: {
             "aws:SourceAccount": c.topology.access.accountId,
-            "aws:RequestTag/eks-cluster-name": clusterName,
+            // The ARN the role computes from its provider is the cluster's own.
+            "aws:RequestTag/eks-cluster-arn": out(one(res, "aws:eks/cluster:Cluster"), "arn"),
             "aws:RequestTag/kubernetes-namespace": "kube-system",
             "aws:RequestTag/kubernetes-service-account": "ebs-csi-controller-sa",
           },
         });
         const inline = ofType(res, "aws:iam/rolePolicy:RolePolicy").find((p) => p.inputs["role"] === role.id);
         assert.ok(inline);
-        const statements = json<PolicyDocument>(inline.inputs["policy"]).Statement;
+        const statements = parsePolicy(inline.inputs["policy"]).Statement;
         assert.ok(statements.every((s) => s.Resource === cluster.kmsKeyArns.ebs));
         assert.ok(
           statements.some((s) => ([] as string[]).concat(s.Action ?? []).includes("kms:CreateGrant")),
@@ -487,9 +489,7 @@ describe("hcp-cluster program", () => {
         const inline = ofType(res, "aws:iam/rolePolicy:RolePolicy").find(
           (p) => p.inputs["role"] === role.id,
         )!;
-        const actions = json<PolicyDocument>(inline.inputs["policy"]).Statement.flatMap((s) =>
-          ([] as string[]).concat(s.Action ?? []),
-        );
+        const actions = parsePolicy(inline.inputs["policy"]).Statement.flatMap((s) => policyList(s.Action));
         for (const a of [
           "elasticloadbalancing:CreateLoadBalancer",
           "elasticloadbalancing:DescribeSSLPolicies",

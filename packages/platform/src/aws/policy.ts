@@ -8,7 +8,9 @@ import type * as pulumi from "@pulumi/pulumi";
  */
 
 /** A policy document whose statement list is a plain array (what the pure builders return). */
-export type StatementList = aws.iam.PolicyDocument & { readonly Statement: aws.iam.PolicyStatement[] };
+export type StatementList = Omit<aws.iam.PolicyDocument, "Statement"> & {
+  readonly Statement: aws.iam.PolicyStatement[];
+};
 
 /** A document of `statements` in the current policy language version. */
 export function policyDocument(statements: aws.iam.PolicyStatement[]): StatementList {
