@@ -1,5 +1,5 @@
-import type { PatroniConfig } from "../../../src/render/patroni";
-import { envReferences } from "../../../src/render/placeholders";
+import type { PatroniConfig } from "../render/patroni";
+import { envReferences } from "../render/placeholders";
 import { type AllowedChange, type Change, assertOnlyAllowed, diffValues, formatChanges } from "./diff";
 import { PG_BIN } from "./postgres";
 import type { TlsFiles } from "./tls";

@@ -1,37 +1,14 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { inheritedDependsOn, writableVolumes } from "@hcp/kube";
 import type { ImageRef, NodePlacement } from "@hcp/platform";
 import { ROLE_LABELS, patroniLabels } from "../render";
 import { type DataTierNames, PATHS, PORTS } from "../render/layout";
 import type { RenderedPatroni, StandbySource } from "../render/patroni";
 import { ENV } from "../render/placeholders";
 import { SIDECAR_CPU_MILLIS, SIDECAR_MEMORY_MIB } from "../sizing";
-
-/** The non-root user of the timescaledb-ha image. */
-export const POSTGRES_UID = 1000;
-
-/** Pod and container security settings every data-tier pod uses (Pod Security `restricted`). */
-export const RESTRICTED_POD_SECURITY: k8s.types.input.core.v1.PodSecurityContext = {
-  runAsNonRoot: true,
-  runAsUser: POSTGRES_UID,
-  runAsGroup: POSTGRES_UID,
-  fsGroup: POSTGRES_UID,
-  fsGroupChangePolicy: "OnRootMismatch",
-  seccompProfile: { type: "RuntimeDefault" },
-};
-/**
- * Container security settings of every data-tier container: nothing but the mounted volumes is
- * writable (the data volume, the socket directory and /tmp, where Patroni keeps its pgpass and
- * pgBackRest its lock files).
- */
-export const RESTRICTED_CONTAINER_SECURITY: k8s.types.input.core.v1.SecurityContext = {
-  allowPrivilegeEscalation: false,
-  privileged: false,
-  runAsNonRoot: true,
-  readOnlyRootFilesystem: true,
-  capabilities: { drop: ["ALL"] },
-};
+import { CONTAINER_SECURITY, POD_SECURITY } from "./security";
 
 /** Where the replication NLB lives and who may reach it. */
 export interface ReplicationEndpointArgs {
@@ -144,7 +121,9 @@ export class PatroniCluster extends pulumi.ComponentResource {
     if (problems.length > 0) {
       throw new Error(`PatroniCluster ${name}: ${problems.join("; ")}.`);
     }
-    super("hcp:data:PatroniCluster", name, {}, opts);
+    super("hcp:postgres:PatroniCluster", name, {}, opts);
+    // What the cluster was created after (e.g. the backup buckets and their IAM) holds for every child.
+    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
     const { names } = args;
     const ns = args.namespace;
     const scope = names.scope;
@@ -154,7 +133,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
     this.serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
       { metadata: { name: scope, namespace: ns, labels } },
-      { parent: this },
+      child,
     );
     // What Patroni's Kubernetes DCS calls in ConfigMaps mode (use_endpoints: false): it keeps the
     // leader lock, config, sync and failover keys in ConfigMaps (create/get/list/watch, patch/update to
@@ -176,7 +155,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
           { apiGroups: [""], resources: ["services"], verbs: ["create"] },
         ],
       },
-      { parent: this },
+      child,
     );
     new k8s.rbac.v1.RoleBinding(
       `${name}-rolebinding`,
@@ -185,7 +164,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.role.metadata.name },
         subjects: [{ kind: "ServiceAccount", name: this.serviceAccount.metadata.name, namespace: ns }],
       },
-      { parent: this },
+      child,
     );
 
     const patroniConfig = new k8s.core.v1.ConfigMap(
@@ -194,7 +173,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
         metadata: { name: `patroni-${scope}`, namespace: ns, labels },
         data: { "patroni.yml": args.patroni.yaml },
       },
-      { parent: this },
+      child,
     );
     const pgbackrestConfig = new k8s.core.v1.ConfigMap(
       `${name}-pgbackrest-config`,
@@ -202,7 +181,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
         metadata: { name: `pgbackrest-${scope}`, namespace: ns, labels },
         data: { "pgbackrest.conf": args.pgbackrestConf },
       },
-      { parent: this },
+      child,
     );
 
     const memberDomain = `${names.services.config}.${names.namespace}.svc.cluster.local`;
@@ -212,10 +191,10 @@ export class PatroniCluster extends pulumi.ComponentResource {
     });
     const https = (path: string) => ({ path, port: PORTS.patroniApi, scheme: "HTTPS" });
     const placement = pulumi.output(args.placement);
+    const writable = writableVolumes({ socket: PATHS.socketDir, tmp: PATHS.tmp });
     const mounts = {
+      ...writable.mounts,
       data: { name: "pgdata", mountPath: PATHS.dataVolume },
-      tmp: { name: "tmp", mountPath: PATHS.tmp },
-      socket: { name: "socket", mountPath: PATHS.socketDir },
       tls: { name: "tls", mountPath: PATHS.postgresTls, readOnly: true },
       pgbackrest: { name: "pgbackrest-config", mountPath: "/etc/pgbackrest", readOnly: true },
     };
@@ -239,7 +218,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
             spec: {
               serviceAccountName: this.serviceAccount.metadata.name,
               automountServiceAccountToken: true,
-              securityContext: RESTRICTED_POD_SECURITY,
+              securityContext: POD_SECURITY,
               terminationGracePeriodSeconds: 60,
               tolerations: placement.taints.apply((taints) =>
                 taints.map((t) => ({ key: t.key, operator: "Equal", value: t.value, effect: t.effect })),
@@ -316,7 +295,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
                     timeoutSeconds: 3,
                     failureThreshold: 3,
                   },
-                  securityContext: RESTRICTED_CONTAINER_SECURITY,
+                  securityContext: CONTAINER_SECURITY,
                   volumeMounts: [
                     mounts.data,
                     mounts.socket,
@@ -338,13 +317,12 @@ export class PatroniCluster extends pulumi.ComponentResource {
                     limits: { cpu: `${SIDECAR_CPU_MILLIS}m`, memory: `${SIDECAR_MEMORY_MIB}Mi` },
                   },
                   readinessProbe: { tcpSocket: { port: PORTS.pgbackrestServer }, periodSeconds: 10 },
-                  securityContext: RESTRICTED_CONTAINER_SECURITY,
+                  securityContext: CONTAINER_SECURITY,
                   volumeMounts: [mounts.data, mounts.socket, mounts.tls, mounts.pgbackrest, mounts.tmp],
                 },
               ],
               volumes: [
-                { name: "socket", emptyDir: {} },
-                { name: "tmp", emptyDir: {} },
+                ...writable.volumes,
                 { name: "patroni-config", configMap: { name: patroniConfig.metadata.name } },
                 { name: "pgbackrest-config", configMap: { name: pgbackrestConfig.metadata.name } },
                 // 0640 root:postgres is what PostgreSQL accepts for a key file it does not own.
@@ -364,7 +342,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this, protect: args.protect },
+      { ...child, protect: args.protect },
     );
 
     this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
@@ -373,7 +351,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
         metadata: { name: scope, namespace: ns, labels },
         spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
       },
-      { parent: this },
+      child,
     );
 
     const leader = { ...selector, [ROLE_LABELS.label]: ROLE_LABELS.leader };
@@ -386,7 +364,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
       new k8s.core.v1.Service(
         `${name}-${suffix}`,
         { metadata: { name: serviceName, namespace: ns, labels, annotations }, spec },
-        { parent: this },
+        child,
       );
     const pgPort = { name: "postgresql", port: PORTS.postgres, targetPort: PORTS.postgres };
     const primary = service("primary", names.services.primary, {

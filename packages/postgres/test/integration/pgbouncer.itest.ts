@@ -10,20 +10,20 @@ import {
   formatChanges,
   formatIni,
   parseIni,
-} from "./harness/diff";
-import { connect, PG_BIN } from "./harness/postgres";
-import { freePorts, waitListening } from "./harness/ports";
-import { sleep } from "./harness/procs";
-import { type Proc, Sandbox } from "./harness/sandbox";
+} from "../../src/testing/diff";
+import { connect, PG_BIN } from "../../src/testing/postgres";
+import { freePorts, waitListening } from "../../src/testing/ports";
+import { sleep } from "../../src/testing/procs";
+import { type Proc, Sandbox } from "../../src/testing/sandbox";
 import {
   applyPostgresSql,
   rolePasswords,
   startRenderedServer,
   type RenderedServer,
   type RolePasswords,
-} from "./harness/standalone";
-import { requireEngines } from "./harness/tools";
-import { makeTls, type TlsFiles } from "./harness/tls";
+} from "../../src/testing/standalone";
+import { requireEngines } from "../../src/testing/tools";
+import { makeTls, type TlsFiles } from "../../src/testing/tls";
 
 /** 1000 clients, each holding its own connection to PgBouncer for the whole run. */
 const CLIENTS = 1000;

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { inheritedDependsOn } from "@hcp/kube";
 
 /** One certificate the CA issues. */
 export interface CertificateRequest {
@@ -11,8 +12,8 @@ export interface CertificateRequest {
   readonly usages: ReadonlyArray<"server auth" | "client auth">;
 }
 
-/** Arguments of {@link DataTls}. */
-export interface DataTlsArgs {
+/** Arguments of {@link DataTierTls}. */
+export interface DataTierTlsArgs {
   readonly namespace: pulumi.Input<string>;
   /** Certificates to issue, by key. */
   readonly certificates: Readonly<Record<string, CertificateRequest>>;
@@ -31,12 +32,16 @@ const CERT_MANAGER = "cert-manager.io/v1";
  * whose CA Issuer signs the PostgreSQL, PgBouncer and pgBackRest certificates. Every Secret carries
  * `ca.crt`, which is what the members and clients verify each other with (verify-full).
  */
-export class DataTls extends pulumi.ComponentResource {
+export class DataTierTls extends pulumi.ComponentResource {
   readonly caIssuer: k8s.apiextensions.CustomResource;
   readonly certificates: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
 
-  constructor(name: string, args: DataTlsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hcp:data:Tls", name, {}, opts);
+  constructor(name: string, args: DataTierTlsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hcp:postgres:DataTierTls", name, {}, opts);
+    const after = (...local: pulumi.Resource[]) => ({
+      parent: this,
+      dependsOn: inheritedDependsOn(opts, ...local),
+    });
     const ns = args.namespace;
     const ecdsa = { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" };
     const selfSigned = new k8s.apiextensions.CustomResource(
@@ -47,7 +52,7 @@ export class DataTls extends pulumi.ComponentResource {
         metadata: { name: "data-selfsigned", namespace: ns },
         spec: { selfSigned: {} },
       },
-      { parent: this },
+      after(),
     );
     const ca = new k8s.apiextensions.CustomResource(
       `${name}-ca`,
@@ -65,7 +70,7 @@ export class DataTls extends pulumi.ComponentResource {
           issuerRef: { name: "data-selfsigned", kind: "Issuer", group: "cert-manager.io" },
         },
       },
-      { parent: this, dependsOn: [selfSigned] },
+      after(selfSigned),
     );
     this.caIssuer = new k8s.apiextensions.CustomResource(
       `${name}-ca-issuer`,
@@ -75,7 +80,7 @@ export class DataTls extends pulumi.ComponentResource {
         metadata: { name: "data-ca", namespace: ns },
         spec: { ca: { secretName: "data-ca" } },
       },
-      { parent: this, dependsOn: [ca] },
+      after(ca),
     );
     const hours = args.durationHours ?? 8760;
     this.certificates = Object.fromEntries(
@@ -98,7 +103,7 @@ export class DataTls extends pulumi.ComponentResource {
               issuerRef: { name: "data-ca", kind: "Issuer", group: "cert-manager.io" },
             },
           },
-          { parent: this, dependsOn: [this.caIssuer] },
+          after(this.caIssuer),
         ),
       ]),
     );

@@ -1,10 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { inheritedDependsOn, writableVolumes } from "@hcp/kube";
 import type { ImageRef } from "@hcp/platform";
 import { PATHS } from "../render/layout";
 import type { BackupType } from "../render/pgbackrest";
-import { DB_CLIENT_LABELS, type DbClientPodArgs, dbClientContainer, dbClientPodSpec } from "./dbClientPod";
-import { RESTRICTED_CONTAINER_SECURITY } from "./patroniCluster";
+import {
+  DB_CLIENT_LABELS,
+  type DbClientPodArgs,
+  dbClientContainer,
+  dbClientPodSpec,
+  JOB_WRITABLE,
+} from "./pgbackrestClient";
+import { CONTAINER_SECURITY } from "./security";
 
 /** The yearly long-term copy. */
 export interface ArchiveCopyArgs {
@@ -72,7 +79,8 @@ export class BackupSchedule extends pulumi.ComponentResource {
   readonly cronJobs: Readonly<Record<BackupType | "yearly", k8s.batch.v1.CronJob>>;
 
   constructor(name: string, args: BackupScheduleArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hcp:data:BackupSchedule", name, {}, opts);
+    super("hcp:postgres:BackupSchedule", name, {}, opts);
+    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
     const cronJob = (
       key: string,
       schedule: string,
@@ -100,7 +108,7 @@ export class BackupSchedule extends pulumi.ComponentResource {
             },
           },
         },
-        { parent: this },
+        child,
       );
     const backup = (type: BackupType) =>
       cronJob(
@@ -110,7 +118,9 @@ export class BackupSchedule extends pulumi.ComponentResource {
         12 * 3600,
       );
     const copy = args.archiveCopy;
-    const work = { name: "work", mountPath: "/work" };
+    // The backup step hands the backup label to the copy step through /work.
+    const scratch = writableVolumes({ work: "/work" });
+    const work = scratch.mounts.work;
     const yearly = cronJob(
       "yearly",
       copy.schedule ?? "0 5 2 1 *",
@@ -140,8 +150,8 @@ export class BackupSchedule extends pulumi.ComponentResource {
               { name: "HOME", value: PATHS.tmp },
             ],
             resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } },
-            securityContext: RESTRICTED_CONTAINER_SECURITY,
-            volumeMounts: [work, { name: "tmp", mountPath: PATHS.tmp }],
+            securityContext: CONTAINER_SECURITY,
+            volumeMounts: [work, JOB_WRITABLE.mounts.tmp],
           },
         ],
         {
@@ -150,12 +160,12 @@ export class BackupSchedule extends pulumi.ComponentResource {
               volumeMounts: [
                 { name: "pgbackrest-config", mountPath: "/etc/pgbackrest", readOnly: true },
                 { name: "client-tls", mountPath: PATHS.pgbackrestTls, readOnly: true },
-                { name: "tmp", mountPath: PATHS.tmp },
+                JOB_WRITABLE.mounts.tmp,
                 work,
               ],
             }),
           ],
-          volumes: [{ name: "work", emptyDir: {} }],
+          volumes: scratch.volumes,
         },
       ),
       24 * 3600,

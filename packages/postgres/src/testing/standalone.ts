@@ -1,5 +1,5 @@
-import type { RenderedArtifacts } from "../../../src/render";
-import { PSQL_PASSWORD_VARIABLES, type PasswordRole } from "../../../src/render/placeholders";
+import type { RenderedArtifacts } from "../render";
+import { PSQL_PASSWORD_VARIABLES, type PasswordRole } from "../render/placeholders";
 import { testPassword } from "./cluster";
 import { type AllowedChange, assertOnlyAllowed, diffValues, formatChanges } from "./diff";
 import { UNAVAILABLE_LIBRARIES } from "./localize";

@@ -1,3 +1,4 @@
+import { DATA_TIER_PORTS } from "@hcp/kube";
 import { type EnvironmentTopology, physicalName } from "@hcp/platform";
 
 /**
@@ -5,14 +6,8 @@ import { type EnvironmentTopology, physicalName } from "@hcp/platform";
  * both read them from here, so a rendered file and the manifest that mounts it cannot disagree.
  */
 
-/** TCP ports. */
-export const PORTS = {
-  postgres: 5432,
-  patroniApi: 8008,
-  pgbouncer: 6432,
-  /** pgBackRest TLS server (sidecar of each member; the backup Jobs connect to it). */
-  pgbackrestServer: 8432,
-} as const;
+/** TCP ports: the data tier's, as `@hcp/kube` defines them for every layer that must honour them. */
+export const PORTS = DATA_TIER_PORTS;
 
 /** Database roles that are not application roles. */
 export const SYSTEM_USERS = {

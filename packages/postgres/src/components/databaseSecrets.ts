@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { inheritedDependsOn } from "@hcp/kube";
 import { SYSTEM_USERS } from "../render/layout";
 import { ENV, fillPlaceholders, PSQL_PASSWORD_VARIABLES } from "../render/placeholders";
 import { ROLES } from "../render/sql";
@@ -78,7 +79,8 @@ export class DatabaseSecrets extends pulumi.ComponentResource {
   readonly kubernetesSecrets: Readonly<Record<keyof typeof KUBERNETES_SECRET_NAMES, k8s.core.v1.Secret>>;
 
   constructor(name: string, args: DatabaseSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hcp:data:Secrets", name, {}, opts);
+    super("hcp:postgres:DatabaseSecrets", name, {}, opts);
+    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
     const creds = Object.keys(CREDENTIALS) as Credential[];
     const passwords = Object.fromEntries(
       creds.map((cred) => [
@@ -87,7 +89,7 @@ export class DatabaseSecrets extends pulumi.ComponentResource {
           `${name}-${cred}`,
           // Letters and digits only: the values go into YAML, INI, libpq URIs and psql variables.
           { length: 32, special: false, minUpper: 2, minLower: 2, minNumeric: 2 },
-          { parent: this },
+          child,
         ),
       ]),
     ) as Record<Credential, random.RandomPassword>;
@@ -106,7 +108,7 @@ export class DatabaseSecrets extends pulumi.ComponentResource {
           replicas: Object.entries(replicas).map(([region, kmsKeyId]) => ({ region, kmsKeyId })),
           tags: { DataClassification: "phi" },
         },
-        { parent: this, protect: args.protect },
+        { ...child, protect: args.protect },
       );
       const endpoint = args.endpoints[cred];
       new aws.secretsmanager.SecretVersion(
@@ -122,7 +124,7 @@ export class DatabaseSecrets extends pulumi.ComponentResource {
             sslmode: "verify-full",
           }),
         },
-        { parent: this },
+        child,
       );
       return secret;
     });
@@ -141,7 +143,7 @@ export class DatabaseSecrets extends pulumi.ComponentResource {
           type: "Opaque",
           stringData,
         },
-        { parent: this },
+        child,
       );
     const bootstrapPasswords = Object.fromEntries(
       Object.entries(PSQL_PASSWORD_VARIABLES).map(([role, variable]) => [

@@ -55,7 +55,7 @@ export interface SyncSample {
   readonly syncStandbys: number;
 }
 
-export class PatroniCluster {
+export class LocalPatroniCluster {
   readonly members: readonly MemberSpec[];
   private readonly procs = new Map<string, Proc>();
   private restarts = 0;
@@ -298,7 +298,7 @@ export class SyncMonitor {
   private loops: Array<Promise<void>> = [];
 
   constructor(
-    private readonly cluster: PatroniCluster,
+    private readonly cluster: LocalPatroniCluster,
     private readonly intervalMs = 50,
   ) {}
 

@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { inheritedDependsOn, writableVolumes } from "@hcp/kube";
 import type { ImageRef } from "@hcp/platform";
 import { PATHS, PORTS } from "../render/layout";
-import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "./patroniCluster";
+import { CONTAINER_SECURITY, POD_SECURITY } from "./security";
 
 /** Pod labels of PgBouncer. */
 export const PGBOUNCER_LABELS = {
@@ -41,7 +42,9 @@ export class PgbouncerPool extends pulumi.ComponentResource {
   readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget;
 
   constructor(name: string, args: PgbouncerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hcp:data:PgbouncerPool", name, {}, opts);
+    super("hcp:postgres:PgbouncerPool", name, {}, opts);
+    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
+    const writable = writableVolumes({ tmp: PATHS.tmp });
     if (args.replicas < 2) {
       throw new Error(
         `PgbouncerPool ${name}: replicas must be 2 or more (a PDB needs a spare), got ${args.replicas}.`,
@@ -55,7 +58,7 @@ export class PgbouncerPool extends pulumi.ComponentResource {
         metadata: { name: `${args.serviceName}-config`, namespace: ns, labels },
         data: { "pgbouncer.ini": args.ini },
       },
-      { parent: this },
+      child,
     );
     const res = args.resources ?? { cpuMillis: 500, memoryMiB: 256 };
     const spread = (topologyKey: string) => ({
@@ -81,7 +84,7 @@ export class PgbouncerPool extends pulumi.ComponentResource {
             },
             spec: {
               automountServiceAccountToken: false,
-              securityContext: RESTRICTED_POD_SECURITY,
+              securityContext: POD_SECURITY,
               topologySpreadConstraints: [
                 spread("topology.kubernetes.io/zone"),
                 spread("kubernetes.io/hostname"),
@@ -104,18 +107,18 @@ export class PgbouncerPool extends pulumi.ComponentResource {
                   },
                   // Let in-flight transactions finish: stop accepting, wait, then exit.
                   lifecycle: { preStop: { exec: { command: ["sh", "-c", "kill -INT 1; sleep 20"] } } },
-                  securityContext: RESTRICTED_CONTAINER_SECURITY,
+                  securityContext: CONTAINER_SECURITY,
                   volumeMounts: [
                     { name: "config", mountPath: path.dirname(PATHS.pgbouncerConfig), readOnly: true },
                     { name: "auth", mountPath: path.dirname(PATHS.pgbouncerUserlist), readOnly: true },
                     { name: "tls", mountPath: PATHS.pgbouncerTls, readOnly: true },
-                    { name: "tmp", mountPath: PATHS.tmp },
+                    writable.mounts.tmp,
                   ],
                 },
               ],
               terminationGracePeriodSeconds: 30,
               volumes: [
-                { name: "tmp", emptyDir: {} },
+                ...writable.volumes,
                 { name: "config", configMap: { name: config.metadata.name } },
                 { name: "auth", secret: { secretName: args.userlistSecretName, defaultMode: 0o440 } },
                 { name: "tls", secret: { secretName: args.tlsSecretName, defaultMode: 0o440 } },
@@ -124,7 +127,7 @@ export class PgbouncerPool extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      child,
     );
     this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
@@ -132,7 +135,7 @@ export class PgbouncerPool extends pulumi.ComponentResource {
         metadata: { name: args.serviceName, namespace: ns, labels },
         spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
       },
-      { parent: this },
+      child,
     );
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -144,7 +147,7 @@ export class PgbouncerPool extends pulumi.ComponentResource {
           ports: [{ name: "pgbouncer", port: PORTS.pgbouncer, targetPort: PORTS.pgbouncer }],
         },
       },
-      { parent: this },
+      child,
     );
     this.registerOutputs({ service: this.service.metadata.name });
   }

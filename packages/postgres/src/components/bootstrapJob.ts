@@ -1,11 +1,18 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { inheritedDependsOn } from "@hcp/kube";
 import { PATHS, PORTS, SYSTEM_USERS } from "../render/layout";
 import { PSQL_PASSWORD_VARIABLES } from "../render/placeholders";
 import type { RenderedSql } from "../render/sql";
 import { bootstrapPasswordEnv } from "./databaseSecrets";
-import { DB_CLIENT_LABELS, type DbClientPodArgs, dbClientContainer, dbClientPodSpec } from "./dbClientPod";
+import {
+  DB_CLIENT_LABELS,
+  type DbClientPodArgs,
+  dbClientContainer,
+  dbClientPodSpec,
+  JOB_WRITABLE,
+} from "./pgbackrestClient";
 
 /** Arguments of {@link BootstrapJob}. */
 export interface BootstrapJobArgs extends DbClientPodArgs {
@@ -56,7 +63,9 @@ export class BootstrapJob extends pulumi.ComponentResource {
   readonly job: k8s.batch.v1.Job;
 
   constructor(name: string, args: BootstrapJobArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hcp:data:BootstrapJob", name, {}, opts);
+    super("hcp:postgres:BootstrapJob", name, {}, opts);
+    // Created "after the cluster" (dependsOn: [patroni]): the Job itself must wait for the members.
+    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
     const script = bootstrapScript(args);
     const hash = createHash("sha256")
       .update(script)
@@ -69,7 +78,7 @@ export class BootstrapJob extends pulumi.ComponentResource {
         metadata: { name: `bootstrap-sql-${hash}`, namespace: args.namespace, labels: DB_CLIENT_LABELS },
         data: { ...args.sql.files },
       },
-      { parent: this },
+      child,
     );
     this.job = new k8s.batch.v1.Job(
       `${name}-job`,
@@ -94,7 +103,7 @@ export class BootstrapJob extends pulumi.ComponentResource {
                   volumeMounts: [
                     { name: "pgbackrest-config", mountPath: "/etc/pgbackrest", readOnly: true },
                     { name: "client-tls", mountPath: PATHS.pgbackrestTls, readOnly: true },
-                    { name: "tmp", mountPath: PATHS.tmp },
+                    JOB_WRITABLE.mounts.tmp,
                     { name: "sql", mountPath: "/sql", readOnly: true },
                   ],
                 }),
@@ -104,7 +113,7 @@ export class BootstrapJob extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      child,
     );
     this.registerOutputs({ job: this.job.metadata.name });
   }

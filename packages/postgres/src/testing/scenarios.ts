@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { type PatroniCluster, type SyncMonitor, unprotectedInterval } from "./patroni";
+import { type LocalPatroniCluster, type SyncMonitor, unprotectedInterval } from "./patroni";
 import { queryOnce } from "./postgres";
 import { sleep, waitFor } from "./procs";
 import { largestAckGap, type AckEvent, type Writer } from "./writer";
@@ -13,7 +13,7 @@ import { largestAckGap, type AckEvent, type Writer } from "./writer";
 export const PROBE_TABLE = "failover_probe";
 
 export async function createProbeTable(
-  cluster: PatroniCluster,
+  cluster: LocalPatroniCluster,
   leader: string,
   table = PROBE_TABLE,
 ): Promise<void> {
@@ -76,7 +76,7 @@ function firstAckOn(writer: Writer, port: number, t: number): AckEvent | undefin
  * waits for the first acknowledged write on a new primary. The killed member stays down.
  */
 export async function nodeLoss(
-  cluster: PatroniCluster,
+  cluster: LocalPatroniCluster,
   writer: Writer,
   monitor: SyncMonitor,
   options: { leader: string; timeoutMs: number; settleMs?: number },
@@ -129,7 +129,7 @@ export interface RejoinResult {
 
 /** Restarts a killed member's Patroni and waits until it streams as a replica again. */
 export async function rejoin(
-  cluster: PatroniCluster,
+  cluster: LocalPatroniCluster,
   name: string,
   options: { timeoutMs: number },
 ): Promise<RejoinResult> {
@@ -171,7 +171,7 @@ export interface SwitchoverResult {
 
 /** Planned switchover through the REST API while the writer commits. */
 export async function switchover(
-  cluster: PatroniCluster,
+  cluster: LocalPatroniCluster,
   writer: Writer,
   monitor: SyncMonitor,
   options: { leader: string; timeoutMs: number; settleMs?: number },
@@ -219,7 +219,7 @@ export interface LossCheck {
 
 /** Reads the probe table on `member` and compares it with every acknowledged id. */
 export async function checkNoLoss(
-  cluster: PatroniCluster,
+  cluster: LocalPatroniCluster,
   writer: Writer,
   member: string,
   table = PROBE_TABLE,
@@ -258,7 +258,7 @@ export interface SingleMemberResult {
  * restarts the replica. In strict synchronous mode no commit may be acknowledged meanwhile.
  */
 export async function singleMemberStall(
-  cluster: PatroniCluster,
+  cluster: LocalPatroniCluster,
   writer: Writer,
   options: { leader: string; replica: string; aloneMs: number; timeoutMs: number },
 ): Promise<SingleMemberResult> {

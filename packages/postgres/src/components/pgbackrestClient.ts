@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { inheritedDependsOn, writableVolumes } from "@hcp/kube";
 import type { ImageRef } from "@hcp/platform";
+import { DB_CLIENT_LABEL } from "../network";
 import { PATHS } from "../render/layout";
-import { DB_CLIENT_LABEL } from "./dataNamespace";
-import { RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "./patroniCluster";
+import { CONTAINER_SECURITY, POD_SECURITY } from "./security";
 
 /** What every data-tier Job pod (bootstrap, backups, archive copy) shares. */
 export interface DbClientPodArgs {
@@ -15,6 +16,9 @@ export interface DbClientPodArgs {
   /** cert-manager Secret of the pgBackRest client certificate (its ca.crt also verifies PostgreSQL). */
   readonly clientTlsSecretName: pulumi.Input<string>;
 }
+
+/** What a Job pod may write to besides its own volumes: /tmp (pgBackRest's lock files, psql's history). */
+export const JOB_WRITABLE = writableVolumes({ tmp: PATHS.tmp });
 
 /** Labels of the data tier's Job pods (the NetworkPolicy lets them reach the members). */
 export const DB_CLIENT_LABELS = {
@@ -35,11 +39,11 @@ export function dbClientContainer(
     command: ["sh", "-ec", script],
     env: [{ name: "PGBACKREST_CONFIG", value: PATHS.pgbackrestConfig }],
     resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },
-    securityContext: RESTRICTED_CONTAINER_SECURITY,
+    securityContext: CONTAINER_SECURITY,
     volumeMounts: [
       { name: "pgbackrest-config", mountPath: "/etc/pgbackrest", readOnly: true },
       { name: "client-tls", mountPath: PATHS.pgbackrestTls, readOnly: true },
-      { name: "tmp", mountPath: PATHS.tmp },
+      JOB_WRITABLE.mounts.tmp,
     ],
     ...extra,
   };
@@ -56,12 +60,12 @@ export function dbClientPodSpec(
     serviceAccountName: args.serviceAccountName,
     automountServiceAccountToken: false,
     restartPolicy: "Never",
-    securityContext: RESTRICTED_POD_SECURITY,
+    securityContext: POD_SECURITY,
     containers,
     volumes: [
       { name: "pgbackrest-config", configMap: { name: args.pgbackrestConfigMap } },
       { name: "client-tls", secret: { secretName: args.clientTlsSecretName, defaultMode: 0o440 } },
-      { name: "tmp", emptyDir: {} },
+      ...JOB_WRITABLE.volumes,
       ...(volumes as k8s.types.input.core.v1.Volume[]),
     ],
     ...rest,
@@ -90,14 +94,15 @@ export class PgbackrestClient extends pulumi.ComponentResource {
   readonly pod: DbClientPodArgs;
 
   constructor(name: string, args: PgbackrestClientArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hcp:data:PgbackrestClient", name, {}, opts);
+    super("hcp:postgres:PgbackrestClient", name, {}, opts);
+    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
     this.serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
       {
         metadata: { name: args.serviceAccountName, namespace: args.namespace, labels: DB_CLIENT_LABELS },
         automountServiceAccountToken: false,
       },
-      { parent: this },
+      child,
     );
     this.configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
@@ -105,7 +110,7 @@ export class PgbackrestClient extends pulumi.ComponentResource {
         metadata: { name: "pgbackrest-jobs", namespace: args.namespace, labels: DB_CLIENT_LABELS },
         data: { "pgbackrest.conf": args.conf },
       },
-      { parent: this },
+      child,
     );
     this.pod = {
       serviceAccountName: this.serviceAccount.metadata.name,

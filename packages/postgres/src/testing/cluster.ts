@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { RenderedPatroni } from "../../../src/render/patroni";
+import type { RenderedPatroni } from "../render/patroni";
 import { type Etcd, startEtcd } from "./etcd";
 import { type LocalCluster, type LocalSecrets, type LocalizedPatroni, localizePatroni } from "./localize";
-import { PatroniCluster, type MemberSpec } from "./patroni";
+import { LocalPatroniCluster, type MemberSpec } from "./patroni";
 import { freePorts } from "./ports";
 import type { Sandbox } from "./sandbox";
 import { makeTls, type TlsFiles } from "./tls";
@@ -24,7 +24,7 @@ export interface RenderedClusterOptions {
 }
 
 export interface RenderedCluster {
-  readonly cluster: PatroniCluster;
+  readonly cluster: LocalPatroniCluster;
   readonly etcd: Etcd;
   readonly tls: TlsFiles;
   readonly secrets: LocalSecrets;
@@ -79,7 +79,7 @@ export async function renderedCluster(options: RenderedClusterOptions): Promise<
       env: local.env,
     });
   }
-  const cluster = new PatroniCluster(sandbox, specs, {
+  const cluster = new LocalPatroniCluster(sandbox, specs, {
     restUsername: rendered.config.restapi.authentication.username,
     restPassword: secrets.restApi,
     restCaFile: rendered.config.restapi.certfile !== undefined ? tls.caFile : undefined,

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { repoTopology } from "@hcp/testing";
 import { renderArtifacts, type RenderedArtifacts } from "../../src/render";
-import { renderedCluster, type RenderedCluster } from "./harness/cluster";
-import { SyncMonitor } from "./harness/patroni";
-import { connect, queryOnce } from "./harness/postgres";
-import { sleep, waitFor } from "./harness/procs";
-import { Sandbox } from "./harness/sandbox";
+import { renderedCluster, type RenderedCluster } from "../../src/testing/cluster";
+import { SyncMonitor } from "../../src/testing/patroni";
+import { connect, queryOnce } from "../../src/testing/postgres";
+import { sleep, waitFor } from "../../src/testing/procs";
+import { Sandbox } from "../../src/testing/sandbox";
 import {
   checkNoLoss,
   createProbeTable,
@@ -14,9 +14,9 @@ import {
   rejoin,
   switchover,
   type NodeLossResult,
-} from "./harness/scenarios";
-import { requireEngines } from "./harness/tools";
-import { Writer } from "./harness/writer";
+} from "../../src/testing/scenarios";
+import { requireEngines } from "../../src/testing/tools";
+import { Writer } from "../../src/testing/writer";
 
 /**
  * The rendered production Patroni configuration on real engines: Debian's Patroni 3.0.2, a

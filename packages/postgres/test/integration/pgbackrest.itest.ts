@@ -1,15 +1,21 @@
 import * as assert from "node:assert/strict";
 import { repoTopology } from "@hcp/testing";
 import { renderArtifacts, type RenderedArtifacts } from "../../src/render";
-import { type AllowedChange, assertOnlyAllowed, diffValues, formatChanges, formatIni } from "./harness/diff";
-import { connect } from "./harness/postgres";
-import { freePorts } from "./harness/ports";
-import { sleep, waitFor } from "./harness/procs";
-import { Sandbox } from "./harness/sandbox";
-import { startRenderedServer, type RenderedServer } from "./harness/standalone";
-import { requireEngines } from "./harness/tools";
-import { findMotoServer, type MotoS3, startMotoS3 } from "./harness/moto";
-import { makeTls, type TlsFiles } from "./harness/tls";
+import {
+  type AllowedChange,
+  assertOnlyAllowed,
+  diffValues,
+  formatChanges,
+  formatIni,
+} from "../../src/testing/diff";
+import { connect } from "../../src/testing/postgres";
+import { freePorts } from "../../src/testing/ports";
+import { sleep, waitFor } from "../../src/testing/procs";
+import { Sandbox } from "../../src/testing/sandbox";
+import { startRenderedServer, type RenderedServer } from "../../src/testing/standalone";
+import { requireEngines } from "../../src/testing/tools";
+import { findMotoServer, type MotoS3, startMotoS3 } from "../../src/testing/moto";
+import { makeTls, type TlsFiles } from "../../src/testing/tls";
 
 /**
  * Where the repositories live in the test: `posix` turns every S3 repository into a local directory;
