@@ -64,8 +64,6 @@ export class BootstrapJob extends pulumi.ComponentResource {
 
   constructor(name: string, args: BootstrapJobArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:postgres:BootstrapJob", name, {}, opts);
-    // Created "after the cluster" (dependsOn: [patroni]): the Job itself must wait for the members.
-    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
     const script = bootstrapScript(args);
     const hash = createHash("sha256")
       .update(script)
@@ -78,7 +76,7 @@ export class BootstrapJob extends pulumi.ComponentResource {
         metadata: { name: `bootstrap-sql-${hash}`, namespace: args.namespace, labels: DB_CLIENT_LABELS },
         data: { ...args.sql.files },
       },
-      child,
+      { parent: this },
     );
     this.job = new k8s.batch.v1.Job(
       `${name}-job`,
@@ -113,7 +111,8 @@ export class BootstrapJob extends pulumi.ComponentResource {
           },
         },
       },
-      child,
+      // Created "after the cluster" (dependsOn: [patroni]): the Job itself must wait for the members.
+      { parent: this, dependsOn: inheritedDependsOn(opts) },
     );
     this.registerOutputs({ job: this.job.metadata.name });
   }

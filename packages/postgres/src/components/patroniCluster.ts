@@ -96,7 +96,8 @@ export function checkRole(args: Pick<PatroniClusterArgs, "role" | "standbySource
  * A Patroni cluster on Kubernetes: ServiceAccount and Role with what the Kubernetes DCS needs, the
  * rendered configuration, a StatefulSet on the database nodes (one member per node, spread over
  * zones), a PodDisruptionBudget, and the Services (leader, replicas, headless members, and an
- * optional internal NLB that follows the leader for cross-region standbys).
+ * optional internal NLB that follows the leader for cross-region standbys). The component's `dependsOn`
+ * reaches the StatefulSet (the members start after it).
  */
 export class PatroniCluster extends pulumi.ComponentResource {
   readonly serviceAccount: k8s.core.v1.ServiceAccount;
@@ -122,8 +123,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
       throw new Error(`PatroniCluster ${name}: ${problems.join("; ")}.`);
     }
     super("hcp:postgres:PatroniCluster", name, {}, opts);
-    // What the cluster was created after (e.g. the backup buckets and their IAM) holds for every child.
-    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
+    const child = { parent: this };
     const { names } = args;
     const ns = args.namespace;
     const scope = names.scope;
@@ -342,7 +342,9 @@ export class PatroniCluster extends pulumi.ComponentResource {
           ],
         },
       },
-      { ...child, protect: args.protect },
+      // What the cluster is created after (the backup buckets and their IAM) holds for the members:
+      // they archive WAL from their first start.
+      { parent: this, dependsOn: inheritedDependsOn(opts), protect: args.protect },
     );
 
     this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(

@@ -34,7 +34,8 @@ export interface PgbouncerPoolArgs {
 
 /**
  * PgBouncer in front of the Patroni leader: a Deployment spread over zones and nodes, a
- * PodDisruptionBudget that keeps all but one replica up, and a ClusterIP Service.
+ * PodDisruptionBudget that keeps all but one replica up, and a ClusterIP Service. The component's
+ * `dependsOn` reaches the Deployment.
  */
 export class PgbouncerPool extends pulumi.ComponentResource {
   readonly deployment: k8s.apps.v1.Deployment;
@@ -43,7 +44,7 @@ export class PgbouncerPool extends pulumi.ComponentResource {
 
   constructor(name: string, args: PgbouncerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:postgres:PgbouncerPool", name, {}, opts);
-    const child = { parent: this, dependsOn: inheritedDependsOn(opts) };
+    const child = { parent: this };
     const writable = writableVolumes({ tmp: PATHS.tmp });
     if (args.replicas < 2) {
       throw new Error(
@@ -127,7 +128,7 @@ export class PgbouncerPool extends pulumi.ComponentResource {
           },
         },
       },
-      child,
+      { parent: this, dependsOn: inheritedDependsOn(opts) },
     );
     this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { repoTopology } from "@hcp/testing";
 import { renderArtifacts, type RenderedArtifacts } from "../../src/render";
-import { renderedCluster, type RenderedCluster } from "../../src/testing/cluster";
-import { SyncMonitor } from "../../src/testing/patroni";
-import { connect, queryOnce } from "../../src/testing/postgres";
-import { sleep, waitFor } from "../../src/testing/procs";
-import { Sandbox } from "../../src/testing/sandbox";
+import { renderedCluster, type RenderedCluster } from "../../src/harness/cluster";
+import { SyncMonitor } from "../../src/harness/patroni";
+import { connect, queryOnce } from "../../src/harness/postgres";
+import { sleep, waitFor } from "../../src/harness/procs";
+import { Sandbox } from "../../src/harness/sandbox";
 import {
   checkNoLoss,
   createProbeTable,
@@ -14,9 +14,9 @@ import {
   rejoin,
   switchover,
   type NodeLossResult,
-} from "../../src/testing/scenarios";
-import { requireEngines } from "../../src/testing/tools";
-import { Writer } from "../../src/testing/writer";
+} from "../../src/harness/scenarios";
+import { requireEngines } from "../../src/harness/tools";
+import { Writer } from "../../src/harness/writer";
 
 /**
  * The rendered production Patroni configuration on real engines: Debian's Patroni 3.0.2, a

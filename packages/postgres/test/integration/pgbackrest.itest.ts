@@ -7,15 +7,15 @@ import {
   diffValues,
   formatChanges,
   formatIni,
-} from "../../src/testing/diff";
-import { connect } from "../../src/testing/postgres";
-import { freePorts } from "../../src/testing/ports";
-import { sleep, waitFor } from "../../src/testing/procs";
-import { Sandbox } from "../../src/testing/sandbox";
-import { startRenderedServer, type RenderedServer } from "../../src/testing/standalone";
-import { requireEngines } from "../../src/testing/tools";
-import { findMotoServer, type MotoS3, startMotoS3 } from "../../src/testing/moto";
-import { makeTls, type TlsFiles } from "../../src/testing/tls";
+} from "../../src/harness/diff";
+import { connect } from "../../src/harness/postgres";
+import { freePorts } from "../../src/harness/ports";
+import { sleep, waitFor } from "../../src/harness/procs";
+import { Sandbox } from "../../src/harness/sandbox";
+import { startRenderedServer, type RenderedServer } from "../../src/harness/standalone";
+import { requireEngines } from "../../src/harness/tools";
+import { findMotoServer, type MotoS3, startMotoS3 } from "../../src/harness/moto";
+import { makeTls, type TlsFiles } from "../../src/harness/tls";
 
 /**
  * Where the repositories live in the test: `posix` turns every S3 repository into a local directory;

@@ -10,20 +10,20 @@ import {
   formatChanges,
   formatIni,
   parseIni,
-} from "../../src/testing/diff";
-import { connect, PG_BIN } from "../../src/testing/postgres";
-import { freePorts, waitListening } from "../../src/testing/ports";
-import { sleep } from "../../src/testing/procs";
-import { type Proc, Sandbox } from "../../src/testing/sandbox";
+} from "../../src/harness/diff";
+import { connect, PG_BIN } from "../../src/harness/postgres";
+import { freePorts, waitListening } from "../../src/harness/ports";
+import { sleep } from "../../src/harness/procs";
+import { type Proc, Sandbox } from "../../src/harness/sandbox";
 import {
   applyPostgresSql,
   rolePasswords,
   startRenderedServer,
   type RenderedServer,
   type RolePasswords,
-} from "../../src/testing/standalone";
-import { requireEngines } from "../../src/testing/tools";
-import { makeTls, type TlsFiles } from "../../src/testing/tls";
+} from "../../src/harness/standalone";
+import { requireEngines } from "../../src/harness/tools";
+import { makeTls, type TlsFiles } from "../../src/harness/tls";
 
 /** 1000 clients, each holding its own connection to PgBouncer for the whole run. */
 const CLIENTS = 1000;

@@ -3,19 +3,19 @@ import * as fs from "node:fs";
 import { repoTopology } from "@hcp/testing";
 import type pg from "pg";
 import { renderArtifacts, ROLES, type RenderedArtifacts } from "../../src/render";
-import { connect } from "../../src/testing/postgres";
-import { freePorts } from "../../src/testing/ports";
-import { waitFor } from "../../src/testing/procs";
-import { Sandbox } from "../../src/testing/sandbox";
+import { connect } from "../../src/harness/postgres";
+import { freePorts } from "../../src/harness/ports";
+import { waitFor } from "../../src/harness/procs";
+import { Sandbox } from "../../src/harness/sandbox";
 import {
   applyPostgresSql,
   rolePasswords,
   startRenderedServer,
   type RenderedServer,
   type RolePasswords,
-} from "../../src/testing/standalone";
-import { requireEngines } from "../../src/testing/tools";
-import { makeTls, type TlsFiles } from "../../src/testing/tls";
+} from "../../src/harness/standalone";
+import { requireEngines } from "../../src/harness/tools";
+import { makeTls, type TlsFiles } from "../../src/harness/tls";
 
 /**
  * The plain-PostgreSQL part of the rendered bootstrap SQL (roles, grants, schemas, RLS, pgaudit,

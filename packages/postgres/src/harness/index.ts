@@ -1,5 +1,5 @@
 /**
- * Test support of `@hcp/postgres` (`@hcp/postgres/testing`): boots the rendered artifacts on real
+ * Test support of `@hcp/postgres`, exported as `@hcp/postgres/harness`: boots the rendered artifacts on real
  * engines on loopback — Patroni + etcd + PostgreSQL members, standalone servers, PgBouncer,
  * pgBackRest repositories (local or on moto_server) — in a sandbox whose processes are stopped by
  * exact PID, plus the failover scenarios and the committing writer the tests and benchmarks measure
