@@ -10,6 +10,7 @@ import {
   isRpcSecret,
   networkExports,
   ofType,
+  matchState,
   one,
   parsePolicy,
   policyList,
@@ -366,6 +367,31 @@ describe("hcp-cluster program", () => {
           }
         }
         assert.equal(eks.inputs["bootstrapSelfManagedAddons"], false);
+      });
+
+      it("keeps the state of the Pod Identity roles it had before @hcp/kube had the component", () => {
+        const urn = (chain: string, name: string) =>
+          `urn:pulumi:${c.topology.name}-${c.region}::hcp-cluster::${chain}::${name}`;
+        const before: string[] = [];
+        for (const [parent, parentName, name] of [
+          ["hcp:cluster:EksAddons", "addons", "addons-aws-ebs-csi-driver"],
+          ["hcp:cluster:LoadBalancerController", "lb-controller", "lb-controller-role"],
+        ]) {
+          const component = `${parent}$hcp:cluster:PodIdentityRole`;
+          before.push(
+            urn(parent, parentName),
+            urn(component, name),
+            urn(`${component}$aws:iam/role:Role`, name),
+            // The association was named like the role.
+            urn(`${component}$aws:eks/podIdentityAssociation:PodIdentityAssociation`, name),
+          );
+        }
+        const { matches, deleted, conflicts } = matchState(res, before);
+        assert.deepEqual(conflicts, []);
+        assert.deepEqual(deleted, []);
+        const renamed = matches.filter((m) => m.kind === "alias").map((m) => m.urn.split("::").pop());
+        assert.ok(renamed.includes("addons-aws-ebs-csi-driver-ebs-csi-controller-sa"));
+        assert.ok(renamed.includes("lb-controller-role-aws-load-balancer-controller"));
       });
 
       it("gives the EBS CSI driver a Pod Identity role with KMS rights on the EBS key", () => {
