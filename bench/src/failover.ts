@@ -10,24 +10,25 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { renderArtifacts } from "@hcp/data/src/render";
-import { renderedCluster, type RenderedCluster } from "@hcp/data/test/integration/harness/cluster";
-import type { DcsOverrides } from "@hcp/data/test/integration/harness/localize";
-import { SyncMonitor } from "@hcp/data/test/integration/harness/patroni";
-import { Sandbox } from "@hcp/data/test/integration/harness/sandbox";
+import { renderArtifacts } from "@hcp/postgres";
 import {
   checkNoLoss,
   createProbeTable,
+  type DcsOverrides,
+  missing,
   nodeLoss,
   rejoin,
+  renderedCluster,
+  type RenderedCluster,
+  Sandbox,
   singleMemberStall,
   switchover,
+  SyncMonitor,
   type NodeLossResult,
   type SingleMemberResult,
   type SwitchoverResult,
-} from "@hcp/data/test/integration/harness/scenarios";
-import { missing } from "@hcp/data/test/integration/harness/tools";
-import { Writer } from "@hcp/data/test/integration/harness/writer";
+  Writer,
+} from "@hcp/postgres/harness";
 import { repoTopology } from "@hcp/testing";
 
 interface Variant {

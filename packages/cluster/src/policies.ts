@@ -1,4 +1,5 @@
-import type { PolicyDocument, PolicyStatement } from "@hcp/platform";
+import type * as aws from "@pulumi/aws";
+import { type StatementList } from "@hcp/platform";
 
 /**
  * IAM and key policy documents of the cluster layer as plain data (exactly tested). Partition,
@@ -10,45 +11,10 @@ export function serviceTrustPolicy(
   service: string,
   dnsSuffix: string,
   actions: readonly string[] = ["sts:AssumeRole"],
-): PolicyDocument {
+): StatementList {
   return {
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: { Service: `${service}.${dnsSuffix}` }, Action: [...actions] }],
-  };
-}
-
-/** Which pods may assume a Pod Identity role. */
-export interface PodIdentityScope {
-  readonly accountId: string;
-  readonly clusterName: string;
-  readonly namespace: string;
-  readonly serviceAccount: string;
-  readonly dnsSuffix: string;
-}
-
-/**
- * Trust policy of a Pod Identity role: only EKS Pod Identity, only for one service account of one
- * cluster of this account (the session tags EKS sets), so no other association can reuse the role.
- */
-export function podIdentityTrustPolicy(scope: PodIdentityScope): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "EksPodIdentityForOneServiceAccount",
-        Effect: "Allow",
-        Principal: { Service: `pods.eks.${scope.dnsSuffix}` },
-        Action: ["sts:AssumeRole", "sts:TagSession"],
-        Condition: {
-          StringEquals: {
-            "aws:SourceAccount": scope.accountId,
-            "aws:RequestTag/eks-cluster-name": scope.clusterName,
-            "aws:RequestTag/kubernetes-namespace": scope.namespace,
-            "aws:RequestTag/kubernetes-service-account": scope.serviceAccount,
-          },
-        },
-      },
-    ],
   };
 }
 
@@ -56,7 +22,7 @@ export function podIdentityTrustPolicy(scope: PodIdentityScope): PolicyDocument 
  * What the cluster role needs on the secrets key for envelope encryption (the key policy delegates
  * to IAM through the account-root statement).
  */
-export function secretsKeyUsePolicy(keyArn: string): PolicyDocument {
+export function secretsKeyUsePolicy(keyArn: string): StatementList {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -87,7 +53,7 @@ export function autoscalingServiceLinkedRoleArn(partition: string, accountId: st
  * volumes, and a service-linked role cannot be given IAM policies, so the key policy must allow it
  * (use the key, and create grants for the EC2 resources it attaches volumes to).
  */
-export function ebsKeyStatements(partition: string, accountId: string): PolicyStatement[] {
+export function ebsKeyStatements(partition: string, accountId: string): aws.iam.PolicyStatement[] {
   const principal = { AWS: autoscalingServiceLinkedRoleArn(partition, accountId) };
   return [
     {
@@ -112,7 +78,7 @@ export function ebsKeyStatements(partition: string, accountId: string): PolicySt
  * KMS permissions of the EBS CSI controller on the EBS key: create encrypted volumes from PVCs and
  * let EC2 attach them (grants only for AWS resources).
  */
-export function ebsCsiKmsPolicy(keyArn: string): PolicyDocument {
+export function ebsCsiKmsPolicy(keyArn: string): StatementList {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -138,7 +104,7 @@ export function ebsCsiKmsPolicy(keyArn: string): PolicyDocument {
  * and create/modify/delete only on load balancers, target groups and security groups tagged for a
  * cluster (`elbv2.k8s.aws/cluster`).
  */
-export function loadBalancerControllerPolicy(partition: string): PolicyDocument {
+export function loadBalancerControllerPolicy(partition: string): StatementList {
   const elb = (resource: string) => `arn:${partition}:elasticloadbalancing:*:*:${resource}`;
   const securityGroups = `arn:${partition}:ec2:*:*:security-group/*`;
   const taggedForCluster = { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" };

@@ -8,13 +8,15 @@ import {
   networkContract,
   type NetworkOutputs,
   isValidCloudWatchRetention,
-  type PolicyDocument,
 } from "@hcp/platform";
 import {
   assertConventions,
   isRpcSecret,
   ofType,
+  matchState,
   one,
+  parsePolicy,
+  policyList,
   producerValue,
   type ProgramRun,
   type RegisteredResource,
@@ -377,6 +379,31 @@ describe("hcp-cluster program", () => {
         assert.equal(eks.inputs["bootstrapSelfManagedAddons"], false);
       });
 
+      it("keeps the state of the Pod Identity roles it had before @hcp/kube had the component", () => {
+        const urn = (chain: string, name: string) =>
+          `urn:pulumi:${c.topology.name}-${c.region}::hcp-cluster::${chain}::${name}`;
+        const before: string[] = [];
+        for (const [parent, parentName, name] of [
+          ["hcp:cluster:EksAddons", "addons", "addons-aws-ebs-csi-driver"],
+          ["hcp:cluster:LoadBalancerController", "lb-controller", "lb-controller-role"],
+        ]) {
+          const component = `${parent}$hcp:cluster:PodIdentityRole`;
+          before.push(
+            urn(parent, parentName),
+            urn(component, name),
+            urn(`${component}$aws:iam/role:Role`, name),
+            // The association was named like the role.
+            urn(`${component}$aws:eks/podIdentityAssociation:PodIdentityAssociation`, name),
+          );
+        }
+        const { matches, deleted, conflicts } = matchState(res, before);
+        assert.deepEqual(conflicts, []);
+        assert.deepEqual(deleted, []);
+        const renamed = matches.filter((m) => m.kind === "alias").map((m) => m.urn.split("::").pop());
+        assert.ok(renamed.includes("addons-aws-ebs-csi-driver-ebs-csi-controller-sa"));
+        assert.ok(renamed.includes("lb-controller-role-aws-load-balancer-controller"));
+      });
+
       it("gives the EBS CSI driver a Pod Identity role with KMS rights on the EBS key", () => {
         const association = ofType(res, "aws:eks/podIdentityAssociation:PodIdentityAssociation").find(
           (a) => a.inputs["serviceAccount"] === "ebs-csi-controller-sa",
@@ -391,14 +418,15 @@ describe("hcp-cluster program", () => {
         assert.deepEqual(trust.Statement[0]["Condition"], {
           StringEquals: {
             "aws:SourceAccount": c.topology.access.accountId,
-            "aws:RequestTag/eks-cluster-name": clusterName,
+            // The ARN the role computes from its provider is the cluster's own.
+            "aws:RequestTag/eks-cluster-arn": out(one(res, "aws:eks/cluster:Cluster"), "arn"),
             "aws:RequestTag/kubernetes-namespace": "kube-system",
             "aws:RequestTag/kubernetes-service-account": "ebs-csi-controller-sa",
           },
         });
         const inline = ofType(res, "aws:iam/rolePolicy:RolePolicy").find((p) => p.inputs["role"] === role.id);
         assert.ok(inline);
-        const statements = json<PolicyDocument>(inline.inputs["policy"]).Statement;
+        const statements = parsePolicy(inline.inputs["policy"]).Statement;
         assert.ok(statements.every((s) => s.Resource === cluster.kmsKeyArns.ebs));
         assert.ok(
           statements.some((s) => ([] as string[]).concat(s.Action ?? []).includes("kms:CreateGrant")),
@@ -497,9 +525,7 @@ describe("hcp-cluster program", () => {
         const inline = ofType(res, "aws:iam/rolePolicy:RolePolicy").find(
           (p) => p.inputs["role"] === role.id,
         )!;
-        const actions = json<PolicyDocument>(inline.inputs["policy"]).Statement.flatMap((s) =>
-          ([] as string[]).concat(s.Action ?? []),
-        );
+        const actions = parsePolicy(inline.inputs["policy"]).Statement.flatMap((s) => policyList(s.Action));
         for (const a of [
           "elasticloadbalancing:CreateLoadBalancer",
           "elasticloadbalancing:DescribeSSLPolicies",

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { RestrictedNamespace } from "@hcp/kube";
 import {
   dataContract,
   drRegions,
@@ -11,25 +12,42 @@ import {
   readNetwork,
   regionalLayerContext,
 } from "@hcp/platform";
-import { BackupSchedule } from "./components/backupSchedule";
+import {
+  BackupSchedule,
+  BootstrapJob,
+  DatabaseSecrets,
+  DataTierTls,
+  dataTierPolicies,
+  KUBERNETES_SECRET_NAMES,
+  PGBACKREST_CLIENT_CN,
+  PgbackrestClient,
+  PGBOUNCER_LABELS,
+  PgbouncerPool,
+  PatroniCluster,
+  patroniLabels,
+  PORTS,
+  renderArtifacts,
+  s3Endpoint,
+  SYSTEM_USERS,
+} from "@hcp/postgres";
 import { BackupStorage } from "./components/backupStorage";
-import { BootstrapJob } from "./components/bootstrapJob";
-import { DatabaseSecrets, KUBERNETES_SECRET_NAMES } from "./components/databaseSecrets";
 import { DataKeys } from "./components/dataKeys";
-import { DataNamespace } from "./components/dataNamespace";
-import { DataTls } from "./components/dataTls";
-import { PgbackrestClient } from "./components/dbClientPod";
-import { PatroniCluster } from "./components/patroniCluster";
-import { PGBOUNCER_LABELS, PgbouncerPool } from "./components/pgbouncerPool";
-import { PGBACKREST_CLIENT_CN, patroniLabels, PORTS, renderArtifacts, SYSTEM_USERS } from "./render";
 
 /** ServiceAccount of the bootstrap and backup Jobs. */
 const PGBACKREST_SERVICE_ACCOUNT = "pgbackrest";
 
 /**
+ * The component's type before it moved into `@hcp/kube` / `@hcp/postgres` (or was renamed after its
+ * class): its state, and its children's, live under URNs with this type.
+ */
+function formerType(type: string): { aliases: pulumi.Alias[] } {
+  return { aliases: [{ type }] };
+}
+
+/**
  * Program of `hcp-data` (stacks `<env>-<primary region>`): the Patroni + TimescaleDB cluster,
  * PgBouncer, pgBackRest repositories in every region, the long-term archive, TLS, secrets and the
- * bootstrap SQL. Wiring only: the components and the renderers hold the logic.
+ * bootstrap SQL. Wiring only: `@hcp/postgres`, `@hcp/kube` and the components hold the logic.
  */
 export = async () => {
   const ctx = await regionalLayerContext("data");
@@ -47,30 +65,34 @@ export = async () => {
   const artifacts = renderArtifacts(topology, region);
   const { names, sizing } = artifacts;
 
-  const namespace = new DataNamespace(
+  const namespace = new RestrictedNamespace(
     "namespace",
     {
       name: names.namespace,
       kubernetesVersion: topology.cluster.version,
-      patroniLabels: patroniLabels(names.scope),
-      pgbouncerLabels: PGBOUNCER_LABELS,
-      replicationSourceCidrs: dr.map((r) => r.vpcCidr),
-      loadBalancerSubnetCidrs: planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
-        .filter((s) => s.tier === "private")
-        .map((s) => s.cidr),
+      labels: { "hcp.io/data-classification": "phi" },
+      policies: dataTierPolicies({
+        patroniLabels: patroniLabels(names.scope),
+        pgbouncerLabels: PGBOUNCER_LABELS,
+        replicationSourceCidrs: dr.map((r) => r.vpcCidr),
+        loadBalancerSubnetCidrs: planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
+          .filter((s) => s.tier === "private")
+          .map((s) => s.cidr),
+      }),
     },
-    { provider: k8s },
+    { provider: k8s, ...formerType("hcp:data:Namespace") },
   );
   const ns = namespace.name;
 
   const keys = new DataKeys(
     "data-key",
     {
+      region,
       alias: `hcp/${ctx.environment}/${region}/data`,
       replicaProviders: Object.fromEntries(dr.map((r) => [r.name, ctx.aws(r.name)])),
       protect: ctx.protectStateful,
     },
-    { provider: awsProvider },
+    { provider: awsProvider, ...formerType("hcp:data:Keys") },
   );
   const keyArns = keys.arnsByRegion;
 
@@ -94,6 +116,10 @@ export = async () => {
     },
     { provider: awsProvider },
   );
+  // pgBackRest reaches the keys only through S3, each region's copy through that region's S3.
+  const keyGrants = keys.grantEncryptDecrypt(storage.role, { viaService: s3Endpoint });
+  const backupAccess = [storage, ...keyGrants];
+
   const bucketsByRegion = pulumi
     .all(storage.repositories.map((r) => r.bucket.bucketName))
     .apply((buckets) => Object.fromEntries(storage.repositories.map((r, i) => [r.region, buckets[i]])));
@@ -104,7 +130,7 @@ export = async () => {
         renderArtifacts(topology, region, { deployValues: { backupBuckets, backupKmsKeyArns } }).pgbackrest,
     );
 
-  const tls = new DataTls(
+  const tls = new DataTierTls(
     "tls",
     {
       namespace: ns,
@@ -141,7 +167,7 @@ export = async () => {
         },
       },
     },
-    { provider: k8s },
+    { provider: k8s, ...formerType("hcp:data:Tls") },
   );
   const certificateSecret = (key: string) => tls.certificates[key].metadata.name;
 
@@ -165,7 +191,7 @@ export = async () => {
       pgbouncerUserlist: artifacts.pgbouncer.userlist,
       protect: ctx.protectStateful,
     },
-    { providers: [awsProvider, k8s, randomProvider] },
+    { providers: [awsProvider, k8s, randomProvider], ...formerType("hcp:data:Secrets") },
   );
 
   const patroni = new PatroniCluster(
@@ -187,7 +213,8 @@ export = async () => {
       replicationEndpoint: { subnetIds: network.subnetIds.private, sourceCidrs: dr.map((r) => r.vpcCidr) },
       protect: ctx.protectStateful,
     },
-    { provider: k8s, dependsOn: [storage] },
+    // The members archive WAL from their first start: buckets, role and grants come first.
+    { provider: k8s, dependsOn: backupAccess, ...formerType("hcp:data:PatroniCluster") },
   );
 
   new PgbouncerPool(
@@ -201,7 +228,7 @@ export = async () => {
       userlistSecretName: secrets.kubernetesSecrets.pgbouncerAuth.metadata.name,
       tlsSecretName: certificateSecret("pgbouncer"),
     },
-    { provider: k8s },
+    { provider: k8s, ...formerType("hcp:data:PgbouncerPool") },
   );
 
   const jobs = new PgbackrestClient(
@@ -213,7 +240,7 @@ export = async () => {
       image: topology.data.image,
       clientTlsSecretName: certificateSecret("pgbackrestClient"),
     },
-    { provider: k8s, dependsOn: [storage] },
+    { provider: k8s, dependsOn: backupAccess, ...formerType("hcp:data:PgbackrestClient") },
   );
 
   new BootstrapJob(
@@ -227,7 +254,7 @@ export = async () => {
       stanza: names.stanza,
       credentialsSecretName: secrets.kubernetesSecrets.bootstrap.metadata.name,
     },
-    { provider: k8s, dependsOn: [patroni] },
+    { provider: k8s, dependsOn: [patroni], ...formerType("hcp:data:BootstrapJob") },
   );
 
   new BackupSchedule(
@@ -255,7 +282,7 @@ export = async () => {
         region,
       },
     },
-    { provider: k8s, dependsOn: [patroni] },
+    { provider: k8s, dependsOn: [patroni], ...formerType("hcp:data:BackupSchedule") },
   );
 
   return exportContract(dataContract, {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { primaryRegion } from "@hcp/platform";
 import { repoTopology } from "@hcp/testing";
-import { artifactFiles, renderArtifacts } from "../src/render";
+import { artifactFiles, renderArtifacts } from "@hcp/postgres";
 
 /**
  * Golden files: the exact rendered artifacts of each repository environment's primary region, as the

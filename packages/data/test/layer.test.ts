@@ -10,10 +10,14 @@ import {
   yearsToDays,
 } from "@hcp/platform";
 import {
+  assertConventions,
   at,
   childrenOf,
+  matchState,
   ofType,
   one,
+  parsePolicy,
+  policyList,
   type ProgramRun,
   redactSecrets,
   type RegisteredResource,
@@ -22,7 +26,7 @@ import {
   runLayer,
 } from "@hcp/testing";
 import { parse } from "yaml";
-import { deployMarkers, renderArtifacts } from "../src/render";
+import { deployMarkers, renderArtifacts } from "@hcp/postgres";
 
 const T = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -81,6 +85,18 @@ for (const c of cases) {
       run = await runLayer({ layer: "data", topology: c.topology, region: c.region });
       resources = run.resources;
       c.run = run;
+    });
+
+    it("keeps the component conventions (tokens, child names, providers, protection, dependsOn)", () => {
+      assertConventions(run, {
+        tier: c.topology.tier,
+        positionalExceptions: [
+          {
+            name: /^backups-repo\d+$/,
+            because: "pgBackRest names its repositories repo1, repo2, ...: the number is the repository's identity in pgbackrest.conf",
+          },
+        ],
+      });
     });
 
     it("gives every AWS, Kubernetes and random resource an explicit provider", () => {
@@ -266,31 +282,142 @@ for (const c of cases) {
       );
     });
 
-    it("lets pgBackRest's Pod Identity role use exactly those buckets and keys", () => {
+    it("binds pgBackRest's Pod Identity role to its two service accounts of this cluster's namespace only", () => {
       const role = one(resources, T.iamRole);
-      const trust = JSON.parse(String(role.inputs["assumeRolePolicy"])) as {
-        Statement: Array<{ Principal: unknown; Action: string[] }>;
-      };
+      const trust = parsePolicy(role.inputs["assumeRolePolicy"]);
       assert.deepEqual(trust.Statement[0].Principal, { Service: "pods.eks.amazonaws.com" });
-      const policy = JSON.parse(String(one(resources, T.rolePolicy).inputs["policy"])) as {
-        Statement: Array<{ Sid: string; Action: string[]; Resource: string | string[] }>;
-      };
-      const buckets = ofType(resources, T.bucket).map((b) => String(at(b.wireOutputs, "arn")));
-      const resourcesOf = (sid: string) => [policy.Statement.find((s) => s.Sid === sid)!.Resource].flat();
-      assert.deepEqual(new Set(resourcesOf("ListRepositories")), new Set(buckets));
-      for (const arn of resourcesOf("ReadWriteRepositories")) {
-        assert.ok(
-          buckets.some((b) => arn === `${b}/*`),
-          arn,
+      const associations = ofType(resources, T.podIdentity);
+      const clusterName = String(associations[0].inputs["clusterName"]);
+      assert.match(clusterName, new RegExp(`${c.env}.*${c.region}`));
+      assert.deepEqual(trust.Statement[0].Condition, {
+        StringEquals: {
+          "aws:SourceAccount": c.topology.access.accountId,
+          "aws:RequestTag/eks-cluster-arn": `arn:aws:eks:${c.region}:${c.topology.access.accountId}:cluster/${clusterName}`,
+          "aws:RequestTag/kubernetes-namespace": "hcp-data",
+          "aws:RequestTag/kubernetes-service-account": [`pg-${c.region}`, "pgbackrest"],
+        },
+      });
+      assert.deepEqual(
+        associations.map((a) => [a.name, a.inputs["serviceAccount"], a.inputs["roleArn"]]).sort(),
+        [
+          [`backups-role-pg-${c.region}`, `pg-${c.region}`, at(role.wireOutputs, "arn")],
+          ["backups-role-pgbackrest", "pgbackrest", at(role.wireOutputs, "arn")],
+        ],
+      );
+    });
+
+    it("grants the role exactly the repositories (read-write), the archive (read, put) and the keys through S3", () => {
+      const role = one(resources, T.iamRole);
+      const policies = ofType(resources, T.rolePolicy);
+      for (const p of policies) {
+        assert.equal(p.inputs["role"], at(role.wireOutputs, "name"), p.name);
+      }
+      const granted = (resource: string) =>
+        policies.flatMap((p) =>
+          parsePolicy(p.inputs["policy"])
+            .Statement.filter((s) => policyList(s.Resource).includes(resource))
+            .flatMap((s) => policyList(s.Action)),
+        );
+      const arnOf = (r: RegisteredResource) => String(at(r.wireOutputs, "arn"));
+      const buckets = ofType(resources, T.bucket);
+      const archive = buckets.find((b) => String(b.inputs["bucketPrefix"]).includes("archive"))!;
+      for (const b of buckets) {
+        assert.deepEqual(granted(arnOf(b)).sort(), ["s3:GetBucketLocation", "s3:ListBucket"], b.name);
+        assert.deepEqual(
+          granted(`${arnOf(b)}/*`).sort(),
+          b === archive
+            ? ["s3:GetObject", "s3:PutObject"]
+            : ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+          b.name,
         );
       }
-      assert.ok(policy.Statement.every((s) => ![s.Resource].flat().includes("*")));
-      const keyArns = [...ofType(resources, T.kmsKey), ...ofType(resources, T.replicaKey)].map((k) =>
-        String(at(k.wireOutputs, "arn")),
+      const keys = [...ofType(resources, T.kmsKey), ...ofType(resources, T.replicaKey)];
+      assert.equal(keys.length, 1 + dr.length);
+      for (const k of keys) {
+        const statements = policies.flatMap((p) =>
+          parsePolicy(p.inputs["policy"]).Statement.filter((s) => s.Resource === arnOf(k)),
+        );
+        assert.equal(statements.length, 1, k.name);
+        const keyRegion = k.type === T.kmsKey ? c.region : providerName(k)!.replace(/^aws-/, "");
+        assert.deepEqual(statements[0].Condition, {
+          StringEquals: { "kms:ViaService": `s3.${keyRegion}.amazonaws.com` },
+        });
+        assert.deepEqual(policyList(statements[0].Action), [
+          "kms:Encrypt",
+          "kms:Decrypt",
+          "kms:ReEncrypt*",
+          "kms:GenerateDataKey*",
+          "kms:DescribeKey",
+        ]);
+      }
+      const everything = policies.flatMap((p) => parsePolicy(p.inputs["policy"]).Statement);
+      assert.ok(everything.every((st) => st.Effect === "Allow" && !policyList(st.Resource).includes("*")));
+      const covered = new Set(everything.flatMap((st) => policyList(st.Resource)));
+      assert.equal(
+        covered.size,
+        buckets.length * 2 + keys.length,
+        "nothing but the buckets, objects and keys",
       );
-      assert.deepEqual(new Set(resourcesOf("UseDataKeysThroughS3")), new Set(keyArns));
-      const sas = ofType(resources, T.podIdentity).map((a) => a.inputs["serviceAccount"]);
-      assert.deepEqual(sas, [`pg-${c.region}`, "pgbackrest"]);
+    });
+
+    it("starts the members after the backup IAM and the bootstrap Job after the members", () => {
+      const sts = one(resources, T.statefulSet);
+      for (const name of [
+        "backups-role",
+        "backups-repo1-read-write-backups-role",
+        "data-key-encrypt-decrypt-backups-role",
+      ]) {
+        const dep = resources.find((r) => r.name === name && r.custom)!;
+        assert.ok(sts.dependencies.includes(dep.urn), `the StatefulSet waits for ${name}`);
+      }
+      for (const r of [one(resources, T.job), ...ofType(resources, T.cronJob)]) {
+        assert.ok(r.dependencies.includes(sts.urn), `${r.name} waits for the StatefulSet`);
+      }
+    });
+
+    it("keeps the state of every stateful resource it had before the libraries existed", () => {
+      const urn = (chain: string, name: string) =>
+        `urn:pulumi:${c.env}-${c.region}::hcp-data::${chain}::${name}`;
+      // Children inherit a component's alias only when the component itself took over its old state,
+      // so the old components are part of it.
+      const before = [
+        urn("hcp:data:PatroniCluster", "patroni"),
+        urn("hcp:data:Keys", "data-key"),
+        urn("hcp:data:Keys$hcp:platform:KmsKey", "data-key"),
+        urn("hcp:data:Secrets", "credentials"),
+        urn("hcp:data:Namespace", "namespace"),
+        urn("hcp:data:BackupStorage", "backups"),
+        ...["archive", "repo1", ...dr.map((_, i) => `repo${i + 2}`)].map((b) =>
+          urn("hcp:data:BackupStorage$hcp:platform:SecureBucket", `backups-${b}`),
+        ),
+        urn("hcp:data:PatroniCluster$kubernetes:apps/v1:StatefulSet", "patroni-statefulset"),
+        urn("hcp:data:Keys$hcp:platform:KmsKey$aws:kms/key:Key", "data-key"),
+        ...dr.map((r) => urn("hcp:data:Keys$aws:kms/replicaKey:ReplicaKey", `data-key-${r.name}`)),
+        ...["archive", "repo1", ...dr.map((_, i) => `repo${i + 2}`)].map((b) =>
+          urn("hcp:data:BackupStorage$hcp:platform:SecureBucket$aws:s3/bucket:Bucket", `backups-${b}`),
+        ),
+        ...["superuser", "replication", "app"].map((cred) =>
+          urn("hcp:data:Secrets$aws:secretsmanager/secret:Secret", `credentials-${cred}`),
+        ),
+        urn("hcp:data:Secrets$kubernetes:core/v1:Secret", "credentials-patroni"),
+        urn("hcp:data:BackupStorage$aws:iam/role:Role", "backups-role"),
+        urn(
+          "hcp:data:BackupStorage$aws:eks/podIdentityAssociation:PodIdentityAssociation",
+          "backups-identity-0",
+        ),
+        urn(
+          "hcp:data:BackupStorage$aws:eks/podIdentityAssociation:PodIdentityAssociation",
+          "backups-identity-1",
+        ),
+        urn("hcp:data:Namespace$kubernetes:core/v1:Namespace", "namespace"),
+      ];
+      const { matches, deleted, conflicts } = matchState(resources, before);
+      assert.deepEqual(deleted, []);
+      assert.deepEqual(conflicts, []);
+      const taken = matches.filter((m) => m.old !== undefined).map((m) => m.old);
+      assert.deepEqual(new Set(taken), new Set(before));
+      const association = matches.find((m) => m.old?.endsWith("::backups-identity-1"))!;
+      assert.match(association.urn, /::backups-role-pgbackrest$/);
     });
 
     it("gives Patroni exactly what the Kubernetes DCS needs in ConfigMaps mode", () => {
@@ -471,7 +598,7 @@ for (const c of cases) {
       for (const s of ofType(resources, T.smSecret)) {
         assert.match(String(s.inputs["kmsKeyId"]), /mrk-/);
       }
-      const secrets = childrenOf(resources, one(resources, "hcp:data:Secrets"));
+      const secrets = childrenOf(resources, one(resources, "hcp:postgres:DatabaseSecrets"));
       assert.equal(secrets.filter((r) => r.type === T.secret).length, 3);
     });
   });

@@ -1,11 +1,13 @@
 import * as assert from "node:assert/strict";
-import { environmentContract, type PolicyDocument, SEVEN_YEARS_DAYS, yearsToDays } from "@hcp/platform";
+import { environmentContract, SEVEN_YEARS_DAYS, yearsToDays } from "@hcp/platform";
 import {
   assertConventions,
   at,
   byUrn,
   ofType,
   one,
+  parsePolicy,
+  type PolicyJson,
   type ProgramRun,
   type RegisteredResource,
   repoTopology,
@@ -16,8 +18,8 @@ function outputs(r: RegisteredResource): Record<string, unknown> {
   return r.wireOutputs;
 }
 
-function policy(r: RegisteredResource, input = "policy"): PolicyDocument {
-  return JSON.parse(String(r.inputs[input])) as PolicyDocument;
+function policy(r: RegisteredResource, input = "policy"): PolicyJson {
+  return parsePolicy(r.inputs[input]);
 }
 
 function providerRegion(run: ProgramRun, r: RegisteredResource): string {

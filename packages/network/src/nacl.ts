@@ -1,3 +1,4 @@
+import { DATA_TIER_SERVICE_PORTS } from "@hcp/kube";
 import { type Cidr, formatCidr, lastAddress, parseCidr } from "@hcp/platform";
 
 /**
@@ -5,18 +6,11 @@ import { type Cidr, formatCidr, lastAddress, parseCidr } from "@hcp/platform";
  * needs an outbound rule for its replies (to the client's ephemeral port).
  */
 
-/** A TCP port the data tier serves. */
-export interface ServicePort {
-  readonly port: number;
-  readonly name: string;
-}
-
-/** Ports the database subnets accept: PostgreSQL, PgBouncer and the Patroni REST API. */
-export const DATABASE_PORTS: readonly ServicePort[] = [
-  { port: 5432, name: "postgresql" },
-  { port: 6432, name: "pgbouncer" },
-  { port: 8008, name: "patroni-rest" },
-];
+/**
+ * Ports the database subnets accept: the data tier's (PostgreSQL, PgBouncer, the Patroni REST API),
+ * as the data tier defines them.
+ */
+export const DATABASE_PORTS = DATA_TIER_SERVICE_PORTS;
 
 /** Client source ports replies go back to (covers Linux, NLB and NAT ephemeral ranges). */
 export const EPHEMERAL_PORTS = { from: 1024, to: 65535 } as const;

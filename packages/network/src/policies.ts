@@ -1,4 +1,5 @@
-import type { PolicyDocument, PolicyStatement } from "@hcp/platform";
+import type * as aws from "@pulumi/aws";
+import type { StatementList } from "@hcp/platform";
 
 /**
  * IAM and key policy documents of the network layer as plain data (exactly tested), given the
@@ -18,7 +19,7 @@ export interface AccountRegion {
  * Key policy statement that lets CloudWatch Logs of this region use the key, only for log groups of
  * this account and region (the `aws:logs:arn` encryption context is the log group ARN).
  */
-export function logsKeyStatements(where: AccountRegion): PolicyStatement[] {
+export function logsKeyStatements(where: AccountRegion): aws.iam.PolicyStatement[] {
   return [
     {
       Sid: "CloudWatchLogsOfThisAccountAndRegion",
@@ -39,7 +40,7 @@ export function logsKeyStatements(where: AccountRegion): PolicyStatement[] {
  * Trust policy of the flow-log delivery role: only the VPC Flow Logs service, only for flow logs of
  * this account and region (confused-deputy protection).
  */
-export function flowLogsTrustPolicy(where: AccountRegion): PolicyDocument {
+export function flowLogsTrustPolicy(where: AccountRegion): StatementList {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -60,7 +61,7 @@ export function flowLogsTrustPolicy(where: AccountRegion): PolicyDocument {
 }
 
 /** Permissions of the flow-log delivery role: write to one log group. */
-export function flowLogsDeliveryPolicy(logGroupArn: string): PolicyDocument {
+export function flowLogsDeliveryPolicy(logGroupArn: string): StatementList {
   return {
     Version: "2012-10-17",
     Statement: [

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { planSubnets } from "@hcp/platform";
+import { at } from "@hcp/testing";
 import { endpointKey, endpointServiceName, INTERFACE_ENDPOINT_SERVICES } from "../src/endpoints";
 import {
   aggregateCidrs,
@@ -216,7 +217,7 @@ describe("network policies", () => {
   it("derives ARNs from the partition", () => {
     const gov = { ...where, partition: "aws-us-gov", region: "us-gov-west-1" };
     assert.equal(
-      logsKeyStatements(gov)[0].Condition?.["ArnLike"]?.["kms:EncryptionContext:aws:logs:arn"],
+      at(logsKeyStatements(gov)[0], "Condition.ArnLike.kms:EncryptionContext:aws:logs:arn"),
       "arn:aws-us-gov:logs:us-gov-west-1:111122223333:log-group:*",
     );
   });

@@ -16,6 +16,7 @@ export * from "./regions";
 export * from "./tags";
 export * from "./topology";
 export type { DeepReadonly, SchemaMatches } from "./typecheck";
+export * from "./aws/grants";
 export * from "./aws/kmsKey";
 export * from "./aws/policy";
 export * from "./aws/secureBucket";

@@ -1,3 +1,4 @@
+export * from "./aliases";
 export * from "./fixtures";
 export * from "./layer";
 export { StrictMocks, type StackExports, type StrictMocksOptions } from "./mocks/strict";
@@ -5,6 +6,7 @@ export { token, TOKEN_LENGTH } from "./mocks/tokens";
 export { sdkTypeInfo, type SdkTypeInfo } from "./mocks/sdkTypes";
 export { renderPolicyDocument } from "./mocks/policyDocument";
 export * from "./outputs";
+export * from "./policyJson";
 export * from "./query";
 export * from "./recorder";
 export * from "./run";

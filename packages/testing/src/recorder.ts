@@ -7,6 +7,27 @@ import { revealSecrets } from "./secrets";
  * monitor that `pulumi.runtime.setMocks` installs, so the SDK's own serialization is what gets logged.
  */
 
+/**
+ * An alias as the engine receives it, with every URN in engine form: either an old URN, or a spec
+ * whose missing parts default to the resource's own (name, type, parent, project, stack). The SDK
+ * sends only a resource's own aliases; the engine derives the aliases a child inherits from its
+ * parent's (see `matchState` in `./aliases`), so these plus `parent` are what tells a rename from a
+ * replacement.
+ */
+export type RecordedAlias = string | AliasSpec;
+
+/** A structured alias (`{ name?, type?, parent?, noParent? ... }`). */
+export interface AliasSpec {
+  readonly name?: string;
+  readonly type?: string;
+  /** Engine URN of the old parent (the SDK fills in the resource's parent when the alias names none). */
+  readonly parent?: string;
+  /** The old resource had no parent. */
+  readonly noParent?: boolean;
+  readonly project?: string;
+  readonly stack?: string;
+}
+
 /** Resource options as sent to the engine. */
 export interface RegisteredOptions {
   readonly protect: boolean;
@@ -15,8 +36,8 @@ export interface RegisteredOptions {
   readonly replaceOnChanges: readonly string[];
   readonly additionalSecretOutputs: readonly string[];
   readonly deleteBeforeReplace: boolean | undefined;
-  /** Alias URNs and specs (renames keep state through these). */
-  readonly aliases: readonly unknown[];
+  /** The resource's own aliases (renames keep state through these and the parent's). */
+  readonly aliases: readonly RecordedAlias[];
   readonly deletedWith: string | undefined;
 }
 
@@ -74,9 +95,24 @@ interface RegisterRequestLike {
   getAdditionalsecretoutputsList(): string[];
   getDeletebeforereplace(): boolean;
   getDeletebeforereplacedefined(): boolean;
-  getAliasesList(): Array<{ toObject(): unknown }>;
+  getAliasesList(): AliasLike[];
   getAliasurnsList?(): string[];
   getDeletedwith(): string;
+}
+
+interface AliasLike {
+  getUrn(): string;
+  hasSpec(): boolean;
+  getSpec():
+    | {
+        getName(): string;
+        getType(): string;
+        getStack(): string;
+        getProject(): string;
+        getParenturn(): string;
+        getNoparent(): boolean;
+      }
+    | undefined;
 }
 
 interface ReadRequestLike {
@@ -108,23 +144,46 @@ interface MonitorLike {
 }
 
 /**
- * The URN the engine would assign. The SDK's mock monitor qualifies the type of a child of the root
- * stack with `pulumi:pulumi:Stack$`; the engine does not (the root stack is not part of type chains).
+ * The URN the engine would assign, from a mock URN. The SDK's mock monitor qualifies the type of a
+ * child of the root stack with `pulumi:pulumi:Stack$`; the engine does not (the root stack is not part
+ * of type chains). Prefer {@link recordRegistrations}' URNs: the mock monitor also keeps only the
+ * parent's last type, where the engine keeps the parent's whole type chain.
  */
 export function engineUrn(urn: string): string {
   return urn.replace(/^(urn:pulumi:[^:]*::[^:]*::)pulumi:pulumi:Stack\$/, "$1");
 }
 
-function providerUrn(ref: string): string | undefined {
-  if (!ref) {
-    return undefined;
-  }
-  const i = ref.lastIndexOf("::");
-  return engineUrn(i > 0 ? ref.slice(0, i) : ref);
+const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/**
+ * The engine's URN of a resource: `urn:pulumi:<stack>::<project>::<parent type chain>$<type>::<name>`,
+ * the parent's qualified type (its whole chain) prefixed unless the parent is the root stack.
+ */
+export function resourceUrn(
+  stackAndProject: { readonly stack: string; readonly project: string },
+  parent: string | undefined,
+  type: string,
+  name: string,
+): string {
+  const parentType = parent ? qualifiedType(parent) : "";
+  const qualified = parentType === "" || parentType === ROOT_STACK_TYPE ? type : `${parentType}$${type}`;
+  return `urn:pulumi:${stackAndProject.stack}::${stackAndProject.project}::${qualified}::${name}`;
 }
 
-function parentUrn(urn: string): string | undefined {
-  return urn ? engineUrn(urn) : undefined;
+/** The qualified type of a URN (`hcp:data:BackupStorage$aws:iam/role:Role`). */
+export function qualifiedType(urn: string): string {
+  return urn.split("::")[2] ?? "";
+}
+
+/** The name of a URN (everything after the type). */
+export function urnName(urn: string): string {
+  return urn.split("::").slice(3).join("::");
+}
+
+/** Stack and project of a URN. */
+export function urnStackAndProject(urn: string): { readonly stack: string; readonly project: string } {
+  const [, stack = "", project = ""] = /^urn:pulumi:([^:]*)::([^:]*)::/.exec(urn) ?? [];
+  return { stack, project };
 }
 
 interface SdkResourceModule {
@@ -164,7 +223,9 @@ function takeClassName(type: string, name: string): string | undefined {
 
 /**
  * Wraps the installed mock monitor so every registration is logged into `log` (in registration
- * order). Call right after `pulumi.runtime.setMocks`.
+ * order). Call right after `pulumi.runtime.setMocks`. URNs (the resource's, its parent's, its
+ * dependencies', its provider's and its aliases') are the engine's: the mock monitor's are mapped
+ * through what was registered before (a parent, a dependency and a provider always are).
  */
 export function recordRegistrations(log: RegisteredResource[]): void {
   captureClassNames();
@@ -174,6 +235,41 @@ export function recordRegistrations(log: RegisteredResource[]): void {
     throw new Error("recordRegistrations: no monitor installed; call pulumi.runtime.setMocks first");
   }
   const byUrn = new Map<string, RegisteredResource>();
+  /** Mock URN -> engine URN of every registered or read resource. */
+  const engine = new Map<string, string>();
+  const toEngine = (urn: string): string => engine.get(urn) ?? engineUrn(urn);
+  const optionalUrn = (urn: string): string | undefined => (urn ? toEngine(urn) : undefined);
+  const providerUrn = (ref: string): string | undefined => {
+    if (!ref) {
+      return undefined;
+    }
+    const i = ref.lastIndexOf("::");
+    return toEngine(i > 0 ? ref.slice(0, i) : ref);
+  };
+  const assign = (mockUrn: string, parent: string | undefined, type: string, name: string): string => {
+    const urn = resourceUrn(urnStackAndProject(mockUrn), parent, type, name);
+    engine.set(mockUrn, urn);
+    return urn;
+  };
+  const aliasOf = (a: AliasLike): RecordedAlias => {
+    const spec = a.hasSpec() ? a.getSpec() : undefined;
+    if (!spec) {
+      return a.getUrn();
+    }
+    // Empty strings are the wire's "not given".
+    const given = (value: string) => (value === "" ? undefined : value);
+    const parent = spec.getNoparent() ? undefined : given(spec.getParenturn());
+    const entries: Array<[keyof AliasSpec, string | boolean | undefined]> = [
+      ["name", given(spec.getName())],
+      ["type", given(spec.getType())],
+      ["parent", parent === undefined ? undefined : toEngine(parent)],
+      ["noParent", spec.getNoparent() ? true : undefined],
+      ["project", given(spec.getProject())],
+      ["stack", given(spec.getStack())],
+    ];
+    return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
+  };
+
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) =>
     register(req, (err, resp) => {
@@ -182,23 +278,24 @@ export function recordRegistrations(log: RegisteredResource[]): void {
         const revealed = revealSecrets(wire);
         const deps: Record<string, string[]> = {};
         req.getPropertydependenciesMap().forEach((v, k) => {
-          deps[k] = v.getUrnsList().map(engineUrn);
+          deps[k] = v.getUrnsList().map(toEngine);
         });
+        const parent = optionalUrn(req.getParent());
         const entry: RegisteredResource = {
-          urn: engineUrn(resp.getUrn()),
+          urn: assign(resp.getUrn(), parent, req.getType(), req.getName()),
           type: req.getType(),
           name: req.getName(),
           custom: req.getCustom(),
           remote: req.getRemote(),
           read: false,
           id: resp.getId?.() || undefined,
-          parent: parentUrn(req.getParent()),
+          parent,
           provider: providerUrn(req.getProvider()),
           inputs: revealed.value as Record<string, unknown>,
           wireInputs: wire,
           secretInputPaths: revealed.secretPaths,
           wireOutputs: resp.getObject?.()?.toJavaScript() ?? {},
-          dependencies: req.getDependenciesList().map(engineUrn),
+          dependencies: req.getDependenciesList().map(toEngine),
           propertyDependencies: deps,
           options: {
             protect: req.getProtect() === true,
@@ -209,8 +306,8 @@ export function recordRegistrations(log: RegisteredResource[]): void {
             deleteBeforeReplace: req.getDeletebeforereplacedefined()
               ? req.getDeletebeforereplace()
               : undefined,
-            aliases: [...(req.getAliasurnsList?.() ?? []), ...req.getAliasesList().map((a) => a.toObject())],
-            deletedWith: req.getDeletedwith() ? engineUrn(req.getDeletedwith()) : undefined,
+            aliases: [...(req.getAliasurnsList?.() ?? []), ...req.getAliasesList().map(aliasOf)],
+            deletedWith: optionalUrn(req.getDeletedwith()),
           },
           className: takeClassName(req.getType(), req.getName()),
         };
@@ -226,21 +323,22 @@ export function recordRegistrations(log: RegisteredResource[]): void {
       if (!err && resp) {
         const wire = req.getProperties()?.toJavaScript() ?? {};
         const revealed = revealSecrets(wire);
+        const parent = optionalUrn(req.getParent());
         const entry: RegisteredResource = {
-          urn: engineUrn(resp.getUrn()),
+          urn: assign(resp.getUrn(), parent, req.getType(), req.getName()),
           type: req.getType(),
           name: req.getName(),
           custom: true,
           remote: false,
           read: true,
           id: req.getId(),
-          parent: parentUrn(req.getParent()),
+          parent,
           provider: providerUrn(req.getProvider()),
           inputs: revealed.value as Record<string, unknown>,
           wireInputs: wire,
           secretInputPaths: revealed.secretPaths,
           wireOutputs: resp.getProperties?.()?.toJavaScript() ?? {},
-          dependencies: req.getDependenciesList().map(engineUrn),
+          dependencies: req.getDependenciesList().map(toEngine),
           propertyDependencies: {},
           options: {
             protect: false,
@@ -261,7 +359,7 @@ export function recordRegistrations(log: RegisteredResource[]): void {
 
   const outputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req, cb) => {
-    const entry = byUrn.get(engineUrn(req.getUrn()));
+    const entry = byUrn.get(toEngine(req.getUrn()));
     if (entry) {
       entry.wireOutputs = req.getOutputs()?.toJavaScript() ?? {};
     }

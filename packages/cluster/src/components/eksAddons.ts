@@ -1,9 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PolicyDocument } from "@hcp/platform";
 import type { AddonSpec } from "../addons";
-import { inheritedDependsOn } from "./dependencies";
-import { PodIdentityRole } from "./podIdentityRole";
+import { inheritedDependsOn, PodIdentityRole } from "@hcp/kube";
+
+/** Type of the cluster layer's own Pod Identity role component, before @hcp/kube had one. */
+export const LEGACY_POD_IDENTITY_ROLE_TYPE = "hcp:cluster:PodIdentityRole";
 
 /** Arguments of {@link EksAddons}. */
 export interface EksAddonsArgs {
@@ -16,7 +17,7 @@ export interface EksAddonsArgs {
    * @default - none
    */
   readonly podIdentityPolicies?: Readonly<
-    Record<string, (partition: string) => pulumi.Input<PolicyDocument>>
+    Record<string, (partition: string) => pulumi.Input<aws.iam.PolicyDocument>>
   >;
 }
 
@@ -36,17 +37,26 @@ export class EksAddons extends pulumi.ComponentResource {
     for (const spec of args.addons) {
       const dependsOn: pulumi.Resource[] = [];
       if (spec.podIdentity) {
+        const roleName = `${name}-${spec.name}`;
+        const serviceAccount = spec.podIdentity.serviceAccount;
         roles[spec.name] = new PodIdentityRole(
-          `${name}-${spec.name}`,
+          roleName,
           {
             clusterName: args.clusterName,
             namespace: spec.podIdentity.namespace,
-            serviceAccount: spec.podIdentity.serviceAccount,
+            serviceAccounts: [serviceAccount],
             description: `EKS add-on ${spec.name}`,
             managedPolicies: spec.podIdentity.managedPolicies,
             inlinePolicy: args.podIdentityPolicies?.[spec.name],
+            maxSessionDurationSeconds: 3600,
+            // The association was named after the role before it was keyed by service account.
+            childAliases: { associations: { [serviceAccount]: [{ name: roleName }] } },
           },
-          { parent: this, dependsOn: inheritedDependsOn(opts) },
+          {
+            parent: this,
+            dependsOn: inheritedDependsOn(opts),
+            aliases: [{ type: LEGACY_POD_IDENTITY_ROLE_TYPE }],
+          },
         );
         dependsOn.push(roles[spec.name]);
       }

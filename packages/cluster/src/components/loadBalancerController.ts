@@ -1,11 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { inheritedDependsOn, PodIdentityRole } from "@hcp/kube";
 import type { ChartPin } from "@hcp/platform";
 import { loadBalancerControllerPolicy } from "../policies";
 import { LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, loadBalancerControllerValues } from "../services";
-import { inheritedDependsOn } from "./dependencies";
+import { LEGACY_POD_IDENTITY_ROLE_TYPE } from "./eksAddons";
 import { PinnedChart } from "./pinnedChart";
-import { PodIdentityRole } from "./podIdentityRole";
 
 /** Arguments of {@link LoadBalancerController}. */
 export interface LoadBalancerControllerArgs {
@@ -28,16 +28,21 @@ export class LoadBalancerController extends pulumi.ComponentResource {
   constructor(name: string, args: LoadBalancerControllerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:cluster:LoadBalancerController", name, {}, opts);
     const region = aws.getRegionOutput({}, { parent: this }).region;
+    const roleName = `${name}-role`;
+    const { namespace, serviceAccount } = LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT;
     this.role = new PodIdentityRole(
-      `${name}-role`,
+      roleName,
       {
         clusterName: args.clusterName,
-        namespace: LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT.namespace,
-        serviceAccount: LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT.serviceAccount,
+        namespace,
+        serviceAccounts: [serviceAccount],
         description: "AWS Load Balancer Controller",
         inlinePolicy: loadBalancerControllerPolicy,
+        maxSessionDurationSeconds: 3600,
+        // The association was named after the role before it was keyed by service account.
+        childAliases: { associations: { [serviceAccount]: [{ name: roleName }] } },
       },
-      { parent: this },
+      { parent: this, aliases: [{ type: LEGACY_POD_IDENTITY_ROLE_TYPE }] },
     );
     this.chart = new PinnedChart(
       name,

@@ -12,7 +12,7 @@ import {
   ROOT_DEVICE_NAME,
 } from "../nodeGroups";
 import { serviceTrustPolicy } from "../policies";
-import { inheritedDependsOn } from "./dependencies";
+import { inheritedDependsOn } from "@hcp/kube";
 
 /** Arguments of {@link NodeGroups}. */
 export interface NodeGroupsArgs {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartPin } from "@hcp/platform";
-import { inheritedDependsOn } from "./dependencies";
+import { inheritedDependsOn } from "@hcp/kube";
 
 /** Whether a chart's namespace is created here or already exists (e.g. `kube-system`). */
 export type NamespaceMode = "create" | "existing";

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, type EnvironmentTopology, loadEnvironmentConfigFile } from "@hcp/platform";
-import { artifactFiles, RenderError, renderArtifacts } from "../render";
+import { artifactFiles, RenderError, renderArtifacts } from "@hcp/postgres";
 
 /**
  * `pnpm --filter @hcp/data render --env <env> --region <region> --out <dir>`: writes the data tier's

@@ -1,6 +1,7 @@
-import * as aws from "@pulumi/aws";
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { type PolicyStatement, SecureBucket, shortHash, yearsToDays } from "@hcp/platform";
+import { PodIdentityRole } from "@hcp/kube";
+import { SecureBucket, shortHash, yearsToDays } from "@hcp/platform";
 
 /** One region's pgBackRest repository bucket. */
 export interface RepositoryBucketArgs {
@@ -33,9 +34,14 @@ export interface BackupStorageArgs {
   readonly noncurrentVersionDays?: number;
   /** EKS cluster whose pods get the role. */
   readonly clusterName: pulumi.Input<string>;
+  /** Namespace of the service accounts. */
   readonly namespace: pulumi.Input<string>;
-  /** Service accounts that run pgBackRest (the Patroni members, the backup and bootstrap Jobs). */
-  readonly serviceAccounts: readonly pulumi.Input<string>[];
+  /**
+   * Service accounts that run pgBackRest (the Patroni members, the backup and bootstrap Jobs): the
+   * only ones the role trusts. Keep the order: the associations were once named by position
+   * (`<name>-identity-<i>`), and their aliases follow it.
+   */
+  readonly serviceAccounts: readonly string[];
   /** Protect the buckets (production). */
   readonly protect: boolean;
 }
@@ -50,7 +56,9 @@ export function bucketPrefix(namePrefix: string, purpose: string): string {
  * pgBackRest's S3 repositories (one bucket per region, each encrypted with that region's copy of the
  * data key; not Object-Locked because pgBackRest rewrites its info files and expires backups), the
  * Object-Locked long-term archive bucket, and the IAM role the pgBackRest pods assume through EKS Pod
- * Identity, allowed exactly these buckets and keys.
+ * Identity: trusted by the named service accounts only, granted read-write on the repositories and
+ * read + put (never delete) on the archive. The keys' grants are the caller's (`DataKeys`), since the
+ * keys are not this component's.
  */
 export class BackupStorage extends pulumi.ComponentResource {
   readonly repositories: ReadonlyArray<{
@@ -59,8 +67,9 @@ export class BackupStorage extends pulumi.ComponentResource {
     readonly bucket: SecureBucket;
   }>;
   readonly archive: SecureBucket;
-  readonly role: aws.iam.Role;
-  readonly associations: aws.eks.PodIdentityAssociation[];
+  readonly role: PodIdentityRole;
+  /** The bucket grants, by bucket key (`repo1`, ..., `archive`). */
+  readonly grants: Readonly<Record<string, readonly aws.iam.RolePolicy[]>>;
 
   constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:data:BackupStorage", name, {}, opts);
@@ -113,82 +122,32 @@ export class BackupStorage extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-    this.role = new aws.iam.Role(
+    this.role = new PodIdentityRole(
       `${name}-role`,
       {
+        clusterName: args.clusterName,
+        namespace: args.namespace,
+        serviceAccounts: args.serviceAccounts,
         description: "pgBackRest (Patroni members, backup and bootstrap Jobs) through EKS Pod Identity",
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "pods.eks.amazonaws.com" },
-              Action: ["sts:AssumeRole", "sts:TagSession"],
-              Condition: { StringEquals: { "aws:SourceAccount": account } },
-            },
-          ],
-        }),
         tags: { DataClassification: "phi" },
+        // The role and its associations were children of this component, the associations named by
+        // position; they keep their state under the new names.
+        childAliases: {
+          role: [{ parent: this }],
+          associations: Object.fromEntries(
+            args.serviceAccounts.map((sa, i) => [sa, [{ name: `${name}-identity-${i}`, parent: this }]]),
+          ),
+        },
       },
       { parent: this },
     );
-
-    const repoArns = this.repositories.map((r) => r.bucket.arn);
-    const keyArns = [...args.repositories.map((r) => r.kmsKeyArn), args.archiveKmsKeyArn];
-    const s3Services = [...new Set(args.repositories.map((r) => r.region))].map(
-      (r) => `s3.${r}.amazonaws.com`,
-    );
-    const statements: PolicyStatement[] = [
-      {
-        Sid: "ListRepositories",
-        Effect: "Allow",
-        Action: ["s3:ListBucket", "s3:GetBucketLocation"],
-        Resource: [...repoArns, this.archive.arn],
-      },
-      {
-        Sid: "ReadWriteRepositories",
-        Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-        Resource: repoArns.map((arn) => pulumi.interpolate`${arn}/*`),
-      },
-      {
-        // Yearly copies are written once and never deleted (the lock would refuse it anyway).
-        Sid: "WriteArchive",
-        Effect: "Allow",
-        Action: ["s3:PutObject", "s3:GetObject"],
-        Resource: pulumi.interpolate`${this.archive.arn}/*`,
-      },
-      {
-        Sid: "UseDataKeysThroughS3",
-        Effect: "Allow",
-        Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-        Resource: keyArns,
-        Condition: { StringEquals: { "kms:ViaService": s3Services } },
-      },
-    ];
-    new aws.iam.RolePolicy(
-      `${name}-policy`,
-      {
-        role: this.role.name,
-        policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }),
-      },
-      { parent: this },
-    );
-    this.associations = args.serviceAccounts.map(
-      (serviceAccount, i) =>
-        new aws.eks.PodIdentityAssociation(
-          `${name}-identity-${i}`,
-          {
-            clusterName: args.clusterName,
-            namespace: args.namespace,
-            serviceAccount,
-            roleArn: this.role.arn,
-            tags: { DataClassification: "phi" },
-          },
-          { parent: this },
-        ),
-    );
+    this.grants = {
+      ...Object.fromEntries(
+        this.repositories.map((r) => [`repo${r.index}`, [r.bucket.grantReadWrite(this.role)]]),
+      ),
+      // Yearly copies are written once and never deleted (the lock would refuse it anyway).
+      archive: [this.archive.grantRead(this.role), this.archive.grantPut(this.role)],
+    };
     this.registerOutputs({ roleArn: this.role.arn, archiveBucket: this.archive.bucketName });
   }
 }

@@ -1,9 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { KmsKey } from "@hcp/platform";
+import { type Grantee, grantPolicy, KmsKey, keyGrantStatements } from "@hcp/platform";
 
 /** Arguments of {@link DataKeys}. */
 export interface DataKeysArgs {
+  /** Region of the primary key (the data stack's). */
+  readonly region: string;
   /** Alias of the primary key (without `alias/`); replicas get the same alias in their region. */
   readonly alias: string;
   /** Providers of the DR regions that get a replica key, by region. */
@@ -23,9 +25,13 @@ export class DataKeys extends pulumi.ComponentResource {
   readonly replicas: Readonly<Record<string, aws.kms.ReplicaKey>>;
   /** Key ARN per region (primary region included). */
   readonly arnsByRegion: pulumi.Output<Record<string, string>>;
+  private readonly logicalName: string;
+  private readonly region: string;
 
   constructor(name: string, args: DataKeysArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hcp:data:Keys", name, {}, opts);
+    super("hcp:data:DataKeys", name, {}, opts);
+    this.logicalName = name;
+    this.region = args.region;
     this.primary = new KmsKey(
       name,
       {
@@ -56,13 +62,35 @@ export class DataKeys extends pulumi.ComponentResource {
       replicas[region] = replica;
     }
     this.replicas = replicas;
-    const primaryRegion = aws.getRegionOutput({}, { parent: this }).region;
     this.arnsByRegion = pulumi
-      .all([primaryRegion, this.primary.arn, ...Object.values(replicas).map((r) => r.arn)])
-      .apply(([region, primaryArn, ...replicaArns]) => ({
-        [region]: primaryArn,
+      .all([this.primary.arn, ...Object.values(replicas).map((r) => r.arn)])
+      .apply(([primaryArn, ...replicaArns]) => ({
+        [args.region]: primaryArn,
         ...Object.fromEntries(Object.keys(replicas).map((r, i) => [r, replicaArns[i]])),
       }));
     this.registerOutputs({ arnsByRegion: this.arnsByRegion });
+  }
+
+  /**
+   * Lets the grantee encrypt and decrypt with the key in every region, each region's copy only
+   * through `viaService(region)` (e.g. that region's S3 endpoint): the primary key's grant is the
+   * `KmsKey`'s, each replica's an inline policy `<name>-<region>-encrypt-decrypt-<grantee>`.
+   */
+  grantEncryptDecrypt(
+    grantee: Grantee,
+    options: { readonly viaService: (region: string) => string },
+  ): aws.iam.RolePolicy[] {
+    return [
+      this.primary.grantEncryptDecrypt(grantee, { viaService: options.viaService(this.region) }),
+      ...Object.entries(this.replicas).map(([region, replica]) =>
+        grantPolicy(
+          `${this.logicalName}-${region}`,
+          "encryptDecrypt",
+          grantee,
+          keyGrantStatements(replica.arn, "encryptDecrypt", { viaService: options.viaService(region) }),
+          { parent: this },
+        ),
+      ),
+    ];
   }
 }

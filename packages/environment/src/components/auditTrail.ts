@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { accountRoot, KmsKey, type PolicyStatement, SecureBucket, yearsToDays } from "@hcp/platform";
+import { accountRoot, KmsKey, SecureBucket, yearsToDays } from "@hcp/platform";
 
 /** Arguments of {@link AuditTrail}. */
 export interface AuditTrailArgs {
@@ -44,7 +44,7 @@ export class AuditTrail extends pulumi.ComponentResource {
         description: `CloudTrail log files of ${args.trailName}`,
         alias: args.keyAlias,
         protect: args.protect,
-        serviceStatements: (p, account): PolicyStatement[] => [
+        serviceStatements: (p, account): aws.iam.PolicyStatement[] => [
           {
             Sid: "CloudTrailEncrypt",
             Effect: "Allow",
@@ -99,7 +99,7 @@ export class AuditTrail extends pulumi.ComponentResource {
             noncurrentVersionExpiration: { noncurrentDays: lockDays },
           },
         ],
-        policyStatements: (bucketArn): PolicyStatement[] => [
+        policyStatements: (bucketArn): aws.iam.PolicyStatement[] => [
           {
             Sid: "CloudTrailAclCheck",
             Effect: "Allow",

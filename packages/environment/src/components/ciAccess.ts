@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { type GitHubConfig, physicalName, type PolicyStatement, type StateBackend } from "@hcp/platform";
+import { type GitHubConfig, physicalName, type StateBackend } from "@hcp/platform";
 
 /** Arguments of {@link CiAccess}. */
 export interface CiAccessArgs {
@@ -128,7 +128,7 @@ export class CiAccess extends pulumi.ComponentResource {
               Action: ["kms:ScheduleKeyDeletion", "kms:DisableKey"],
               Resource: args.auditKeyArn,
             },
-          ] satisfies PolicyStatement[],
+          ] satisfies aws.iam.PolicyStatement[],
         }),
       },
       { parent: this },
@@ -150,8 +150,8 @@ export function trustConditions(
 }
 
 /** The preview role's inline statements: state access for an S3 backend, and no data reads anywhere else. */
-export function previewStatements(partition: string, backend: StateBackend): PolicyStatement[] {
-  const statements: PolicyStatement[] = [];
+export function previewStatements(partition: string, backend: StateBackend): aws.iam.PolicyStatement[] {
+  const statements: aws.iam.PolicyStatement[] = [];
   const stateObjects: string[] = [];
   if (backend.type === "s3") {
     const bucketArn = `arn:${partition}:s3:::${backend.bucket}`;

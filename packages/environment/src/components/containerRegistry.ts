@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { KmsKey, type PolicyStatement } from "@hcp/platform";
+import { KmsKey } from "@hcp/platform";
 
 /** Arguments of {@link ContainerRegistry}. */
 export interface ContainerRegistryArgs {
@@ -57,7 +57,7 @@ export class ContainerRegistry extends pulumi.ComponentResource {
         alias: args.keyAlias,
         scope: "multiRegion",
         protect: args.protect,
-        serviceStatements: (partition, account): PolicyStatement[] => [
+        serviceStatements: (partition, account): aws.iam.PolicyStatement[] => [
           {
             // Replicated repositories are created by ECR's template service-linked role.
             Sid: "EcrTemplateServiceLinkedRole",

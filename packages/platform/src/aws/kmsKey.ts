@@ -1,6 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { accountRoot, type PolicyStatement } from "./policy";
+import {
+  type Grantee,
+  GrantRegistry,
+  type KeyAccess,
+  type KeyGrantOptions,
+  keyGrantStatements,
+} from "./grants";
+import { accountRoot } from "./policy";
 
 /** Whether a key exists in one region or is the primary of a multi-region key set. */
 export type KeyScope = "singleRegion" | "multiRegion";
@@ -17,7 +24,10 @@ export interface KmsKeyArgs {
    * administration statement is always added first, so the key can never become unmanageable.
    * @default - only the account-root statement
    */
-  readonly serviceStatements?: (partition: string, accountId: string) => pulumi.Input<PolicyStatement[]>;
+  readonly serviceStatements?: (
+    partition: string,
+    accountId: string,
+  ) => pulumi.Input<aws.iam.PolicyStatement[]>;
   /** @default "singleRegion" */
   readonly scope?: KeyScope;
   /** Days a scheduled deletion waits (7-30). @default 30 - the maximum, to recover from a mistaken deletion */
@@ -37,6 +47,7 @@ export class KmsKey extends pulumi.ComponentResource {
   readonly arn: pulumi.Output<string>;
   /** Key id. */
   readonly keyId: pulumi.Output<string>;
+  private readonly grants: GrantRegistry;
 
   constructor(name: string, args: KmsKeyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:platform:KmsKey", name, {}, opts);
@@ -77,6 +88,30 @@ export class KmsKey extends pulumi.ComponentResource {
     );
     this.arn = this.key.arn;
     this.keyId = this.key.keyId;
+    this.grants = new GrantRegistry(name, this);
     this.registerOutputs({ arn: this.arn, keyId: this.keyId });
+  }
+
+  /** Lets the grantee encrypt and decrypt with the key (an inline policy on its role). */
+  grantEncryptDecrypt(grantee: Grantee, options?: KeyGrantOptions): aws.iam.RolePolicy {
+    return this.grant(grantee, "encryptDecrypt", options);
+  }
+
+  /** Lets the grantee encrypt (and generate data keys) with the key. */
+  grantEncrypt(grantee: Grantee, options?: KeyGrantOptions): aws.iam.RolePolicy {
+    return this.grant(grantee, "encrypt", options);
+  }
+
+  /** Lets the grantee decrypt with the key. */
+  grantDecrypt(grantee: Grantee, options?: KeyGrantOptions): aws.iam.RolePolicy {
+    return this.grant(grantee, "decrypt", options);
+  }
+
+  /**
+   * Grants `access` to the key as the inline policy `<key>-<access>-<grantee>` (a child of the key).
+   * The key policy delegates to IAM (account-root statement), so the role's policy is what decides.
+   */
+  grant(grantee: Grantee, access: KeyAccess, options: KeyGrantOptions = {}): aws.iam.RolePolicy {
+    return this.grants.grant(access, grantee, () => keyGrantStatements(this.arn, access, options), options);
   }
 }

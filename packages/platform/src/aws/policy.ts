@@ -1,29 +1,20 @@
+import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
 
 /**
- * IAM / resource policy documents as plain data, serialized with `pulumi.jsonStringify`, so they are
- * visible to tests and policies without a provider call.
+ * IAM / resource policy documents are `@pulumi/aws`'s own `aws.iam.PolicyDocument` and
+ * `aws.iam.PolicyStatement`, built as plain data and serialized with `pulumi.jsonStringify`, so they
+ * are visible to tests and policies without a provider call.
  */
 
-/** One statement of an IAM policy document. */
-export interface PolicyStatement {
-  readonly Sid?: string;
-  readonly Effect: "Allow" | "Deny";
-  readonly Principal?:
-    "*" | Readonly<Record<string, pulumi.Input<string> | ReadonlyArray<pulumi.Input<string>>>>;
-  readonly Action?: string | readonly string[];
-  readonly NotAction?: string | readonly string[];
-  readonly Resource?: pulumi.Input<string> | ReadonlyArray<pulumi.Input<string>>;
-  readonly NotResource?: pulumi.Input<string> | ReadonlyArray<pulumi.Input<string>>;
-  readonly Condition?: Readonly<
-    Record<string, Readonly<Record<string, pulumi.Input<string> | ReadonlyArray<pulumi.Input<string>>>>>
-  >;
-}
+/** A policy document whose statement list is a plain array (what the pure builders return). */
+export type StatementList = Omit<aws.iam.PolicyDocument, "Statement"> & {
+  readonly Statement: aws.iam.PolicyStatement[];
+};
 
-/** An IAM policy document. */
-export interface PolicyDocument {
-  readonly Version: "2012-10-17";
-  readonly Statement: readonly PolicyStatement[];
+/** A document of `statements` in the current policy language version. */
+export function policyDocument(statements: aws.iam.PolicyStatement[]): StatementList {
+  return { Version: "2012-10-17", Statement: statements };
 }
 
 /** `arn:<partition>:iam::<account>:root`, the account principal. */
@@ -35,7 +26,7 @@ export function accountRoot(partition: string, accountId: string): string {
 export function tlsOnlyStatements(
   bucketArn: pulumi.Input<string>,
   objectsArn: pulumi.Input<string>,
-): PolicyStatement[] {
+): aws.iam.PolicyStatement[] {
   return [
     {
       Sid: "DenyInsecureTransport",

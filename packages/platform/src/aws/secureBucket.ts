@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { DataClassification } from "../tags";
-import { type PolicyStatement, tlsOnlyStatements } from "./policy";
+import { type BucketAccess, bucketGrantStatements, type Grantee, GrantRegistry } from "./grants";
+import { tlsOnlyStatements } from "./policy";
 
 /** S3 Object Lock retention of a bucket. */
 export interface ObjectLockRetention {
@@ -33,7 +34,7 @@ export interface SecureBucketArgs {
    * the bucket ARN.
    * @default - none
    */
-  readonly policyStatements?: (bucketArn: pulumi.Output<string>) => pulumi.Input<PolicyStatement[]>;
+  readonly policyStatements?: (bucketArn: pulumi.Output<string>) => pulumi.Input<aws.iam.PolicyStatement[]>;
   /**
    * Prefix of the physical bucket name, at most 37 characters (S3 appends a unique suffix); bucket
    * names are global, so include the environment and region, e.g. `hcp-production-sa-east-1-backup-`.
@@ -61,6 +62,7 @@ export class SecureBucket extends pulumi.ComponentResource {
   /** Physical bucket name. */
   readonly bucketName: pulumi.Output<string>;
   readonly arn: pulumi.Output<string>;
+  private readonly grants: GrantRegistry;
 
   constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:platform:SecureBucket", name, {}, opts);
@@ -161,6 +163,36 @@ export class SecureBucket extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [this.versioning] },
     );
+    this.grants = new GrantRegistry(name, this);
     this.registerOutputs({ bucketName: this.bucketName, arn: this.arn });
+  }
+
+  /** Lets the grantee list the bucket and get objects. */
+  grantRead(grantee: Grantee): aws.iam.RolePolicy {
+    return this.grant(grantee, "read");
+  }
+
+  /** Lets the grantee put objects, but not delete or list them (write-once copies). */
+  grantPut(grantee: Grantee): aws.iam.RolePolicy {
+    return this.grant(grantee, "put");
+  }
+
+  /** Lets the grantee put and delete objects. */
+  grantWrite(grantee: Grantee): aws.iam.RolePolicy {
+    return this.grant(grantee, "write");
+  }
+
+  /** Lets the grantee list the bucket, get, put and delete objects. */
+  grantReadWrite(grantee: Grantee): aws.iam.RolePolicy {
+    return this.grant(grantee, "readWrite");
+  }
+
+  /**
+   * Grants `access` to the bucket as the inline policy `<bucket>-<access>-<grantee>` (a child of the
+   * bucket, on its provider). The objects are SSE-KMS encrypted: grant the key too
+   * (`KmsKey.grantEncryptDecrypt` with `viaService` S3).
+   */
+  grant(grantee: Grantee, access: BucketAccess): aws.iam.RolePolicy {
+    return this.grants.grant(access, grantee, () => bucketGrantStatements(this.arn, access));
   }
 }

@@ -1,0 +1,5 @@
+export * from "./dataTier";
+export * from "./dependencies";
+export * from "./podIdentityRole";
+export * from "./restrictedNamespace";
+export * from "./securityContext";

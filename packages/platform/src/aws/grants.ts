@@ -1,0 +1,193 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { policyDocument } from "./policy";
+
+/**
+ * Grants, aws-cdk's `bucket.grantRead(grantee)` idea: the resource that is accessed knows which
+ * actions an access level needs, so layers ask for "read" or "encrypt and decrypt through S3"
+ * instead of hand-writing IAM. Each grant is one inline policy on the grantee's role, named after the
+ * granting resource, the access level and the grantee (identity, never position), so adding a grant
+ * never renames another. Statements are plain data (`pulumi.jsonStringify`), visible to tests and
+ * policies.
+ */
+
+/** Something IAM permissions can be granted to: an IAM role, or a component that owns one. */
+export interface Grantee {
+  /**
+   * Identity of the grantee in the logical names of the policies granted to it, e.g. `backups-role`:
+   * a grant is named `<granting resource>-<access>-<grantName>`.
+   */
+  readonly grantName: string;
+  /** Name of the IAM role the grants' inline policies are attached to. */
+  readonly roleName: pulumi.Input<string>;
+}
+
+/** A plain IAM role as a {@link Grantee}, identified by `grantName` (usually its logical name). */
+export function roleGrantee(grantName: string, role: aws.iam.Role): Grantee {
+  return { grantName, roleName: role.name };
+}
+
+/** Access levels of an S3 bucket. */
+export type BucketAccess =
+  /** List the bucket and get objects. */
+  | "read"
+  /** Put objects only: nothing can be deleted or listed (write-once archives). */
+  | "put"
+  /** Put and delete objects. */
+  | "write"
+  /** Both `read` and `write`. */
+  | "readWrite";
+
+/** Access levels of a KMS key. */
+export type KeyAccess = "encrypt" | "decrypt" | "encryptDecrypt";
+
+/** Options of a key grant. */
+export interface KeyGrantOptions {
+  /**
+   * Allow the key's use only through these AWS services (`kms:ViaService`), e.g.
+   * `s3.sa-east-1.amazonaws.com`: the grantee can then use the key for S3 objects but cannot call
+   * KMS directly.
+   * @default - any caller with the grantee's credentials
+   */
+  readonly viaService?: string | readonly string[];
+}
+
+const KEY_ACTIONS: Readonly<Record<KeyAccess, readonly string[]>> = {
+  // GenerateDataKey* encrypts new objects; ReEncrypt* lets S3 re-wrap data keys after a key change.
+  encrypt: ["kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+  decrypt: ["kms:Decrypt", "kms:DescribeKey"],
+  encryptDecrypt: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+};
+
+const STATEMENT_IDS: Readonly<Record<KeyAccess, string>> = {
+  encrypt: "EncryptWithKey",
+  decrypt: "DecryptWithKey",
+  encryptDecrypt: "EncryptAndDecryptWithKey",
+};
+
+/** The statements an access level of a bucket needs. */
+export function bucketGrantStatements(
+  bucketArn: pulumi.Input<string>,
+  access: BucketAccess,
+): aws.iam.PolicyStatement[] {
+  const objects = pulumi.interpolate`${bucketArn}/*`;
+  const list: aws.iam.PolicyStatement = {
+    Sid: "ListBucket",
+    Effect: "Allow",
+    Action: ["s3:ListBucket", "s3:GetBucketLocation"],
+    Resource: bucketArn,
+  };
+  const onObjects = (sid: string, actions: string[]): aws.iam.PolicyStatement => ({
+    Sid: sid,
+    Effect: "Allow",
+    Action: actions,
+    Resource: objects,
+  });
+  switch (access) {
+    case "read":
+      return [list, onObjects("ReadObjects", ["s3:GetObject"])];
+    case "put":
+      return [onObjects("PutObjects", ["s3:PutObject"])];
+    case "write":
+      return [onObjects("WriteObjects", ["s3:PutObject", "s3:DeleteObject"])];
+    case "readWrite":
+      return [list, onObjects("ReadWriteObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])];
+  }
+}
+
+/** The statement an access level of one or more keys needs. */
+export function keyGrantStatements(
+  keyArns: pulumi.Input<string> | ReadonlyArray<pulumi.Input<string>>,
+  access: KeyAccess,
+  options: KeyGrantOptions = {},
+): aws.iam.PolicyStatement[] {
+  const via = options.viaService;
+  const services = via === undefined ? [] : typeof via === "string" ? [via] : [...via];
+  if (via !== undefined && services.length === 0) {
+    throw new Error(
+      "keyGrantStatements: viaService is an empty list, which would allow no use at all. Fix: name a " +
+        "service (e.g. s3.<region>.amazonaws.com) or leave viaService out.",
+    );
+  }
+  return [
+    {
+      Sid: STATEMENT_IDS[access],
+      Effect: "Allow",
+      Action: [...KEY_ACTIONS[access]],
+      Resource: isList(keyArns) ? [...keyArns] : keyArns,
+      ...(services.length > 0
+        ? {
+            Condition: { StringEquals: { "kms:ViaService": services.length === 1 ? services[0] : services } },
+          }
+        : {}),
+    },
+  ];
+}
+
+function isList<T>(value: T | readonly T[]): value is readonly T[] {
+  return Array.isArray(value);
+}
+
+/** `readWrite` -> `read-write`: the access level as it appears in a logical name. */
+export function accessSlug(access: string): string {
+  return access.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/**
+ * Attaches `statements` to the grantee's role as one inline policy named
+ * `<scope>-<access>-<grantee>` (`scope` is the logical name of the granting resource).
+ */
+export function grantPolicy(
+  scope: string,
+  access: string,
+  grantee: Grantee,
+  statements: aws.iam.PolicyStatement[],
+  opts: pulumi.CustomResourceOptions,
+): aws.iam.RolePolicy {
+  return new aws.iam.RolePolicy(
+    `${scope}-${accessSlug(access)}-${grantee.grantName}`,
+    { role: grantee.roleName, policy: pulumi.jsonStringify(policyDocument(statements)) },
+    opts,
+  );
+}
+
+/**
+ * The grants a resource has made, one per (access, grantee): asking again for the same grant returns
+ * the policy already made instead of registering a duplicate; asking for it with different options
+ * (another `viaService`) is an error, since both would need the same name.
+ */
+export class GrantRegistry {
+  private readonly made = new Map<
+    string,
+    { readonly policy: aws.iam.RolePolicy; readonly options: string }
+  >();
+
+  constructor(
+    private readonly scope: string,
+    private readonly parent: pulumi.Resource,
+  ) {}
+
+  /** The grant of `access` to `grantee`, made with `statements` the first time it is asked for. */
+  grant(
+    access: string,
+    grantee: Grantee,
+    statements: () => aws.iam.PolicyStatement[],
+    options: object = {},
+  ): aws.iam.RolePolicy {
+    const key = `${access}\u0000${grantee.grantName}`;
+    const fingerprint = JSON.stringify(options);
+    const existing = this.made.get(key);
+    if (existing) {
+      if (existing.options !== fingerprint) {
+        throw new Error(
+          `${this.scope}: ${access} was already granted to ${grantee.grantName} with options ${existing.options}; ` +
+            `asked again with ${fingerprint}. Fix: grant once, with every service the grantee needs.`,
+        );
+      }
+      return existing.policy;
+    }
+    const policy = grantPolicy(this.scope, access, grantee, statements(), { parent: this.parent });
+    this.made.set(key, { policy, options: fingerprint });
+    return policy;
+  }
+}
