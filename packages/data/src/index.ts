@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import * as tlsSdk from "@pulumi/tls";
 import { RestrictedNamespace } from "@hcp/kube";
 import {
   dataContract,
@@ -27,11 +28,14 @@ import {
   patroniLabels,
   PORTS,
   renderArtifacts,
+  dataPrivateZoneName,
+  replicationHostName,
   s3Endpoint,
   SYSTEM_USERS,
 } from "@hcp/postgres";
 import { BackupStorage } from "./components/backupStorage";
 import { DataKeys } from "./components/dataKeys";
+import { ReplicationDns } from "./components/replicationDns";
 
 /** ServiceAccount of the bootstrap and backup Jobs. */
 const PGBACKREST_SERVICE_ACCOUNT = "pgbackrest";
@@ -60,6 +64,7 @@ export = async () => {
   const awsProvider = ctx.aws();
   const k8s = kubernetesProvider("kubernetes", { kubeconfig: cluster.kubeconfig });
   const randomProvider = new random.Provider("random", {});
+  const tlsProvider = new tlsSdk.Provider("tls", {});
 
   // Everything but the pgBackRest files is known before deployment.
   const artifacts = renderArtifacts(topology, region);
@@ -134,6 +139,7 @@ export = async () => {
     "tls",
     {
       namespace: ns,
+      caCommonName: `${ctx.namePrefix}-data-ca`,
       certificates: {
         postgres: {
           secretName: "postgres-tls",
@@ -146,6 +152,7 @@ export = async () => {
             names.hosts.membersWildcard,
             names.hosts.membersWildcard.slice(2),
             names.hosts.replication,
+            replicationHostName(ctx.environment, region),
           ],
           usages: ["server auth", "client auth"],
         },
@@ -167,7 +174,7 @@ export = async () => {
         },
       },
     },
-    { provider: k8s, ...formerType("hcp:data:Tls") },
+    { providers: [k8s, tlsProvider], ...formerType("hcp:data:Tls") },
   );
   const certificateSecret = (key: string) => tls.certificates[key].metadata.name;
 
@@ -215,6 +222,19 @@ export = async () => {
     },
     // The members archive WAL from their first start: buckets, role and grants come first.
     { provider: k8s, dependsOn: backupAccess, ...formerType("hcp:data:PatroniCluster") },
+  );
+
+  const replicationDns = new ReplicationDns(
+    "replication-dns",
+    {
+      zoneName: dataPrivateZoneName(ctx.environment),
+      hostName: replicationHostName(ctx.environment, region),
+      vpcId: network.vpcId,
+      vpcRegion: region,
+      target: patroni.replicationHost!,
+      protect: ctx.protectStateful,
+    },
+    { provider: awsProvider },
   );
 
   new PgbouncerPool(
@@ -317,8 +337,10 @@ export = async () => {
       archiveBucketName: storage.archive.bucketName,
       archiveBucketArn: storage.archive.arn,
     },
+    tls: { caCertificatePem: tls.caCertificatePem },
     replication: {
-      host: patroni.replicationHost!,
+      host: replicationDns.hostName,
+      privateZoneId: replicationDns.zone.zoneId,
       port: PORTS.postgres,
       user: SYSTEM_USERS.replication,
       passwordSecretArn: secrets.secretArns.apply((a) => a.replication),

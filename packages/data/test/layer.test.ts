@@ -5,6 +5,8 @@ import {
   type DataOutputs,
   drRegions,
   type EnvironmentTopology,
+  networkContract,
+  type NetworkOutputs,
   primaryRegion,
   stackId,
   yearsToDays,
@@ -18,6 +20,7 @@ import {
   one,
   parsePolicy,
   policyList,
+  producerValue,
   type ProgramRun,
   redactSecrets,
   type RegisteredResource,
@@ -26,7 +29,7 @@ import {
   runLayer,
 } from "@hcp/testing";
 import { parse } from "yaml";
-import { deployMarkers, renderArtifacts } from "@hcp/postgres";
+import { deployMarkers, renderArtifacts, replicationHostName } from "@hcp/postgres";
 
 const T = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -80,8 +83,10 @@ for (const c of cases) {
     const dr = drRegions(c.topology);
     let run: ProgramRun;
     let resources: readonly RegisteredResource[];
+    let network: NetworkOutputs;
 
     before(async () => {
+      network = await producerValue(networkContract, c.topology, c.region);
       run = await runLayer({ layer: "data", topology: c.topology, region: c.region });
       resources = run.resources;
       c.run = run;
@@ -93,7 +98,8 @@ for (const c of cases) {
         positionalExceptions: [
           {
             name: /^backups-repo\d+$/,
-            because: "pgBackRest names its repositories repo1, repo2, ...: the number is the repository's identity in pgbackrest.conf",
+            because:
+              "pgBackRest names its repositories repo1, repo2, ...: the number is the repository's identity in pgbackrest.conf",
           },
         ],
       });
@@ -123,7 +129,26 @@ for (const c of cases) {
         value.backups.repositories.map((r) => [r.index, r.region]),
         [c.region, ...dr.map((r) => r.name)].map((name, i) => [i + 1, name]),
       );
-      assert.match(value.replication.host, /elb/);
+      // A stable private name on the server certificate, pointing at the leader-following NLB.
+      assert.equal(value.replication.host, replicationHostName(c.env, c.region));
+      const record = one(resources, "aws:route53/record:Record");
+      assert.equal(record.inputs["name"], value.replication.host);
+      assert.equal(record.inputs["type"], "CNAME");
+      const nlb = ofType(resources, "kubernetes:core/v1:Service").find(
+        (s) => at(s.inputs, "spec.type") === "LoadBalancer",
+      )!;
+      assert.deepEqual(record.inputs["records"], [
+        at(nlb.wireOutputs, "status.loadBalancer.ingress[0].hostname"),
+      ]);
+      const zone = one(resources, "aws:route53/zone:Zone");
+      assert.equal(value.replication.privateZoneId, zone.wireOutputs["zoneId"]);
+      assert.deepEqual(zone.inputs["vpcs"], [{ vpcId: network.vpcId, vpcRegion: c.region }]);
+      assert.equal(zone.options.protect, c.topology.tier === "production");
+      assert.match(value.tls.caCertificatePem, /^-----BEGIN CERTIFICATE-----\n/);
+      assert.equal(
+        value.tls.caCertificatePem,
+        one(resources, "tls:index/selfSignedCert:SelfSignedCert").wireOutputs["certPem"],
+      );
       assert.equal(value.replication.user, "replicator");
       assert.match(value.secrets.appCredentialsSecretArn, /secretsmanager.*hcp\/.*\/data\/app/);
       assert.deepEqual(
@@ -535,7 +560,6 @@ for (const c of cases) {
     it("issues TLS certificates from a namespace CA for PostgreSQL, PgBouncer and the backup client", () => {
       const certs = ofType(resources, T.certificate).map((r) => r.inputs);
       assert.deepEqual(certs.map((x) => at(x, "spec.secretName")).sort(), [
-        "data-ca",
         "pgbackrest-client-tls",
         "pgbouncer-tls",
         "postgres-tls",
@@ -544,8 +568,21 @@ for (const c of cases) {
       assert.ok(
         (at(pg, "spec.dnsNames") as string[]).includes(`*.pg-${c.region}-config.hcp-data.svc.cluster.local`),
       );
+      assert.ok((at(pg, "spec.dnsNames") as string[]).includes(replicationHostName(c.env, c.region)));
       assert.equal(at(pg, "spec.issuerRef.name"), "data-ca");
-      assert.equal(ofType(resources, T.issuer).length, 2);
+      // One CA Issuer, signing with the CA the program generated (its key is a secret input only).
+      const [issuer] = ofType(resources, T.issuer);
+      assert.equal(ofType(resources, T.issuer).length, 1);
+      assert.equal(at(issuer.inputs, "spec.ca.secretName"), "data-ca-keypair");
+      const keypair = ofType(resources, "kubernetes:core/v1:Secret").find(
+        (x) => at(x.inputs, "metadata.name") === "data-ca-keypair",
+      )!;
+      assert.ok(
+        keypair.secretInputPaths.some((p) => p.startsWith("stringData")),
+        "CA key is a secret input",
+      );
+      const ca = one(resources, "tls:index/selfSignedCert:SelfSignedCert");
+      assert.equal(ca.inputs["isCaCertificate"], true);
     });
 
     it("schedules full and differential backups from the config and a yearly archive copy", () => {

@@ -1,5 +1,6 @@
 import type * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
+import type * as tls from "@pulumi/tls";
 import type { Resource, Unwrap } from "@pulumi/pulumi";
 import type { ResolvedResource } from "@pulumi/pulumi/queryable";
 
@@ -45,6 +46,8 @@ export interface ResourceClasses {
   "aws:kms/replicaKey:ReplicaKey": typeof aws.kms.ReplicaKey;
   "aws:lb/listener:Listener": typeof aws.lb.Listener;
   "aws:alb/listener:Listener": typeof aws.alb.Listener;
+  "tls:index/privateKey:PrivateKey": typeof tls.PrivateKey;
+  "tls:index/selfSignedCert:SelfSignedCert": typeof tls.SelfSignedCert;
   "kubernetes:core/v1:Namespace": typeof k8s.core.v1.Namespace;
   "kubernetes:core/v1:ConfigMap": typeof k8s.core.v1.ConfigMap;
   "kubernetes:core/v1:Secret": typeof k8s.core.v1.Secret;
@@ -104,6 +107,8 @@ export const TYPE_TOKENS = Object.keys({
   "aws:kms/replicaKey:ReplicaKey": true,
   "aws:lb/listener:Listener": true,
   "aws:alb/listener:Listener": true,
+  "tls:index/privateKey:PrivateKey": true,
+  "tls:index/selfSignedCert:SelfSignedCert": true,
   "kubernetes:core/v1:Namespace": true,
   "kubernetes:core/v1:ConfigMap": true,
   "kubernetes:core/v1:Secret": true,

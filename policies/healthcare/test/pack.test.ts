@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { repoTopology } from "@hcp/testing";
 import * as aws from "@pulumi/aws";
+import * as tls from "@pulumi/tls";
 import * as k8s from "@pulumi/kubernetes";
 import * as grpc from "@grpc/grpc-js";
 import * as analyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
@@ -82,6 +83,8 @@ describe("pack", () => {
 
   it("keeps the type tokens in line with the SDK classes", () => {
     const classes: object[] = [
+      tls.PrivateKey,
+      tls.SelfSignedCert,
       aws.s3.Bucket,
       aws.s3.BucketV2,
       aws.s3.BucketServerSideEncryptionConfiguration,

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
-import { arn, hostname, port, region, text } from "./fields";
+import { arn, certificatePem, hostname, port, region, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
 
 /** One pgBackRest repository (an S3 bucket in one region). */
@@ -72,10 +72,20 @@ export interface DataOutputs {
     readonly archiveBucketName: string;
     readonly archiveBucketArn: string;
   };
+  /** What clients need to verify the tier's server certificates (verify-full). */
+  readonly tls: {
+    /** PEM of the CA that signs the tier's server certificates (public part only). */
+    readonly caCertificatePem: string;
+  };
   /** What a DR standby cluster needs to stream from the primary. */
   readonly replication: {
-    /** Endpoint that always follows the leader, reachable from peered VPCs. */
+    /**
+     * Stable DNS name (a private Route 53 record) of the endpoint that always follows the leader,
+     * reachable from peered VPCs; it is on the server certificate (verify-full).
+     */
     readonly host: string;
+    /** The private hosted zone of that name: a DR stack associates its VPC with it. */
+    readonly privateZoneId: string;
     readonly port: number;
     readonly user: string;
     /** Secrets Manager secret (replicated to DR regions) with the replication password. */
@@ -110,8 +120,10 @@ const schema = z.object({
     archiveBucketName: text(),
     archiveBucketArn: arn(),
   }),
+  tls: z.object({ caCertificatePem: certificatePem() }),
   replication: z.object({
     host: hostname(),
+    privateZoneId: text(),
     port: port(),
     user: text(),
     passwordSecretArn: arn(),

@@ -124,6 +124,24 @@ export function dataTierNames(topology: EnvironmentTopology, region: string): Da
   };
 }
 
+/**
+ * The environment's private DNS zone for database endpoints that must be reachable across regions
+ * (peered VPCs associate with it): `data.<env>.hcp.internal` (`.internal` is reserved for private
+ * use by ICANN, so it can never collide with a public name).
+ */
+export function dataPrivateZoneName(environment: string): string {
+  return `data.${environment}.hcp.internal`;
+}
+
+/**
+ * The stable name of a region's replication endpoint (a record in {@link dataPrivateZoneName} that
+ * points at the load balancer following the leader). It is on the server certificate, so a standby
+ * in another region verifies it (verify-full), and it outlives a replaced load balancer.
+ */
+export function replicationHostName(environment: string, region: string): string {
+  return `replication.${region}.${dataPrivateZoneName(environment)}`;
+}
+
 /** The stable DNS name of a member (pod) of the StatefulSet. */
 export function memberHost(names: DataTierNames, podName: string): string {
   return `${podName}.${names.hosts.membersWildcard.slice(2)}`;

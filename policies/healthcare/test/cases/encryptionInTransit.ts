@@ -291,4 +291,52 @@ export const encryptionInTransitCases: Case[] = [
       expect: preview,
     },
   ]),
+  ...cases("generated-tls-key-strength", [
+    {
+      kind: "pass",
+      title: "ECDSA P-256 key",
+      resource: res("tls:index/privateKey:PrivateKey", "ca-key", { algorithm: "ECDSA", ecdsaCurve: "P256" }),
+      expect: pass,
+    },
+    {
+      kind: "fail",
+      title: "RSA 2048 key",
+      resource: res("tls:index/privateKey:PrivateKey", "ca-key", { algorithm: "RSA", rsaBits: 2048 }),
+      expect: violation(/RSA key of 2048 bits: use 3072 or more/),
+    },
+    {
+      kind: "fail",
+      title: "ECDSA without a curve (the provider's default is P224)",
+      resource: res("tls:index/privateKey:PrivateKey", "ca-key", { algorithm: "ECDSA" }),
+      expect: violation(/ECDSA curve P224 is not allowed/),
+    },
+    {
+      kind: "pass",
+      title: "CA certificate valid 10 years",
+      resource: res("tls:index/selfSignedCert:SelfSignedCert", "ca", {
+        privateKeyPem: "k",
+        isCaCertificate: true,
+        validityPeriodHours: 87660,
+        allowedUses: ["cert_signing"],
+      }),
+      expect: pass,
+    },
+    {
+      kind: "fail",
+      title: "CA certificate valid 30 years",
+      resource: res("tls:index/selfSignedCert:SelfSignedCert", "ca", {
+        privateKeyPem: "k",
+        isCaCertificate: true,
+        validityPeriodHours: 262980,
+        allowedUses: ["cert_signing"],
+      }),
+      expect: violation(/CA certificate valid for 30\.0 years: at most 10/),
+    },
+    {
+      kind: "unknown",
+      title: "key algorithm unknown",
+      resource: res("tls:index/privateKey:PrivateKey", "ca-key", { algorithm: unknown.string() }),
+      expect: preview,
+    },
+  ]),
 ];

@@ -125,4 +125,35 @@ export const CORE_OUTPUTS: Record<string, OutputsFn> = {
     return { hex, b64Url: Buffer.from(hex, "hex").toString("base64url"), dec: BigInt(`0x${hex}`).toString() };
   },
   "kubernetes:helm.sh/v4:Chart": () => ({ resources: [] }),
+  // PEM-shaped, so consumers that check for a certificate (the data contract) see one; the body is a
+  // token, not a real key or certificate.
+  "tls:index/privateKey:PrivateKey": (ctx) => ({
+    privateKeyPem: rpcSecret(pem("PRIVATE KEY", ctx.token("key"))),
+    privateKeyOpenssh: rpcSecret(pem("OPENSSH PRIVATE KEY", ctx.token("ssh"))),
+    privateKeyPemPkcs8: rpcSecret(pem("PRIVATE KEY", ctx.token("pkcs8"))),
+    publicKeyPem: pem("PUBLIC KEY", ctx.token("pub")),
+    publicKeyOpenssh: `ecdsa-sha2-nistp256 ${ctx.token("ssh-pub")}`,
+    publicKeyFingerprintMd5: ctx.token("md5"),
+    publicKeyFingerprintSha256: ctx.token("sha256"),
+  }),
+  "tls:index/selfSignedCert:SelfSignedCert": (ctx) => ({
+    certPem: pem("CERTIFICATE", ctx.token("cert")),
+    validityStartTime: "2026-01-01T00:00:00Z",
+    validityEndTime: "2036-01-01T00:00:00Z",
+    readyForRenewal: false,
+  }),
+  // A LoadBalancer Service gets its load balancer's host name, as the AWS Load Balancer Controller
+  // reports it in the status.
+  "kubernetes:core/v1:Service": (ctx) => {
+    const spec = obj(ctx.inputs["spec"]);
+    if (spec["type"] !== "LoadBalancer") {
+      return {};
+    }
+    const host = `k8s-${ctx.token("lb").slice(0, 8)}-${ctx.token("lbid").slice(0, 10)}.elb.${ctx.region}.amazonaws.com`;
+    return { status: { loadBalancer: { ingress: [{ hostname: host }] } } };
+  },
 };
+
+function pem(label: string, body: string): string {
+  return `-----BEGIN ${label}-----\n${Buffer.from(body).toString("base64")}\n-----END ${label}-----\n`;
+}
