@@ -1,3 +1,4 @@
+export * from "./ci";
 export * from "./cidr";
 export * from "./config/load";
 export * from "./config/parse";

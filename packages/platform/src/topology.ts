@@ -49,6 +49,11 @@ export interface LayerSpec {
   /** Region roles the layer runs in; `undefined` for the once-per-environment root layer. */
   readonly runsIn: readonly RegionRole[] | undefined;
   readonly reads: readonly LayerRead[];
+  /**
+   * What a deployment of the layer must reach: `aws` (AWS APIs only; GitHub-hosted runners can deploy
+   * it) or `kubernetes` (also the cluster's API endpoint, which is private: only in-VPC runners can).
+   */
+  readonly reaches: "aws" | "kubernetes";
   /** One line on what the layer owns. */
   readonly description: string;
 }
@@ -62,6 +67,7 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
     project: ROOT_PROJECT,
     runsIn: undefined,
     reads: [],
+    reaches: "aws",
     description: "DNS zone, ECR + replication, CI OIDC roles, CloudTrail; publishes the topology",
   },
   network: {
@@ -69,6 +75,7 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
     project: "hcp-network",
     runsIn: ["primary", "dr"],
     reads: [env],
+    reaches: "aws",
     description: "VPC, subnets, NAT, flow logs, VPC endpoints",
   },
   cluster: {
@@ -76,6 +83,7 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
     project: "hcp-cluster",
     runsIn: ["primary", "dr"],
     reads: [env, { layer: "network", scope: "same" }],
+    reaches: "kubernetes",
     description: "EKS, node groups, add-ons, storage class, load balancer controller, cert-manager",
   },
   data: {
@@ -83,6 +91,7 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
     project: "hcp-data",
     runsIn: ["primary"],
     reads: [env, { layer: "network", scope: "same" }, { layer: "cluster", scope: "same" }],
+    reaches: "kubernetes",
     description: "Patroni + TimescaleDB, PgBouncer, pgBackRest to S3 in every region",
   },
   workloads: {
@@ -90,6 +99,7 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
     project: "hcp-workloads",
     runsIn: ["primary", "dr"],
     reads: [env, { layer: "cluster", scope: "same" }, { layer: "data", scope: "primary" }],
+    reaches: "kubernetes",
     description: "application services, network policies, autoscaling, TLS ingress",
   },
   observability: {
@@ -102,6 +112,7 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
       { layer: "data", scope: "same", onlyIn: "primary" },
       { layer: "dr", scope: "same", onlyIn: "dr" },
     ],
+    reaches: "kubernetes",
     description: "Prometheus, Alertmanager, Grafana, alert rules, log groups",
   },
   dr: {
@@ -115,6 +126,7 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
       { layer: "cluster", scope: "same" },
       { layer: "data", scope: "primary" },
     ],
+    reaches: "kubernetes",
     description: "Patroni standby cluster, VPC peering to the primary, Route 53 failover",
   },
 };

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  ciRunnerProjectName,
   type ClusterOutputs,
   type DataOutputs,
   type EnvironmentOutputs,
@@ -101,6 +102,12 @@ export function environmentExports(topology: EnvironmentTopology): EnvironmentOu
       oidcProviderArn: `arn:${p}:iam::${account}:oidc-provider/token.actions.githubusercontent.com`,
       previewRoleArn: `arn:${p}:iam::${account}:role/hcp-${topology.name}-ci-preview`,
       deployRoleArn: `arn:${p}:iam::${account}:role/hcp-${topology.name}-ci-deploy`,
+      githubConnectionArns: Object.fromEntries(
+        topology.regions.map((r) => [
+          r.name,
+          `arn:${partition(r.name)}:codeconnections:${r.name}:${account}:connection/${fake(id, `github${r.name}`)}`,
+        ]),
+      ),
     },
     audit: {
       trailArn: `arn:${p}:cloudtrail:${primary}:${account}:trail/hcp-${topology.name}-audit`,
@@ -143,6 +150,12 @@ export function networkExports(topology: EnvironmentTopology, region: string): N
     endpointSecurityGroupId: `sg-${fake(id, "endpointSg")}`,
     flowLogGroupName: `/hcp/${topology.name}/${region}/vpc-flow-logs`,
     kmsKeyArn: `arn:${partition(region)}:kms:${region}:${topology.access.accountId}:key/${fake(id, "key")}`,
+    ciRunner: {
+      projectName: ciRunnerProjectName(topology.name, region),
+      roleArn: `arn:${partition(region)}:iam::${topology.access.accountId}:role/ci-runner-role-${fake(id, "runnerRole").slice(0, 7)}`,
+      securityGroupId: `sg-${fake(id, "runnerSg")}`,
+      logGroupName: `/hcp/${topology.name}/${region}/ci-runner`,
+    },
   };
 }
 

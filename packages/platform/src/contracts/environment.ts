@@ -28,6 +28,11 @@ export interface EnvironmentOutputs {
     readonly oidcProviderArn: string;
     readonly previewRoleArn: string;
     readonly deployRoleArn: string;
+    /**
+     * CodeConnections GitHub connection of each region (by region name), used by that region's
+     * in-VPC runner project (network layer).
+     */
+    readonly githubConnectionArns: Readonly<Record<string, string>>;
   };
   /** The organization-wide audit trail and its locked bucket. */
   readonly audit: {
@@ -46,7 +51,12 @@ const schema = z.object({
     replicationRegions: z.array(z.string()),
     kmsKeyArn: z.string(),
   }),
-  ci: z.object({ oidcProviderArn: z.string(), previewRoleArn: z.string(), deployRoleArn: z.string() }),
+  ci: z.object({
+    oidcProviderArn: z.string(),
+    previewRoleArn: z.string(),
+    deployRoleArn: z.string(),
+    githubConnectionArns: z.record(z.string(), z.string()),
+  }),
   audit: z.object({
     trailArn: z.string(),
     bucketName: z.string(),

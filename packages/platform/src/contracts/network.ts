@@ -26,6 +26,15 @@ export interface NetworkOutputs {
   readonly flowLogGroupName: string;
   /** Regional customer-managed KMS key for logs. */
   readonly kmsKeyArn: string;
+  /** The region's in-VPC GitHub Actions runners (AWS CodeBuild-hosted). */
+  readonly ciRunner: {
+    /** CodeBuild project: jobs run on it with `runs-on: codebuild-<projectName>-<run id>-<attempt>`. */
+    readonly projectName: string;
+    /** Service role of the runner builds (no cluster, state or data access). */
+    readonly roleArn: string;
+    readonly securityGroupId: string;
+    readonly logGroupName: string;
+  };
 }
 
 const perTier = z.object({
@@ -43,6 +52,12 @@ const schema = z.object({
   endpointSecurityGroupId: z.string(),
   flowLogGroupName: z.string(),
   kmsKeyArn: z.string(),
+  ciRunner: z.object({
+    projectName: z.string(),
+    roleArn: z.string(),
+    securityGroupId: z.string(),
+    logGroupName: z.string(),
+  }),
 });
 const _matches: SchemaMatches<typeof schema, NetworkOutputs> = true;
 void _matches;
