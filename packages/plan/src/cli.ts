@@ -18,6 +18,7 @@ import type { PlanRun } from "./plan";
  * - `affected --env <name|all> --changed <file|-> [--out <file>]`: the stacks a change affects, as a
  *   job matrix `{ "include": [...] }`.
  * - `deploy-order --env <name> [--layer <layer> --format tsv] [--out <file>]`: stacks in deploy order.
+ * - `environments [--out <file>]`: the environments the deploy workflow deploys, by tier.
  *
  * Under `pnpm plan`, the CI subcommands are `pnpm plan <subcommand> ...`.
  *
@@ -38,7 +39,7 @@ interface Args {
 }
 
 /** Subcommands reachable as `pnpm plan <subcommand>` (the root `plan` script passes `plan` first). */
-const SUBCOMMANDS = ["diff", "audit", "policy-config", "affected", "deploy-order"];
+const SUBCOMMANDS = ["diff", "audit", "policy-config", "affected", "deploy-order", "environments"];
 
 /** Flags that never take a value. */
 const SWITCHES = new Set(["no-policies", "verbose"]);
@@ -82,6 +83,7 @@ const USAGE = [
   "       pnpm plan policy-config --env <environment> [--out <file>]",
   "       pnpm plan affected --env <environment|all> --changed <file|-> [--out <file>]",
   "       pnpm plan deploy-order --env <environment> [--layer <layer> --format tsv] [--out <file>]",
+  "       pnpm plan environments [--out <file>]",
 ].join("\n");
 
 /**
@@ -364,6 +366,15 @@ async function runDeployOrder(args: Args): Promise<number> {
   return EXIT.ok;
 }
 
+/** `environments`: `{ nonproduction: [...], production: [...] }` for the deploy workflow's matrices. */
+async function runEnvironments(args: Args): Promise<number> {
+  noPositionals(args);
+  const { deployTargets } = await import("./ci.js");
+  const root = await rootOf(args.flags);
+  emit(args.flags, JSON.stringify(deployTargets(await environmentsOf(root, "all"))));
+  return EXIT.ok;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   try {
     const args = parseArgs(argv);
@@ -381,6 +392,8 @@ async function main(argv: readonly string[]): Promise<number> {
         return await runAffected(args);
       case "deploy-order":
         return await runDeployOrder(args);
+      case "environments":
+        return await runEnvironments(args);
       default:
         throw new UsageError(`unknown command '${args.command}'`);
     }

@@ -3,9 +3,25 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { deployOrder, LAYER_SPECS, LAYERS, type LayerName, stackLabel, stacksOf } from "@hcp/platform";
+import {
+  ciRunnerProjectName,
+  deployOrder,
+  LAYER_SPECS,
+  LAYERS,
+  type LayerName,
+  stackId,
+  stackLabel,
+  stacksOf,
+} from "@hcp/platform";
 import { repoTopology } from "@hcp/testing";
-import { affectedStacks, deployPlan, impactOf, previewRoleVariable } from "../src/ci";
+import {
+  affectedStacks,
+  deployPlan,
+  deployTargets,
+  impactOf,
+  previewRoleVariable,
+  runnerProjectOf,
+} from "../src/ci";
 
 const production = repoTopology("production");
 const staging = repoTopology("staging");
@@ -143,6 +159,38 @@ describe("deploy plan", () => {
     assert.equal(plan.secretsProvider, "awskms://alias/pulumi-state-production?region=sa-east-1");
   });
 
+  it("names the runner of every stack: its region's in-VPC runners where the layer reaches Kubernetes", () => {
+    for (const topology of [production, staging]) {
+      const plan = deployPlan(topology);
+      assert.equal(plan.tier, topology.tier);
+      assert.equal(plan.githubEnvironment, topology.access.github.deployEnvironment);
+      for (const layer of plan.layers) {
+        for (const s of layer.stacks) {
+          assert.equal(s.reaches, LAYER_SPECS[layer.layer].reaches);
+          assert.equal(
+            s.runnerProject,
+            s.reaches === "kubernetes" ? ciRunnerProjectName(topology.name, s.region) : "",
+            s.label,
+          );
+          assert.equal(s.refresh, s.reaches === "aws", s.label);
+        }
+      }
+    }
+    const cluster = deployPlan(production).layers.find((l) => l.layer === "cluster")!.stacks;
+    assert.deepEqual(
+      cluster.map((s) => s.runnerProject),
+      ["hcp-production-sa-east-1-ci-runner", "hcp-production-us-east-1-ci-runner"],
+    );
+    assert.equal(runnerProjectOf(stackId("network", "production", SA)), "");
+  });
+
+  it("lists the environments to deploy, non-production first", () => {
+    assert.deepEqual(deployTargets([production, staging]), {
+      nonproduction: [{ environment: "staging", githubEnvironment: "staging" }],
+      production: [{ environment: "production", githubEnvironment: "production" }],
+    });
+  });
+
   it("keeps a layer without a project in the order, with nothing to deploy", () => {
     const plan = deployPlan(staging, ["environment", "network"]);
     const cluster = plan.layers.find((l) => l.layer === "cluster")!;
@@ -176,6 +224,7 @@ describe("CI subcommands (CLI)", function () {
         assert.equal(job["workDir"], "packages/observability");
         assert.equal(job["previewRoleVariable"], `AWS_PREVIEW_ROLE_ARN_${job["environment"].toUpperCase()}`);
         assert.equal(job["reason"], "packages/observability/src/index.ts");
+        assert.equal(job["runnerProject"], ciRunnerProjectName(job["environment"], job["region"]));
       }
       assert.match(r.stderr, /stack\(s\) affected/);
     } finally {
