@@ -295,7 +295,7 @@ describe("GitHub workflows", function () {
         const setup = job.steps.find((s) => s.uses === "./.github/actions/ci-setup")!;
         const seconds = Number(setup.with?.["role-duration-seconds"]);
         assert.equal(seconds, CI_SESSION_SECONDS.deploy);
-        assert.ok(seconds >= job["timeout-minutes"]! * 60, `${layer}: credentials outlive the job's timeout`);
+        assert.ok(seconds >= job["timeout-minutes"] * 60, `${layer}: credentials outlive the job's timeout`);
         assert.equal(setup.with?.["role-session-name"], `deploy-\${{ github.run_id }}-${layer}`);
       }
       const action = parse(
