@@ -9,3 +9,4 @@ export * from "./query";
 export * from "./recorder";
 export * from "./run";
 export * from "./secrets";
+export * from "./skip";
