@@ -1,4 +1,5 @@
 import {
+  ciConnectionName as ciConnectionNameOf,
   ciRunnerProjectName,
   deployOrder,
   type EnvironmentTopology,
@@ -7,6 +8,7 @@ import {
   type LayerName,
   primaryRegion,
   type StackId,
+  stackId,
   stackLabel,
   stacksOf,
   upstreamStacks,
@@ -304,4 +306,37 @@ export function deployTargets(topologies: readonly EnvironmentTopology[]): {
     nonproduction: sorted.filter((t) => t.tier !== "production").map(target),
     production: sorted.filter((t) => t.tier === "production").map(target),
   };
+}
+
+/**
+ * What GitHub and AWS need, beyond the code, before the workflows can preview and deploy an
+ * environment (`pnpm -s plan ci-setup --env <name>`; docs/ci.md, Setup): names derived from the
+ * environment definition, values from the environment stack's outputs.
+ */
+export function ciSetupChecklist(topology: EnvironmentTopology): string[] {
+  const github = topology.access.github;
+  const env = topology.name;
+  const approval = approvalEnvironmentOf(github.deployEnvironment);
+  const repo = `${github.owner}/${github.repository}`;
+  const root = stackLabel(stackId("environment", env));
+  return [
+    `CI setup of ${env} (repository ${repo}, AWS account ${topology.access.accountId}):`,
+    `1. Deploy the environment stack (${root}) once by hand (README, Deploying for real): it creates the CI roles`,
+    `   and one GitHub connection per region (${topology.regions.map((r) => ciConnectionNameOf(env, r.name)).join(", ")}).`,
+    `2. In the AWS console (Developer Tools > Settings > Connections), complete each PENDING connection`,
+    `   ("Update pending connection", install or choose the AWS Connector for GitHub app for ${github.owner}).`,
+    `3. GitHub repository variable ${previewRoleVariable(env)} = output environment.ci.previewRoleArn of ${root}.`,
+    `4. GitHub environment "${github.deployEnvironment}": deployment branches: ${github.deployBranch} only; no required reviewers;`,
+    `   variable AWS_DEPLOY_ROLE_ARN = output environment.ci.deployRoleArn of ${root}.`,
+    topology.tier === "production"
+      ? `5. GitHub environment "${approval}": required reviewers (the deploy approvers), deployment branches: ${github.deployBranch} only.`
+      : `5. GitHub environment "${approval}": deployment branches: ${github.deployBranch} only (reviewers optional for ${topology.tier}).`,
+    `6. Branch protection of ${github.deployBranch}: require the checks of pr.yml (they include the workflow tests that keep`,
+    `   every deploy job behind the approval).`,
+  ];
+}
+
+/** The GitHub environment whose required reviewers approve a deployment of `deployEnvironment`. */
+export function approvalEnvironmentOf(deployEnvironment: string): string {
+  return `${deployEnvironment}-approval`;
 }

@@ -19,6 +19,7 @@ import type { PlanRun } from "./plan";
  *   job matrix `{ "include": [...] }`.
  * - `deploy-order --env <name> [--layer <layer> --format tsv] [--out <file>]`: stacks in deploy order.
  * - `environments [--out <file>]`: the environments the deploy workflow deploys, by tier.
+ * - `ci-setup --env <name>`: what GitHub and AWS need before CI can preview and deploy an environment.
  *
  * Under `pnpm plan`, the CI subcommands are `pnpm plan <subcommand> ...`.
  *
@@ -39,7 +40,15 @@ interface Args {
 }
 
 /** Subcommands reachable as `pnpm plan <subcommand>` (the root `plan` script passes `plan` first). */
-const SUBCOMMANDS = ["diff", "audit", "policy-config", "affected", "deploy-order", "environments"];
+const SUBCOMMANDS = [
+  "diff",
+  "audit",
+  "policy-config",
+  "affected",
+  "deploy-order",
+  "environments",
+  "ci-setup",
+];
 
 /** Flags that never take a value. */
 const SWITCHES = new Set(["no-policies", "verbose"]);
@@ -84,6 +93,7 @@ const USAGE = [
   "       pnpm plan affected --env <environment|all> --changed <file|-> [--out <file>]",
   "       pnpm plan deploy-order --env <environment> [--layer <layer> --format tsv] [--out <file>]",
   "       pnpm plan environments [--out <file>]",
+  "       pnpm plan ci-setup --env <environment>",
 ].join("\n");
 
 /**
@@ -375,6 +385,15 @@ async function runEnvironments(args: Args): Promise<number> {
   return EXIT.ok;
 }
 
+/** `ci-setup --env <env>`: the GitHub and AWS settings CI needs for an environment. */
+async function runCiSetup(args: Args): Promise<number> {
+  noPositionals(args);
+  const { ciSetupChecklist } = await import("./ci.js");
+  const root = await rootOf(args.flags);
+  emit(args.flags, ciSetupChecklist(await topologyOf(root, requiredFlag(args.flags, "env"))).join("\n"));
+  return EXIT.ok;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   try {
     const args = parseArgs(argv);
@@ -394,6 +413,8 @@ async function main(argv: readonly string[]): Promise<number> {
         return await runDeployOrder(args);
       case "environments":
         return await runEnvironments(args);
+      case "ci-setup":
+        return await runCiSetup(args);
       default:
         throw new UsageError(`unknown command '${args.command}'`);
     }

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+  ciConnectionName,
   ciRunnerProjectName,
   deployOrder,
   LAYER_SPECS,
@@ -16,6 +17,8 @@ import {
 import { repoTopology } from "@hcp/testing";
 import {
   affectedStacks,
+  approvalEnvironmentOf,
+  ciSetupChecklist,
   deployPlan,
   deployTargets,
   impactOf,
@@ -189,6 +192,27 @@ describe("deploy plan", () => {
       nonproduction: [{ environment: "staging", githubEnvironment: "staging" }],
       production: [{ environment: "production", githubEnvironment: "production" }],
     });
+  });
+
+  it("lists what GitHub and AWS need for an environment, with names derived from its definition", () => {
+    const text = ciSetupChecklist(production).join("\n");
+    assert.match(
+      text,
+      /repository variable AWS_PREVIEW_ROLE_ARN_PRODUCTION = output environment\.ci\.previewRoleArn/,
+    );
+    assert.match(
+      text,
+      /GitHub environment "production": deployment branches: main only; no required reviewers/,
+    );
+    assert.match(text, /GitHub environment "production-approval": required reviewers/);
+    for (const r of production.regions) {
+      assert.ok(text.includes(ciConnectionName("production", r.name)), r.name);
+    }
+    assert.match(
+      ciSetupChecklist(staging).join("\n"),
+      /"staging-approval": deployment branches: main only \(reviewers optional/,
+    );
+    assert.equal(approvalEnvironmentOf("production"), "production-approval");
   });
 
   it("keeps a layer without a project in the order, with nothing to deploy", () => {

@@ -3,8 +3,10 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { loadEnvironmentConfigFile, stackId } from "@hcp/platform";
 import { repoRoot, repoTopology } from "@hcp/testing";
 import { deployPlan } from "../src/ci";
+import { stackConfig } from "../src/discover";
 
 /**
  * `.github/scripts/pulumi-stack.sh`, the one step that runs Pulumi in the deploy and preview jobs,
@@ -113,6 +115,26 @@ describe("pulumi-stack.sh (CI's Pulumi step)", function () {
     assert.match(r.out, /records the secrets provider 'passphrase'/);
     assert.match(r.out, /pulumi stack change-secrets-provider --stack \S+ --cwd packages\/network 'awskms:/);
     assert.ok(!calls().some((c) => c.startsWith("up ")), "nothing deployed");
+  });
+
+  it("leaves the offline plan's view of a stack unchanged by the keys Pulumi writes into a stack file on a runner", () => {
+    // `stack init --secrets-provider` on a runner writes secretsprovider + encryptedkey into the
+    // checkout's Pulumi.<stack>.yaml (the root project's is the environment definition).
+    const root = fs.mkdtempSync(path.join(backend, "repo-"));
+    fs.copyFileSync(path.join(repoRoot(), "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
+    const original = fs.readFileSync(path.join(repoRoot(), "Pulumi.production.yaml"), "utf8");
+    const id = stackId("environment", "production");
+    fs.writeFileSync(path.join(root, "Pulumi.production.yaml"), original);
+    const before = stackConfig(root, id);
+    fs.writeFileSync(
+      path.join(root, "Pulumi.production.yaml"),
+      `secretsprovider: ${network.secretsProvider}\nencryptedkey: AQICAHhfakefakefake==\n${original}`,
+    );
+    assert.deepEqual(stackConfig(root, id), before);
+    assert.deepEqual(
+      loadEnvironmentConfigFile(path.join(root, "Pulumi.production.yaml"), "production"),
+      repoTopology("production"),
+    );
   });
 
   it("check (preview) skips a stack that does not exist yet and never creates one", () => {

@@ -13,7 +13,7 @@ import {
   type LayerName,
 } from "@hcp/platform";
 import { repoRoot, repoTopology } from "@hcp/testing";
-import { type CiStack, deployPlan } from "../src/ci";
+import { approvalEnvironmentOf, type CiStack, deployPlan } from "../src/ci";
 import { discover } from "../src/discover";
 import { COMMENT_LIMIT, COMMENT_MARKER } from "../src/markdown";
 
@@ -266,7 +266,7 @@ describe("GitHub workflows", function () {
 
     it("runs each layer job in the GitHub environment its deploy role trusts, after one approval", () => {
       const approve = env.jobs["approve"];
-      assert.equal(approve.environment, "${{ inputs.github-environment }}-approval");
+      assert.equal(approve.environment, approvalEnvironmentOf("${{ inputs.github-environment }}"));
       assert.deepEqual(needsOf(approve), ["plan"]);
       assert.deepEqual(approve.permissions, { actions: "read" });
       const check = approve.steps[0];
