@@ -106,11 +106,17 @@ function userPath(p: string): string {
   return path.resolve(base, p);
 }
 
+/** Writes an output file, creating its directory (e.g. the git-ignored `out/`). */
+function writeOutput(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
 /** Writes `text` to `--out` (or stdout). */
 function emit(flags: Map<string, string | true>, text: string): void {
   const out = stringFlag(flags, "out");
   if (out) {
-    fs.writeFileSync(userPath(out), text.endsWith("\n") ? text : `${text}\n`);
+    writeOutput(userPath(out), text.endsWith("\n") ? text : `${text}\n`);
   } else {
     console.log(text);
   }
@@ -194,7 +200,7 @@ async function runPlan(flags: Map<string, string | true>): Promise<number> {
   }
   console.log(summary(run.document, flags.has("verbose")));
   if (jsonFile) {
-    fs.writeFileSync(userPath(jsonFile), `${JSON.stringify(run.document, null, 2)}\n`);
+    writeOutput(userPath(jsonFile), `${JSON.stringify(run.document, null, 2)}\n`);
     console.log(`Plan written to ${jsonFile}`);
   }
   const errors = run.document.environments.flatMap((e) => e.errors);
@@ -234,7 +240,7 @@ async function runDiff(args: Args): Promise<number> {
   console.log(diffText(diff));
   const markdown = stringFlag(args.flags, "markdown");
   if (markdown) {
-    fs.writeFileSync(userPath(markdown), `${diffMarkdown(diff)}\n`);
+    writeOutput(userPath(markdown), `${diffMarkdown(diff)}\n`);
     console.log(`PR comment written to ${markdown}`);
   }
   return totals(diff).headMandatory > 0 || diff.headErrors.length > 0 ? EXIT.policy : EXIT.ok;
@@ -295,7 +301,7 @@ async function runAudit(args: Args): Promise<number> {
         warnings: exported.warnings,
         policyFindings: findings,
       };
-      fs.writeFileSync(userPath(jsonFile), `${JSON.stringify(report, null, 2)}\n`);
+      writeOutput(userPath(jsonFile), `${JSON.stringify(report, null, 2)}\n`);
     }
     return findings.some((f) => f.level === "mandatory") ? EXIT.policy : EXIT.ok;
   } finally {
