@@ -14,7 +14,7 @@ import {
   stackLabel,
   stacksOf,
 } from "@hcp/platform";
-import { repoTopology } from "@hcp/testing";
+import { repoRoot, repoTopology } from "@hcp/testing";
 import {
   affectedStacks,
   approvalEnvironmentOf,
@@ -25,6 +25,7 @@ import {
   previewRoleVariable,
   runnerProjectOf,
 } from "../src/ci";
+import { discover } from "../src/discover";
 
 const production = repoTopology("production");
 const staging = repoTopology("staging");
@@ -243,7 +244,11 @@ describe("CI subcommands (CLI)", function () {
       assert.equal(r.code, 0, r.stderr);
       const matrix = JSON.parse(r.stdout) as { include: Array<Record<string, string>> };
       const built = fs.existsSync(path.join(__dirname, "..", "..", "observability", "Pulumi.yaml"));
-      assert.equal(matrix.include.length, built ? 4 : 0);
+      const expected = discover(repoRoot()).environments.reduce(
+        (n, e) => n + stacksOf(repoTopology(e), ["observability"]).length,
+        0,
+      );
+      assert.equal(matrix.include.length, built ? expected : 0);
       for (const job of matrix.include) {
         assert.equal(job["workDir"], "packages/observability");
         assert.equal(job["previewRoleVariable"], `AWS_PREVIEW_ROLE_ARN_${job["environment"].toUpperCase()}`);

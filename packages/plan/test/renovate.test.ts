@@ -117,6 +117,14 @@ describe("Renovate configuration", () => {
       definitions: Record<string, { items?: { allOf?: Array<{ properties?: Record<string, unknown> }> } }>;
     };
     const ajv = new Ajv({ strict: false, allErrors: true });
+    ajv.addFormat("regex", (source: string) => {
+      try {
+        new RegExp(source);
+        return true;
+      } catch {
+        return false;
+      }
+    });
     const validate = ajv.compile(schema);
     assert.ok(validate(config), ajv.errorsText(validate.errors));
     // The schema allows unknown top-level keys; Renovate's validator does not.
