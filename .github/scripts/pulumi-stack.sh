@@ -39,9 +39,14 @@ case "$operation" in
     pulumi stack select "$STACK" --create "${create[@]}" --cwd "$WORK_DIR"
     ;;
   check)
-    if ! pulumi stack select "$STACK" --cwd "$WORK_DIR" 2>/dev/null; then
-      echo "::notice::$STACK does not exist yet: nothing to preview (the offline plan of pr.yml covers it)."
-      exit 3
+    if ! selected="$(pulumi stack select "$STACK" --cwd "$WORK_DIR" 2>&1)"; then
+      # backenderr.StackNotFoundError: "no stack named '<name>' found"; anything else is a real failure.
+      if grep -q "no stack named" <<< "$selected"; then
+        echo "::notice::$STACK does not exist yet: nothing to preview (the offline plan of pr.yml covers it)."
+        exit 3
+      fi
+      echo "$selected" >&2
+      exit 1
     fi
     ;;
   *)

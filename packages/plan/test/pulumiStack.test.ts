@@ -137,6 +137,12 @@ describe("pulumi-stack.sh (CI's Pulumi step)", function () {
     );
   });
 
+  it("check fails, rather than skipping, when the backend cannot be read", () => {
+    const r = run("check", checkout(), { FAKE_BACKEND_ERROR: "AccessDenied: s3:ListBucket" });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /AccessDenied/);
+  });
+
   it("check (preview) skips a stack that does not exist yet and never creates one", () => {
     const r = run("check", checkout());
     assert.equal(r.code, 3, r.out);
