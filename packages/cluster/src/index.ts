@@ -79,6 +79,7 @@ export = async () => {
       adminPrincipals: ctx.topology.access.adminPrincipals,
       readonlyPrincipals: ctx.topology.access.readonlyPrincipals,
       deployRoleArn: environment.ci.apply((ci) => ci.deployRoleArn),
+      previewRoleArn: environment.ci.apply((ci) => ci.previewRoleArn),
     },
     awsOnly,
   );

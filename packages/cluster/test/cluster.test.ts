@@ -233,13 +233,15 @@ describe("hcp-cluster program", () => {
         assert.ok(eks.dependencies.includes(group.urn), "log group created before the cluster");
       });
 
-      it("grants access entries to admins, read-only principals and the CI deploy role only", () => {
+      it("grants access entries to admins, read-only principals and the CI deploy and preview roles only", () => {
         const entries = ofType(res, "aws:eks/accessEntry:AccessEntry");
         const associations = ofType(res, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
         const expected = new Map<string, string>([
           ...c.topology.access.adminPrincipals.map((p) => [p, "AmazonEKSClusterAdminPolicy"] as const),
           ...c.topology.access.readonlyPrincipals.map((p) => [p, "AmazonEKSViewPolicy"] as const),
           [env.ci.deployRoleArn, "AmazonEKSClusterAdminPolicy"],
+          // Pull-request previews of the Kubernetes layers read the cluster, never its Secrets.
+          [env.ci.previewRoleArn, "AmazonEKSViewPolicy"],
         ]);
         assert.deepEqual(entries.map((e) => e.inputs["principalArn"]).sort(), [...expected.keys()].sort());
         assert.ok(

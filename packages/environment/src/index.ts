@@ -9,6 +9,7 @@ import {
 import { AuditTrail } from "./components/auditTrail";
 import { CiAccess } from "./components/ciAccess";
 import { ContainerRegistry } from "./components/containerRegistry";
+import { GitHubConnections } from "./components/githubConnections";
 import { PublicZone } from "./components/publicZone";
 
 /**
@@ -57,6 +58,15 @@ export = () => {
     primary,
   );
 
+  const github = new GitHubConnections(
+    "github",
+    {
+      environment: topology.name,
+      providers: Object.fromEntries(topology.regions.map((r) => [r.name, ctx.aws(r.name)])),
+    },
+    primary,
+  );
+
   return exportContract(environmentContract, {
     topology,
     dns: { zoneId: zone.zone.zoneId, zoneName: zone.zone.name, nameServers: zone.zone.nameServers },
@@ -74,6 +84,9 @@ export = () => {
       oidcProviderArn: ci.oidcProvider.arn,
       previewRoleArn: ci.previewRole.arn,
       deployRoleArn: ci.deployRole.arn,
+      githubConnectionArns: Object.fromEntries(
+        Object.entries(github.connections).map(([region, c]) => [region, c.arn]),
+      ),
     },
     audit: {
       trailArn: audit.trailArn,

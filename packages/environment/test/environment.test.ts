@@ -1,5 +1,12 @@
 import * as assert from "node:assert/strict";
-import { environmentContract, SEVEN_YEARS_DAYS, yearsToDays } from "@hcp/platform";
+import {
+  CI_JOB_TIMEOUT_MINUTES,
+  CI_SESSION_SECONDS,
+  ciConnectionName,
+  environmentContract,
+  SEVEN_YEARS_DAYS,
+  yearsToDays,
+} from "@hcp/platform";
 import {
   assertConventions,
   at,
@@ -220,6 +227,41 @@ describe("environment layer", () => {
         ["NeverDisableTheAuditKey", "Deny"],
       ],
     );
+  });
+
+  it("sizes the CI role sessions to the longest job of each kind", () => {
+    const role = (name: string) => one(prod.resources, "aws:iam/role:Role", name);
+    assert.equal(role("ci-deploy").inputs["maxSessionDuration"], CI_SESSION_SECONDS.deploy);
+    assert.equal(role("ci-preview").inputs["maxSessionDuration"], CI_SESSION_SECONDS.preview);
+    assert.ok(CI_SESSION_SECONDS.deploy >= CI_JOB_TIMEOUT_MINUTES.deploy * 60);
+    assert.ok(CI_SESSION_SECONDS.preview >= CI_JOB_TIMEOUT_MINUTES.preview * 60);
+    // IAM accepts 1 to 12 hours.
+    for (const seconds of Object.values(CI_SESSION_SECONDS)) {
+      assert.ok(seconds >= 3600 && seconds <= 43200, `${seconds} s`);
+    }
+  });
+
+  it("creates one GitHub connection per region for the in-VPC runners, and exports them", () => {
+    for (const [topology, run] of [
+      [production, prod],
+      [staging, stg],
+    ] as const) {
+      const connections = ofType(run.resources, "aws:codestarconnections/connection:Connection");
+      assert.deepEqual(
+        connections.map((c) => providerRegion(run, c)).sort(),
+        topology.regions.map((r) => r.name).sort(),
+      );
+      for (const c of connections) {
+        const region = providerRegion(run, c);
+        assert.equal(c.inputs["providerType"], "GitHub");
+        assert.equal(c.inputs["name"], ciConnectionName(topology.name, region));
+        assert.ok(String(c.inputs["name"]).length <= 32);
+        const exported = (
+          run.outputs["environment"] as { ci: { githubConnectionArns: Record<string, string> } }
+        ).ci.githubConnectionArns;
+        assert.equal(exported[region], outputs(c)["arn"]);
+      }
+    }
   });
 
   it("exports the topology and the environment contract", () => {

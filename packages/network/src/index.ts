@@ -1,5 +1,12 @@
 import * as aws from "@pulumi/aws";
-import { exportContract, networkContract, regionalLayerContext } from "@hcp/platform";
+import {
+  ciRunnerProjectName,
+  exportContract,
+  networkContract,
+  readEnvironment,
+  regionalLayerContext,
+} from "@hcp/platform";
+import { CiRunner } from "./components/ciRunner";
 import { DatabaseNetworkAcl } from "./components/databaseNetworkAcl";
 import { FlowLogs } from "./components/flowLogs";
 import { LogEncryptionKey } from "./components/logEncryptionKey";
@@ -70,6 +77,33 @@ export = async () => {
     providers,
   );
 
+  // In-VPC CI runners: every layer that reaches the cluster's private endpoint deploys from here.
+  const connections = readEnvironment(ctx.environment).ci.apply((ci) => ci.githubConnectionArns);
+  const runner = new CiRunner(
+    "ci-runner",
+    {
+      projectName: ciRunnerProjectName(ctx.environment, region.name),
+      vpcId: vpc.vpc.id,
+      subnetIds: [...vpc.subnetIds.private],
+      github: ctx.topology.access.github,
+      connectionArn: connections.apply((arns) => {
+        const arn = arns[region.name];
+        if (arn === undefined) {
+          throw new Error(
+            `The environment stack ${ctx.environment} has no GitHub connection for ${region.name}. ` +
+              `Fix: deploy the environment stack (it creates one per region) before this network stack.`,
+          );
+        }
+        return arn;
+      }),
+      logGroupName: `/hcp/${ctx.environment}/${region.name}/ci-runner`,
+      logRetentionDays: ctx.topology.retention.logs.audit,
+      logsKeyArn: logsKey.arn,
+      protect: ctx.protectStateful,
+    },
+    providers,
+  );
+
   return exportContract(networkContract, {
     region: region.name,
     vpcId: vpc.vpc.id,
@@ -80,5 +114,11 @@ export = async () => {
     endpointSecurityGroupId: endpoints.securityGroup.id,
     flowLogGroupName: flowLogs.logGroup.name,
     kmsKeyArn: logsKey.arn,
+    ciRunner: {
+      projectName: runner.project.name,
+      roleArn: runner.role.arn,
+      securityGroupId: runner.securityGroup.id,
+      logGroupName: runner.logGroup.name,
+    },
   });
 };

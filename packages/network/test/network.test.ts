@@ -1,6 +1,8 @@
 import * as assert from "node:assert/strict";
 import {
   environmentContract,
+  CI_JOB_TIMEOUT_MINUTES,
+  ciRunnerProjectName,
   type EnvironmentTopology,
   isValidCloudWatchRetention,
   networkContract,
@@ -112,9 +114,15 @@ describe("hcp-network program", () => {
             );
           });
         }
-        assert.equal(network.endpointSecurityGroupId, one(res, "aws:ec2/securityGroup:SecurityGroup").id);
+        assert.equal(
+          network.endpointSecurityGroupId,
+          one(res, "aws:ec2/securityGroup:SecurityGroup", "endpoints-sg").id,
+        );
         assert.equal(network.flowLogGroupName, `/hcp/${c.topology.name}/${c.region}/vpc-flow-logs`);
-        assert.equal(network.flowLogGroupName, one(res, "aws:cloudwatch/logGroup:LogGroup").inputs["name"]);
+        assert.equal(
+          network.flowLogGroupName,
+          one(res, "aws:cloudwatch/logGroup:LogGroup", "flow-logs-logs").inputs["name"],
+        );
         assert.equal(network.kmsKeyArn, outputOf(one(res, "aws:kms/key:Key"), "arn"));
       });
 
@@ -239,7 +247,7 @@ describe("hcp-network program", () => {
 
       it("logs ALL traffic to a KMS-encrypted log group with security-class retention", () => {
         const flowLog = one(res, "aws:ec2/flowLog:FlowLog");
-        const group = one(res, "aws:cloudwatch/logGroup:LogGroup");
+        const group = one(res, "aws:cloudwatch/logGroup:LogGroup", "flow-logs-logs");
         const key = one(res, "aws:kms/key:Key");
         assert.equal(flowLog.inputs["vpcId"], network.vpcId);
         assert.equal(flowLog.inputs["trafficType"], "ALL");
@@ -285,10 +293,12 @@ describe("hcp-network program", () => {
       });
 
       it("admits only HTTPS from the VPC CIDR to the interface endpoints", () => {
-        const sg = one(res, "aws:ec2/securityGroup:SecurityGroup");
+        const sg = one(res, "aws:ec2/securityGroup:SecurityGroup", "endpoints-sg");
         assert.equal(sg.inputs["ingress"], undefined);
         assert.equal(sg.inputs["egress"], undefined);
-        const rules = SECURITY_GROUP_RULE_TYPES.flatMap((t) => ofType(res, t));
+        const rules = SECURITY_GROUP_RULE_TYPES.flatMap((t) => ofType(res, t)).filter(
+          (r) => r.inputs["securityGroupId"] === sg.id,
+        );
         assert.deepEqual(
           rules.map((r) => [
             r.type,
@@ -319,6 +329,71 @@ describe("hcp-network program", () => {
           assert.deepEqual(e.inputs["securityGroupIds"], [network.endpointSecurityGroupId]);
         }
         assert.equal(endpoints.length, INTERFACE_ENDPOINT_SERVICES.length + 1);
+      });
+
+      it("runs in-VPC CI runners: a CodeBuild project in the private subnets, HTTPS out only, least privilege", async () => {
+        const env = await producerValue(environmentContract, c.topology);
+        const project = one(res, "aws:codebuild/project:Project");
+        const projectName = ciRunnerProjectName(c.topology.name, c.region);
+        assert.equal(project.inputs["name"], projectName);
+        assert.equal(network.ciRunner.projectName, projectName);
+        assert.deepEqual(at(project.inputs, "vpcConfig.subnets"), network.subnetIds.private);
+        assert.equal(at(project.inputs, "vpcConfig.vpcId"), network.vpcId);
+        const sg = one(res, "aws:ec2/securityGroup:SecurityGroup", "ci-runner-sg");
+        assert.deepEqual(at(project.inputs, "vpcConfig.securityGroupIds"), [sg.id]);
+        assert.equal(network.ciRunner.securityGroupId, sg.id);
+        assert.equal(sg.inputs["ingress"], undefined);
+        assert.equal(sg.inputs["egress"], undefined);
+        const rules = SECURITY_GROUP_RULE_TYPES.flatMap((t) => ofType(res, t)).filter(
+          (r) => r.inputs["securityGroupId"] === sg.id,
+        );
+        assert.deepEqual(
+          rules.map((r) => [r.type, r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"]]),
+          [[SECURITY_GROUP_RULE_TYPES[1], "tcp", 443, 443]],
+          "one egress rule (HTTPS), no ingress",
+        );
+        // GitHub through the region's connection, never a token.
+        assert.equal(at(project.inputs, "source.type"), "GITHUB");
+        assert.equal(
+          at(project.inputs, "source.location"),
+          `https://github.com/${c.topology.access.github.owner}/${c.topology.access.github.repository}.git`,
+        );
+        assert.deepEqual(at(project.inputs, "source.auth"), {
+          type: "CODECONNECTIONS",
+          resource: env.ci.githubConnectionArns[c.region],
+        });
+        assert.equal(at(project.inputs, "environment.privilegedMode"), false);
+        assert.ok((project.inputs["buildTimeout"] as number) >= CI_JOB_TIMEOUT_MINUTES.deploy);
+        const webhook = one(res, "aws:codebuild/webhook:Webhook");
+        assert.equal(webhook.inputs["projectName"], projectName);
+        assert.deepEqual(webhook.inputs["filterGroups"], [
+          { filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] },
+        ]);
+        // Logs: KMS-encrypted with the region's key, audit-class retention, written by the runner role.
+        const logs = one(res, "aws:cloudwatch/logGroup:LogGroup", "ci-runner-logs");
+        assert.equal(logs.inputs["name"], network.ciRunner.logGroupName);
+        assert.equal(at(project.inputs, "logsConfig.cloudwatchLogs.groupName"), logs.inputs["name"]);
+        assert.equal(logs.inputs["kmsKeyId"], network.kmsKeyArn);
+        assert.equal(logs.inputs["retentionInDays"], c.topology.retention.logs.audit);
+        assert.equal(logs.options.protect, c.topology.tier === "production");
+        const role = one(res, "aws:iam/role:Role", "ci-runner-role");
+        assert.equal(project.inputs["serviceRole"], outputOf(role, "arn"));
+        const trust = JSON.parse(role.inputs["assumeRolePolicy"] as string) as {
+          Statement: Array<{ Principal: unknown; Condition: Record<string, Record<string, string>> }>;
+        };
+        assert.deepEqual(trust.Statement[0].Principal, { Service: "codebuild.amazonaws.com" });
+        assert.equal(
+          trust.Statement[0].Condition["ArnLike"]["aws:SourceArn"],
+          `arn:aws:codebuild:${c.region}:${c.topology.access.accountId}:project/${projectName}`,
+        );
+        const policy = JSON.parse(
+          one(res, "aws:iam/rolePolicy:RolePolicy", "ci-runner-role-policy").inputs["policy"] as string,
+        ) as { Statement: Array<{ Action: string | string[] }> };
+        const actions = policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+        for (const forbidden of [/^eks:/, /^s3:/, /^kms:/, /^sts:/, /^secretsmanager:/, /\*/]) {
+          assert.ok(!actions.some((a) => forbidden.test(a)), `runner role has no ${forbidden} action`);
+        }
+        assert.equal(ofType(res, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 0);
       });
 
       it("gives every AWS resource the region's explicit provider and a component parent", () => {

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { planSubnets } from "@hcp/platform";
+import { CI_JOB_TIMEOUT_MINUTES, planSubnets } from "@hcp/platform";
 import { at } from "@hcp/testing";
 import { endpointKey, endpointServiceName, INTERFACE_ENDPOINT_SERVICES } from "../src/endpoints";
 import {
@@ -10,6 +10,7 @@ import {
   peerVpcCidrs,
 } from "../src/nacl";
 import { flowLogsDeliveryPolicy, flowLogsTrustPolicy, logsKeyStatements } from "../src/policies";
+import { connectionArns, RUNNER_BUILD_TIMEOUT_MINUTES, runnerPolicy, runnerTrustPolicy } from "../src/runner";
 import { natLayout, selectZones } from "../src/zones";
 
 describe("selectZones", () => {
@@ -249,5 +250,69 @@ describe("network policies", () => {
       Action: "logs:DescribeLogGroups",
       Resource: "*",
     });
+  });
+});
+
+describe("CI runner policies", () => {
+  const where = {
+    partition: "aws",
+    accountId: "111122223333",
+    region: "sa-east-1",
+    dnsSuffix: "amazonaws.com",
+  };
+  const connection = "arn:aws:codeconnections:sa-east-1:111122223333:connection/abc";
+
+  it("addresses the connection under both service prefixes", () => {
+    assert.deepEqual(connectionArns(connection), [
+      connection,
+      "arn:aws:codestar-connections:sa-east-1:111122223333:connection/abc",
+    ]);
+    assert.deepEqual(connectionArns("arn:aws:codestar-connections:sa-east-1:1:connection/x"), [
+      "arn:aws:codestar-connections:sa-east-1:1:connection/x",
+      "arn:aws:codeconnections:sa-east-1:1:connection/x",
+    ]);
+  });
+
+  it("lets only this CodeBuild project of this account assume the runner role", () => {
+    const trust = runnerTrustPolicy(where, "hcp-production-sa-east-1-ci-runner");
+    assert.deepEqual(trust.Statement[0].Condition, {
+      StringEquals: { "aws:SourceAccount": "111122223333" },
+      ArnLike: {
+        "aws:SourceArn":
+          "arn:aws:codebuild:sa-east-1:111122223333:project/hcp-production-sa-east-1-ci-runner",
+      },
+    });
+  });
+
+  it("grants the runner its log group, its subnets' interfaces and the connection, nothing else", () => {
+    const logGroupArn = "arn:aws:logs:sa-east-1:111122223333:log-group:/hcp/production/sa-east-1/ci-runner";
+    const policy = runnerPolicy({
+      where,
+      logGroupArn,
+      subnetIds: ["subnet-1", "subnet-2"],
+      connectionArn: connection,
+    });
+    assert.deepEqual(
+      policy.Statement.map((s) => s.Sid),
+      [
+        "WriteOwnLogGroup",
+        "DescribeVpcForNetworkInterfaces",
+        "ManageNetworkInterfaces",
+        "AttachNetworkInterfacesInRunnerSubnets",
+        "UseGitHubConnection",
+      ],
+    );
+    assert.deepEqual(policy.Statement[0].Resource, [logGroupArn, `${logGroupArn}:log-stream:*`]);
+    assert.deepEqual(policy.Statement[3].Condition, {
+      StringEquals: {
+        "ec2:Subnet": [
+          "arn:aws:ec2:sa-east-1:111122223333:subnet/subnet-1",
+          "arn:aws:ec2:sa-east-1:111122223333:subnet/subnet-2",
+        ],
+        "ec2:AuthorizedService": "codebuild.amazonaws.com",
+      },
+    });
+    assert.ok(policy.Statement.every((s) => s.Effect === "Allow"));
+    assert.ok(RUNNER_BUILD_TIMEOUT_MINUTES > CI_JOB_TIMEOUT_MINUTES.deploy);
   });
 });

@@ -1,10 +1,14 @@
 import {
+  ciConnectionName as ciConnectionNameOf,
+  ciRunnerProjectName,
   deployOrder,
   type EnvironmentTopology,
+  LAYER_SPECS,
   LAYERS,
   type LayerName,
   primaryRegion,
   type StackId,
+  stackId,
   stackLabel,
   stacksOf,
   upstreamStacks,
@@ -38,6 +42,36 @@ export interface CiStack {
   readonly secretsProvider: string;
   /** Repository variable holding the ARN of the environment's CI preview role. */
   readonly previewRoleVariable: string;
+  /** What deploying the stack must reach (`LayerSpec.reaches` of `@hcp/platform`). */
+  readonly reaches: "aws" | "kubernetes";
+  /**
+   * CodeBuild project of the in-VPC runners that can reach the stack's cluster ("" = a
+   * GitHub-hosted runner will do). The job's label is `codebuild-<project>-<run id>-<attempt>`.
+   */
+  readonly runnerProject: string;
+  /**
+   * Whether the preview refreshes first (`pulumi preview --refresh`, drift shown). On for stacks that
+   * reach AWS only; off for Kubernetes stacks, whose refresh would read Secrets and RBAC objects the
+   * preview role's `AmazonEKSViewPolicy` deliberately withholds (docs/ci.md, "Drift in previews").
+   */
+  readonly refresh: boolean;
+}
+
+/**
+ * The runner project a stack's job runs on: its region's in-VPC runners when the layer reaches the
+ * (private) Kubernetes API, else none (a GitHub-hosted runner).
+ */
+export function runnerProjectOf(id: StackId): string {
+  if (LAYER_SPECS[id.layer].reaches === "aws") {
+    return "";
+  }
+  if (id.region === undefined) {
+    throw new Error(
+      `${stackLabel(id)}: the ${id.layer} layer reaches Kubernetes but runs once per environment; ` +
+        `a Kubernetes layer must be regional (its cluster is). Fix its LayerSpec in @hcp/platform.`,
+    );
+  }
+  return ciRunnerProjectName(id.environment, id.region);
 }
 
 /** Repository directory of a layer's project. */
@@ -96,6 +130,9 @@ export function ciStack(topology: EnvironmentTopology, id: StackId): CiStack {
     backendUrl: backend.backendUrl,
     secretsProvider: backend.secretsProvider,
     previewRoleVariable: previewRoleVariable(topology.name),
+    reaches: LAYER_SPECS[id.layer].reaches,
+    runnerProject: runnerProjectOf(id),
+    refresh: LAYER_SPECS[id.layer].reaches === "aws",
   };
 }
 
@@ -212,6 +249,9 @@ export interface DeployLayer {
 /** The ordered deployment of an environment. */
 export interface DeployPlan {
   readonly environment: string;
+  readonly tier: EnvironmentTopology["tier"];
+  /** The GitHub environment the deploy role trusts (`access.github.deployEnvironment`). */
+  readonly githubEnvironment: string;
   readonly backendUrl: string;
   readonly secretsProvider: string;
   /** Region for AWS credentials of the deploy job (the primary region). */
@@ -229,6 +269,8 @@ export function deployPlan(
   const built = new Set(builtLayers);
   return {
     environment: topology.name,
+    tier: topology.tier,
+    githubEnvironment: topology.access.github.deployEnvironment,
     backendUrl: backend.backendUrl,
     secretsProvider: backend.secretsProvider,
     awsRegion: primaryRegion(topology).name,
@@ -238,4 +280,63 @@ export function deployPlan(
       stacks: built.has(layer) ? stacksOf(topology, [layer]).map((id) => ciStack(topology, id)) : [],
     })),
   };
+}
+
+/** An environment as the deploy workflow calls it. */
+export interface DeployTarget {
+  readonly environment: string;
+  /** The GitHub environment its deploy jobs run in (the one its deploy role trusts). */
+  readonly githubEnvironment: string;
+}
+
+/**
+ * The environments the deploy workflow deploys, by tier: every non-production environment first,
+ * then the production ones (each in its own job; `deploy.yml` runs them as two matrices).
+ */
+export function deployTargets(topologies: readonly EnvironmentTopology[]): {
+  readonly nonproduction: readonly DeployTarget[];
+  readonly production: readonly DeployTarget[];
+} {
+  const target = (t: EnvironmentTopology): DeployTarget => ({
+    environment: t.name,
+    githubEnvironment: t.access.github.deployEnvironment,
+  });
+  const sorted = [...topologies].sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    nonproduction: sorted.filter((t) => t.tier !== "production").map(target),
+    production: sorted.filter((t) => t.tier === "production").map(target),
+  };
+}
+
+/**
+ * What GitHub and AWS need, beyond the code, before the workflows can preview and deploy an
+ * environment (`pnpm -s plan ci-setup --env <name>`; docs/ci.md, Setup): names derived from the
+ * environment definition, values from the environment stack's outputs.
+ */
+export function ciSetupChecklist(topology: EnvironmentTopology): string[] {
+  const github = topology.access.github;
+  const env = topology.name;
+  const approval = approvalEnvironmentOf(github.deployEnvironment);
+  const repo = `${github.owner}/${github.repository}`;
+  const root = stackLabel(stackId("environment", env));
+  return [
+    `CI setup of ${env} (repository ${repo}, AWS account ${topology.access.accountId}):`,
+    `1. Deploy the environment stack (${root}) once by hand (README, Deploying for real): it creates the CI roles`,
+    `   and one GitHub connection per region (${topology.regions.map((r) => ciConnectionNameOf(env, r.name)).join(", ")}).`,
+    `2. In the AWS console (Developer Tools > Settings > Connections), complete each PENDING connection`,
+    `   ("Update pending connection", install or choose the AWS Connector for GitHub app for ${github.owner}).`,
+    `3. GitHub repository variable ${previewRoleVariable(env)} = output environment.ci.previewRoleArn of ${root}.`,
+    `4. GitHub environment "${github.deployEnvironment}": deployment branches: ${github.deployBranch} only; no required reviewers;`,
+    `   variable AWS_DEPLOY_ROLE_ARN = output environment.ci.deployRoleArn of ${root}.`,
+    topology.tier === "production"
+      ? `5. GitHub environment "${approval}": required reviewers (the deploy approvers), deployment branches: ${github.deployBranch} only.`
+      : `5. GitHub environment "${approval}": deployment branches: ${github.deployBranch} only (reviewers optional for ${topology.tier}).`,
+    `6. Branch protection of ${github.deployBranch}: require the checks of pr.yml (they include the workflow tests that keep`,
+    `   every deploy job behind the approval).`,
+  ];
+}
+
+/** The GitHub environment whose required reviewers approve a deployment of `deployEnvironment`. */
+export function approvalEnvironmentOf(deployEnvironment: string): string {
+  return `${deployEnvironment}-approval`;
 }

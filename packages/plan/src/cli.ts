@@ -18,6 +18,8 @@ import type { PlanRun } from "./plan";
  * - `affected --env <name|all> --changed <file|-> [--out <file>]`: the stacks a change affects, as a
  *   job matrix `{ "include": [...] }`.
  * - `deploy-order --env <name> [--layer <layer> --format tsv] [--out <file>]`: stacks in deploy order.
+ * - `environments [--out <file>]`: the environments the deploy workflow deploys, by tier.
+ * - `ci-setup --env <name>`: what GitHub and AWS need before CI can preview and deploy an environment.
  *
  * Under `pnpm plan`, the CI subcommands are `pnpm plan <subcommand> ...`.
  *
@@ -38,7 +40,15 @@ interface Args {
 }
 
 /** Subcommands reachable as `pnpm plan <subcommand>` (the root `plan` script passes `plan` first). */
-const SUBCOMMANDS = ["diff", "audit", "policy-config", "affected", "deploy-order"];
+const SUBCOMMANDS = [
+  "diff",
+  "audit",
+  "policy-config",
+  "affected",
+  "deploy-order",
+  "environments",
+  "ci-setup",
+];
 
 /** Flags that never take a value. */
 const SWITCHES = new Set(["no-policies", "verbose"]);
@@ -82,6 +92,8 @@ const USAGE = [
   "       pnpm plan policy-config --env <environment> [--out <file>]",
   "       pnpm plan affected --env <environment|all> --changed <file|-> [--out <file>]",
   "       pnpm plan deploy-order --env <environment> [--layer <layer> --format tsv] [--out <file>]",
+  "       pnpm plan environments [--out <file>]",
+  "       pnpm plan ci-setup --env <environment>",
 ].join("\n");
 
 /**
@@ -94,11 +106,17 @@ function userPath(p: string): string {
   return path.resolve(base, p);
 }
 
+/** Writes an output file, creating its directory (e.g. the git-ignored `out/`). */
+function writeOutput(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
 /** Writes `text` to `--out` (or stdout). */
 function emit(flags: Map<string, string | true>, text: string): void {
   const out = stringFlag(flags, "out");
   if (out) {
-    fs.writeFileSync(userPath(out), text.endsWith("\n") ? text : `${text}\n`);
+    writeOutput(userPath(out), text.endsWith("\n") ? text : `${text}\n`);
   } else {
     console.log(text);
   }
@@ -182,7 +200,7 @@ async function runPlan(flags: Map<string, string | true>): Promise<number> {
   }
   console.log(summary(run.document, flags.has("verbose")));
   if (jsonFile) {
-    fs.writeFileSync(userPath(jsonFile), `${JSON.stringify(run.document, null, 2)}\n`);
+    writeOutput(userPath(jsonFile), `${JSON.stringify(run.document, null, 2)}\n`);
     console.log(`Plan written to ${jsonFile}`);
   }
   const errors = run.document.environments.flatMap((e) => e.errors);
@@ -222,7 +240,7 @@ async function runDiff(args: Args): Promise<number> {
   console.log(diffText(diff));
   const markdown = stringFlag(args.flags, "markdown");
   if (markdown) {
-    fs.writeFileSync(userPath(markdown), `${diffMarkdown(diff)}\n`);
+    writeOutput(userPath(markdown), `${diffMarkdown(diff)}\n`);
     console.log(`PR comment written to ${markdown}`);
   }
   return totals(diff).headMandatory > 0 || diff.headErrors.length > 0 ? EXIT.policy : EXIT.ok;
@@ -283,7 +301,7 @@ async function runAudit(args: Args): Promise<number> {
         warnings: exported.warnings,
         policyFindings: findings,
       };
-      fs.writeFileSync(userPath(jsonFile), `${JSON.stringify(report, null, 2)}\n`);
+      writeOutput(userPath(jsonFile), `${JSON.stringify(report, null, 2)}\n`);
     }
     return findings.some((f) => f.level === "mandatory") ? EXIT.policy : EXIT.ok;
   } finally {
@@ -364,6 +382,24 @@ async function runDeployOrder(args: Args): Promise<number> {
   return EXIT.ok;
 }
 
+/** `environments`: `{ nonproduction: [...], production: [...] }` for the deploy workflow's matrices. */
+async function runEnvironments(args: Args): Promise<number> {
+  noPositionals(args);
+  const { deployTargets } = await import("./ci.js");
+  const root = await rootOf(args.flags);
+  emit(args.flags, JSON.stringify(deployTargets(await environmentsOf(root, "all"))));
+  return EXIT.ok;
+}
+
+/** `ci-setup --env <env>`: the GitHub and AWS settings CI needs for an environment. */
+async function runCiSetup(args: Args): Promise<number> {
+  noPositionals(args);
+  const { ciSetupChecklist } = await import("./ci.js");
+  const root = await rootOf(args.flags);
+  emit(args.flags, ciSetupChecklist(await topologyOf(root, requiredFlag(args.flags, "env"))).join("\n"));
+  return EXIT.ok;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   try {
     const args = parseArgs(argv);
@@ -381,6 +417,10 @@ async function main(argv: readonly string[]): Promise<number> {
         return await runAffected(args);
       case "deploy-order":
         return await runDeployOrder(args);
+      case "environments":
+        return await runEnvironments(args);
+      case "ci-setup":
+        return await runCiSetup(args);
       default:
         throw new UsageError(`unknown command '${args.command}'`);
     }

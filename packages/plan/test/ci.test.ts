@@ -3,9 +3,29 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { deployOrder, LAYER_SPECS, LAYERS, type LayerName, stackLabel, stacksOf } from "@hcp/platform";
-import { repoTopology } from "@hcp/testing";
-import { affectedStacks, deployPlan, impactOf, previewRoleVariable } from "../src/ci";
+import {
+  ciConnectionName,
+  ciRunnerProjectName,
+  deployOrder,
+  LAYER_SPECS,
+  LAYERS,
+  type LayerName,
+  stackId,
+  stackLabel,
+  stacksOf,
+} from "@hcp/platform";
+import { repoRoot, repoTopology } from "@hcp/testing";
+import {
+  affectedStacks,
+  approvalEnvironmentOf,
+  ciSetupChecklist,
+  deployPlan,
+  deployTargets,
+  impactOf,
+  previewRoleVariable,
+  runnerProjectOf,
+} from "../src/ci";
+import { discover } from "../src/discover";
 
 const production = repoTopology("production");
 const staging = repoTopology("staging");
@@ -146,6 +166,59 @@ describe("deploy plan", () => {
     assert.equal(plan.secretsProvider, "awskms://alias/pulumi-state-production?region=sa-east-1");
   });
 
+  it("names the runner of every stack: its region's in-VPC runners where the layer reaches Kubernetes", () => {
+    for (const topology of [production, staging]) {
+      const plan = deployPlan(topology);
+      assert.equal(plan.tier, topology.tier);
+      assert.equal(plan.githubEnvironment, topology.access.github.deployEnvironment);
+      for (const layer of plan.layers) {
+        for (const s of layer.stacks) {
+          assert.equal(s.reaches, LAYER_SPECS[layer.layer].reaches);
+          assert.equal(
+            s.runnerProject,
+            s.reaches === "kubernetes" ? ciRunnerProjectName(topology.name, s.region) : "",
+            s.label,
+          );
+          assert.equal(s.refresh, s.reaches === "aws", s.label);
+        }
+      }
+    }
+    const cluster = deployPlan(production).layers.find((l) => l.layer === "cluster")!.stacks;
+    assert.deepEqual(
+      cluster.map((s) => s.runnerProject),
+      ["hcp-production-sa-east-1-ci-runner", "hcp-production-us-east-1-ci-runner"],
+    );
+    assert.equal(runnerProjectOf(stackId("network", "production", SA)), "");
+  });
+
+  it("lists the environments to deploy, non-production first", () => {
+    assert.deepEqual(deployTargets([production, staging]), {
+      nonproduction: [{ environment: "staging", githubEnvironment: "staging" }],
+      production: [{ environment: "production", githubEnvironment: "production" }],
+    });
+  });
+
+  it("lists what GitHub and AWS need for an environment, with names derived from its definition", () => {
+    const text = ciSetupChecklist(production).join("\n");
+    assert.match(
+      text,
+      /repository variable AWS_PREVIEW_ROLE_ARN_PRODUCTION = output environment\.ci\.previewRoleArn/,
+    );
+    assert.match(
+      text,
+      /GitHub environment "production": deployment branches: main only; no required reviewers/,
+    );
+    assert.match(text, /GitHub environment "production-approval": required reviewers/);
+    for (const r of production.regions) {
+      assert.ok(text.includes(ciConnectionName("production", r.name)), r.name);
+    }
+    assert.match(
+      ciSetupChecklist(staging).join("\n"),
+      /"staging-approval": deployment branches: main only \(reviewers optional/,
+    );
+    assert.equal(approvalEnvironmentOf("production"), "production-approval");
+  });
+
   it("keeps a layer without a project in the order, with nothing to deploy", () => {
     const plan = deployPlan(staging, ["environment", "network"]);
     const cluster = plan.layers.find((l) => l.layer === "cluster")!;
@@ -174,11 +247,16 @@ describe("CI subcommands (CLI)", function () {
       assert.equal(r.code, 0, r.stderr);
       const matrix = JSON.parse(r.stdout) as { include: Array<Record<string, string>> };
       const built = fs.existsSync(path.join(__dirname, "..", "..", "observability", "Pulumi.yaml"));
-      assert.equal(matrix.include.length, built ? 4 : 0);
+      const expected = discover(repoRoot()).environments.reduce(
+        (n, e) => n + stacksOf(repoTopology(e), ["observability"]).length,
+        0,
+      );
+      assert.equal(matrix.include.length, built ? expected : 0);
       for (const job of matrix.include) {
         assert.equal(job["workDir"], "packages/observability");
         assert.equal(job["previewRoleVariable"], `AWS_PREVIEW_ROLE_ARN_${job["environment"].toUpperCase()}`);
         assert.equal(job["reason"], "packages/observability/src/index.ts");
+        assert.equal(job["runnerProject"], ciRunnerProjectName(job["environment"], job["region"]));
       }
       assert.match(r.stderr, /stack\(s\) affected/);
     } finally {

@@ -1,3 +1,4 @@
+export * from "./ci";
 export * from "./cidr";
 export * from "./config/clock";
 export * from "./config/eks";

@@ -35,6 +35,10 @@ export const NAME_RULES = {
   trail: { max: 128, lower: false, allowed: /[^A-Za-z0-9._-]/g },
   /** ECR repository name. */
   ecrRepository: { max: 256, lower: true, allowed: /[^a-z0-9._/-]/g },
+  /** CodeBuild project name (2-150 characters: letters, digits, `-`, `_`). */
+  codebuildProject: { max: 150, lower: false, allowed: /[^A-Za-z0-9_-]/g },
+  /** CodeConnections (CodeStar Connections) connection name. */
+  codeConnection: { max: 32, lower: false, allowed: /[^A-Za-z0-9._-]/g },
 } as const;
 
 /** A kind of named resource. */

@@ -12,3 +12,4 @@ export * from "./recorder";
 export * from "./run";
 export * from "./secrets";
 export * from "./conventions";
+export * from "./skip";

@@ -34,6 +34,9 @@ export interface ResourceClasses {
   "aws:ec2/securityGroup:SecurityGroup": typeof aws.ec2.SecurityGroup;
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": typeof aws.ec2.DefaultSecurityGroup;
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": typeof aws.vpc.SecurityGroupIngressRule;
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": typeof aws.vpc.SecurityGroupEgressRule;
+  "aws:codebuild/project:Project": typeof aws.codebuild.Project;
+  "aws:codebuild/webhook:Webhook": typeof aws.codebuild.Webhook;
   "aws:secretsmanager/secret:Secret": typeof aws.secretsmanager.Secret;
   "aws:cloudtrail/trail:Trail": typeof aws.cloudtrail.Trail;
   "aws:eks/nodeGroup:NodeGroup": typeof aws.eks.NodeGroup;
@@ -95,6 +98,9 @@ export const TYPE_TOKENS = Object.keys({
   "aws:ec2/securityGroup:SecurityGroup": true,
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": true,
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": true,
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": true,
+  "aws:codebuild/project:Project": true,
+  "aws:codebuild/webhook:Webhook": true,
   "aws:secretsmanager/secret:Secret": true,
   "aws:cloudtrail/trail:Trail": true,
   "aws:eks/nodeGroup:NodeGroup": true,

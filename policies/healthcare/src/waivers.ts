@@ -36,6 +36,11 @@ export const COVERAGE_WAIVERS: readonly CoverageWaiver[] = [
     reason: "Trust anchor for CI / IRSA; the roles trusting it are reviewed; holds no data.",
   },
   {
+    type: "aws:codestarconnections/connection:Connection",
+    reason:
+      "A GitHub App link for the CI runners; holds no token and no data. The projects using it are examined (codebuild-project-isolated, codebuild-webhook-runner-only).",
+  },
+  {
     type: "aws:route53/zone:Zone",
     reason: "Public DNS names only (no PHI); protected in production by stateful-resources-protected.",
   },

@@ -14,12 +14,18 @@ export interface ClusterAccessArgs {
    * manage in-cluster resources, since the cluster creator gets no implicit access.
    */
   readonly deployRoleArn: pulumi.Input<string>;
+  /**
+   * Role that runs `pulumi preview` for pull requests: read-only (`AmazonEKSViewPolicy`, no Secrets),
+   * so previews of the Kubernetes layers can read the cluster and nothing more.
+   */
+  readonly previewRoleArn: pulumi.Input<string>;
 }
 
 /**
  * Access entries (authentication mode `API`) with one cluster-wide access policy each: the
  * configured admins and the CI deploy role get `AmazonEKSClusterAdminPolicy`, read-only principals
- * `AmazonEKSViewPolicy`. Nobody else, the cluster's creator included, can call the API.
+ * and the CI preview role `AmazonEKSViewPolicy`. Nobody else, the cluster's creator and the CI
+ * runners' own service role included, can call the API.
  */
 export class ClusterAccess extends pulumi.ComponentResource {
   /** Policy associations, so Kubernetes resources can wait for access to exist. */
@@ -50,18 +56,20 @@ export class ClusterAccess extends pulumi.ComponentResource {
     for (const g of accessGrants(args.adminPrincipals, args.readonlyPrincipals)) {
       grant(g.key, g.principalArn, g.level);
     }
-    // One access entry per principal: the deploy role must not also be listed in the config.
+    // One access entry per principal: the CI roles must not also be listed in the config.
     const configured = [...args.adminPrincipals, ...args.readonlyPrincipals];
-    const deployRole = pulumi.output(args.deployRoleArn).apply((arn) => {
-      if (configured.includes(arn)) {
-        throw new Error(
-          `${arn} (the CI deploy role) is also listed in healthcare-platform:access; it gets admin access ` +
-            `automatically. Fix: remove it from adminPrincipals/readonlyPrincipals.`,
-        );
-      }
-      return arn;
-    });
-    grant("ci-deploy", deployRole, "admin");
+    const ciRole = (arn: pulumi.Input<string>, what: string, level: string) =>
+      pulumi.output(arn).apply((a) => {
+        if (configured.includes(a)) {
+          throw new Error(
+            `${a} (the CI ${what} role) is also listed in healthcare-platform:access; it gets ${level} access ` +
+              `automatically. Fix: remove it from adminPrincipals/readonlyPrincipals.`,
+          );
+        }
+        return a;
+      });
+    grant("ci-deploy", ciRole(args.deployRoleArn, "deploy", "admin"), "admin");
+    grant("ci-preview", ciRole(args.previewRoleArn, "preview", "read-only"), "readonly");
     this.registerOutputs({});
   }
 }

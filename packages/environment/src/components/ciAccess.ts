@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { type GitHubConfig, physicalName, type StateBackend } from "@hcp/platform";
+import { CI_SESSION_SECONDS, type GitHubConfig, physicalName, type StateBackend } from "@hcp/platform";
 
 /** Arguments of {@link CiAccess}. */
 export interface CiAccessArgs {
@@ -62,7 +62,7 @@ export class CiAccess extends pulumi.ComponentResource {
           [`${repo}:pull_request`, `${repo}:ref:refs/heads/${args.github.deployBranch}`],
           "StringLike",
         ),
-        maxSessionDuration: 3600,
+        maxSessionDuration: CI_SESSION_SECONDS.preview,
       },
       { parent: this },
     );
@@ -91,7 +91,8 @@ export class CiAccess extends pulumi.ComponentResource {
         name: physicalName("iamRole", args.namePrefix, "ci-deploy"),
         description: `pulumi up from the ${args.github.deployEnvironment} GitHub environment (required reviewers)`,
         assumeRolePolicy: trust([`${repo}:environment:${args.github.deployEnvironment}`], "StringEquals"),
-        maxSessionDuration: 3600,
+        // A deploy job assumes the role once, for its whole timeout (docs/ci.md, "Credential lifetime").
+        maxSessionDuration: CI_SESSION_SECONDS.deploy,
       },
       { parent: this },
     );

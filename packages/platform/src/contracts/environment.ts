@@ -29,6 +29,11 @@ export interface EnvironmentOutputs {
     readonly oidcProviderArn: string;
     readonly previewRoleArn: string;
     readonly deployRoleArn: string;
+    /**
+     * CodeConnections GitHub connection of each region (by region name), used by that region's
+     * in-VPC runner project (network layer).
+     */
+    readonly githubConnectionArns: Readonly<Record<string, string>>;
   };
   /** The organization-wide audit trail and its locked bucket. */
   readonly audit: {
@@ -47,7 +52,12 @@ const schema = z.object({
     replicationRegions: z.array(region()),
     kmsKeyArn: arn(),
   }),
-  ci: z.object({ oidcProviderArn: arn(), previewRoleArn: arn(), deployRoleArn: arn() }),
+  ci: z.object({
+    oidcProviderArn: arn(),
+    previewRoleArn: arn(),
+    deployRoleArn: arn(),
+    githubConnectionArns: z.record(z.string(), arn()),
+  }),
   audit: z.object({
     trailArn: arn(),
     bucketName: text(),

@@ -27,6 +27,15 @@ export interface NetworkOutputs {
   readonly flowLogGroupName: string;
   /** Regional customer-managed KMS key for logs. */
   readonly kmsKeyArn: string;
+  /** The region's in-VPC GitHub Actions runners (AWS CodeBuild-hosted). */
+  readonly ciRunner: {
+    /** CodeBuild project: jobs run on it with `runs-on: codebuild-<projectName>-<run id>-<attempt>`. */
+    readonly projectName: string;
+    /** Service role of the runner builds (no cluster, state or data access). */
+    readonly roleArn: string;
+    readonly securityGroupId: string;
+    readonly logGroupName: string;
+  };
 }
 
 const perTier = z.object({
@@ -44,6 +53,12 @@ const schema = z.object({
   endpointSecurityGroupId: text(),
   flowLogGroupName: text(),
   kmsKeyArn: arn(),
+  ciRunner: z.object({
+    projectName: text(),
+    roleArn: arn(),
+    securityGroupId: text(),
+    logGroupName: text(),
+  }),
 });
 const _matches: SchemaMatches<typeof schema, NetworkOutputs> = true;
 void _matches;

@@ -3,6 +3,7 @@ import { BUCKET_TYPES, settingsByBucket } from "../buckets";
 import { type Rule, resourceRule, stackRule } from "../policy";
 import { dependenciesOf } from "../read";
 import { known, UNKNOWN } from "../unknowns";
+import { ciRunnerRules } from "./ciRunners";
 
 /**
  * Network security: traffic of the PHI network is recorded (VPC flow logs, HIPAA §164.312(b) audit
@@ -91,6 +92,68 @@ export const securityGroupNoPublicIngress = resourceRule<IngressConfig>({
     },
   },
 });
+
+interface EgressConfig {
+  /** Ports connections to anywhere may be opened to (HTTPS). */
+  readonly internetPorts: number[];
+}
+
+/**
+ * Connections to anywhere only on the configured ports: a compromised workload (or a CI job) cannot
+ * open arbitrary connections out of the PHI network, e.g. to exfiltrate data over another protocol.
+ */
+export const securityGroupEgressScoped = resourceRule<EgressConfig>({
+  name: "security-group-egress-scoped",
+  concern: "network-security",
+  description:
+    "Security group egress to 0.0.0.0/0 or ::/0 must be TCP on one of the configured ports (default 443); all-protocol or other-port egress to anywhere is refused (destinations inside the VPC or a peer are not limited).",
+  remediationSteps:
+    "Limit the egress rule to ipProtocol 'tcp' with fromPort = toPort = 443, or to a VPC / peer CIDR or a security group.",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  config: {
+    defaults: { internetPorts: [443] },
+    schema: {
+      internetPorts: {
+        type: "array",
+        items: { type: "integer", minimum: 1, maximum: 65535 },
+        description: "Ports that connections to anywhere may use.",
+      } satisfies PolicyConfigJSONSchema,
+    },
+  },
+  checks: {
+    "aws:ec2/securityGroup:SecurityGroup": (props, { config, report }) => {
+      (props.egress ?? []).forEach((rule, i) => {
+        const destinations = [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])];
+        if (
+          destinations.some((c) => ANYWHERE.includes(c)) &&
+          !internetAllowed(rule.fromPort, rule.toPort, rule.protocol, config)
+        ) {
+          report(`egress[${i}] opens ${openPorts(rule.fromPort, rule.toPort, rule.protocol)} to anywhere.`);
+        }
+      });
+    },
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (props, { config, report }) => {
+      const destination = props.cidrIpv4 ?? props.cidrIpv6;
+      if (
+        destination !== undefined &&
+        ANYWHERE.includes(destination) &&
+        !internetAllowed(props.fromPort, props.toPort, props.ipProtocol, config)
+      ) {
+        report(`the rule opens ${openPorts(props.fromPort, props.toPort, props.ipProtocol)} to anywhere.`);
+      }
+    },
+  },
+});
+
+function internetAllowed(
+  from: number | undefined,
+  to: number | undefined,
+  protocol: string | undefined,
+  cfg: EgressConfig,
+): boolean {
+  return protocol === "tcp" && from !== undefined && from === to && cfg.internetPorts.includes(from);
+}
 
 /** Every VPC records all its traffic in flow logs. */
 export const vpcFlowLogs = stackRule({
@@ -233,6 +296,8 @@ export const eksControlPlane = resourceRule<EndpointConfig>({
 /** The rules of this concern. */
 export const networkSecurityRules: readonly Rule[] = [
   securityGroupNoPublicIngress,
+  securityGroupEgressScoped,
+  ...ciRunnerRules,
   vpcFlowLogs,
   s3PublicAccessBlocked,
   eksControlPlane,

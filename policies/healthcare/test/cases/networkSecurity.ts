@@ -53,6 +53,43 @@ const pabStack = (
   ];
 };
 
+const egressRule = (props: Partial<ArgsOf<"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule">>) =>
+  res("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "https-out", {
+    securityGroupId: "sg-1",
+    ipProtocol: "tcp",
+    fromPort: 443,
+    toPort: 443,
+    cidrIpv4: "0.0.0.0/0",
+    ...props,
+  });
+
+type ProjectArgs = ArgsOf<"aws:codebuild/project:Project">;
+const project = (change: (p: ProjectArgs) => Partial<ProjectArgs> = () => ({})) => {
+  const base: ProjectArgs = {
+    name: "hcp-production-sa-east-1-ci-runner",
+    serviceRole: "arn:aws:iam::1:role/runner",
+    source: {
+      type: "GITHUB",
+      location: "https://github.com/example-health/healthcare-platform.git",
+      auth: { type: "CODECONNECTIONS", resource: "arn:aws:codeconnections:sa-east-1:1:connection/c" },
+    },
+    artifacts: { type: "NO_ARTIFACTS" },
+    environment: {
+      type: "LINUX_CONTAINER",
+      computeType: "BUILD_GENERAL1_MEDIUM",
+      image: "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+      privilegedMode: false,
+    },
+    vpcConfig: { vpcId: "vpc-1", subnets: ["subnet-1", "subnet-2"], securityGroupIds: ["sg-1"] },
+    logsConfig: { cloudwatchLogs: { status: "ENABLED", groupName: "/hcp/production/sa-east-1/ci-runner" } },
+  };
+  return res("aws:codebuild/project:Project", "ci-runner", { ...base, ...change(base) });
+};
+
+type WebhookArgs = ArgsOf<"aws:codebuild/webhook:Webhook">;
+const webhook = (filterGroups: WebhookArgs["filterGroups"]) =>
+  res("aws:codebuild/webhook:Webhook", "ci-runner-webhook", { projectName: "p", filterGroups });
+
 type VpcConfig = ArgsOf<"aws:eks/cluster:Cluster">["vpcConfig"];
 const cluster = (vpcConfig: Partial<VpcConfig>, enabledClusterLogTypes = ["api", "audit", "authenticator"]) =>
   res("aws:eks/cluster:Cluster", "eks", {
@@ -164,6 +201,97 @@ export const networkSecurityCases: Case[] = [
       kind: "unknown",
       title: "source computed from another resource",
       resource: ingressRule({ cidrIpv4: unknown.string() }),
+      expect: preview,
+    },
+  ]),
+  ...cases("security-group-egress-scoped", [
+    { kind: "pass", title: "HTTPS to anywhere", resource: egressRule({}), expect: pass },
+    {
+      kind: "pass",
+      title: "PostgreSQL to the peer VPC",
+      resource: egressRule({ fromPort: 5432, toPort: 5432, cidrIpv4: "10.30.0.0/16" }),
+      expect: pass,
+    },
+    {
+      kind: "fail",
+      title: "all traffic to anywhere",
+      resource: egressRule({ ipProtocol: "-1", fromPort: undefined, toPort: undefined }),
+      expect: violation(/opens all ports to anywhere/),
+    },
+    {
+      kind: "fail",
+      title: "inline egress of SSH to anywhere over IPv6",
+      resource: res("aws:ec2/securityGroup:SecurityGroup", "sg", {
+        vpcId: "vpc-1",
+        egress: [{ protocol: "tcp", fromPort: 22, toPort: 22, ipv6CidrBlocks: ["::/0"] }],
+      }),
+      expect: violation(/egress\[0\] opens port 22 to anywhere/),
+    },
+    {
+      kind: "unknown",
+      title: "destination computed from another resource",
+      resource: egressRule({ fromPort: 22, toPort: 22, cidrIpv4: unknown.string() }),
+      expect: preview,
+    },
+  ]),
+  ...cases("codebuild-project-isolated", [
+    { kind: "pass", title: "the CI runner project", resource: project(), expect: pass },
+    {
+      kind: "fail",
+      title: "no VPC",
+      resource: project(() => ({ vpcConfig: undefined })),
+      expect: violation(/runs outside the VPC|builds run outside the VPC/),
+    },
+    {
+      kind: "fail",
+      title: "privileged mode",
+      resource: project((p) => ({ environment: { ...p.environment, privilegedMode: true } })),
+      expect: violation(/privilegedMode is true/),
+    },
+    {
+      kind: "fail",
+      title: "a personal access token (no referenced credential)",
+      resource: project((p) => ({ source: { type: p.source.type, location: p.source.location } })),
+      expect: violation(/source.auth is not set/),
+    },
+    {
+      kind: "fail",
+      title: "logs disabled",
+      resource: project(() => ({ logsConfig: { cloudwatchLogs: { status: "DISABLED" } } })),
+      expect: violation(/cloudwatchLogs is not enabled/),
+    },
+    {
+      kind: "unknown",
+      title: "subnets computed from the VPC",
+      resource: project(() => ({
+        vpcConfig: { vpcId: "vpc-1", subnets: unknown.array(), securityGroupIds: ["sg-1"] },
+      })),
+      expect: preview,
+    },
+  ]),
+  ...cases("codebuild-webhook-runner-only", [
+    {
+      kind: "pass",
+      title: "queued workflow jobs only",
+      resource: webhook([{ filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] }]),
+      expect: pass,
+    },
+    {
+      kind: "fail",
+      title: "builds on pushes too",
+      resource: webhook([{ filters: [{ type: "EVENT", pattern: "PUSH, WORKFLOW_JOB_QUEUED" }] }]),
+      expect: violation(/builds on PUSH/),
+    },
+    {
+      kind: "fail",
+      title: "no filter groups",
+      resource: webhook(undefined),
+      expect: violation(/no filter groups/),
+    },
+    {
+      kind: "unknown",
+      title: "event pattern computed from another resource",
+      resource: webhook([{ filters: [{ type: "EVENT", pattern: unknown.string() }] }]),
       expect: preview,
     },
   ]),
