@@ -8,6 +8,7 @@
 export * from "./cluster";
 export * from "./diff";
 export * from "./etcd";
+export * from "./leaderProxy";
 export * from "./localize";
 export * from "./moto";
 export * from "./patroni";
