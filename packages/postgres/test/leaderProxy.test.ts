@@ -45,7 +45,7 @@ describe("LeaderProxy (stands in for the Service selecting the Patroni leader)",
     const a = await namedEcho("a");
     const b = await namedEcho("b");
     let leader: number | undefined = a.port;
-    const proxy = await LeaderProxy.start({ target: async () => leader, pollMs: 20 });
+    const proxy = await LeaderProxy.start({ target: () => leader, pollMs: 20 });
     try {
       const first = await client(proxy.port);
       assert.equal(await first.ask("x"), "a:x");
@@ -70,7 +70,7 @@ describe("LeaderProxy (stands in for the Service selecting the Patroni leader)",
   it("refuses new connections without a leader, and everything while cut", async () => {
     const a = await namedEcho("a");
     let leader: number | undefined;
-    const proxy = await LeaderProxy.start({ target: async () => leader, pollMs: 20 });
+    const proxy = await LeaderProxy.start({ target: () => leader, pollMs: 20 });
     const closedOnArrival = async () => {
       const s = net.connect({ host: "127.0.0.1", port: proxy.port });
       await new Promise<void>((resolve) => s.on("close", () => resolve()));

@@ -16,7 +16,7 @@ import { sleep } from "./procs";
 /** Options of {@link LeaderProxy.start}. */
 export interface LeaderProxyOptions {
   /** The current leader's PostgreSQL port on loopback, `undefined` while there is none. */
-  readonly target: () => Promise<number | undefined>;
+  readonly target: () => Promise<number | undefined> | number | undefined;
   /**
    * How often the leader is looked up, ms (the endpoint propagation delay it models).
    * @default 500
@@ -48,15 +48,16 @@ export class LeaderProxy {
 
   /** Starts listening on 127.0.0.1 and following the leader (resolves once the first lookup is done). */
   static async start(options: LeaderProxyOptions): Promise<LeaderProxy> {
-    let proxy: LeaderProxy | undefined;
-    const server = net.createServer((client) => proxy?.accept(client));
+    const holder: { proxy?: LeaderProxy } = {};
+    const server = net.createServer((client) => holder.proxy?.accept(client));
     const port = await new Promise<number>((resolve, reject) => {
       server.once("error", reject);
       server.listen(options.port ?? 0, "127.0.0.1", () =>
         resolve((server.address() as net.AddressInfo).port),
       );
     });
-    proxy = new LeaderProxy(server, port, options);
+    const proxy = new LeaderProxy(server, port, options);
+    holder.proxy = proxy;
     await proxy.refresh();
     proxy.poller = proxy.follow();
     return proxy;
