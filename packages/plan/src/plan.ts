@@ -11,7 +11,12 @@ import {
   stacksOf,
   upstreamStacks,
 } from "@hcp/platform";
-import type { StackExports } from "@hcp/testing";
+import {
+  formatSchemaReport,
+  isKubernetesObject,
+  type StackExports,
+  validateKubernetesObjects,
+} from "@hcp/testing";
 import * as path from "node:path";
 import { discover, programPath, stackConfig, unknownEnvironment, type Workspace } from "./discover";
 import {
@@ -97,13 +102,49 @@ export async function planEnvironments(options: PlanOptions): Promise<PlanRun> {
   };
 }
 
+/** The stacks a plan synthesizes and why. */
+export interface StackSelection {
+  /** Every stack to synthesize, in deploy order. */
+  readonly stacks: readonly StackId[];
+  /** Built layers that were asked for (every built layer without `--layers`). */
+  readonly selected: readonly LayerName[];
+  /** Built layers synthesized only because a selected stack reads them (transitively). */
+  readonly pulledIn: readonly LayerName[];
+}
+
+/**
+ * The stacks of the selected layers plus every stack they read, transitively (so each consumer's
+ * stack references get exports its producer really synthesized). Only built layers have stacks: a
+ * read of a layer without a project is reported by the consumer (a stack reference without exports).
+ */
+export function selectStacks(
+  topology: EnvironmentTopology,
+  built: ReadonlySet<LayerName>,
+  layers?: readonly LayerName[],
+): StackSelection {
+  const selected = LAYERS.filter((l) => built.has(l) && (layers?.includes(l) ?? true));
+  const wanted = new Map<string, StackId>();
+  const visit = (id: StackId) => {
+    if (wanted.has(stackLabel(id)) || !built.has(id.layer)) {
+      return;
+    }
+    wanted.set(stackLabel(id), id);
+    upstreamStacks(topology, id).forEach(visit);
+  };
+  stacksOf(topology, selected).forEach(visit);
+  const stacks = stacksOf(topology).filter((id) => wanted.has(stackLabel(id)));
+  const pulledIn = LAYERS.filter((l) => !selected.includes(l) && stacks.some((id) => id.layer === l));
+  return { stacks, selected, pulledIn };
+}
+
 async function planEnvironment(
   workspace: Workspace,
   topology: EnvironmentTopology,
   options: PlanOptions,
 ): Promise<{ plan: EnvironmentPlan; stacks: SynthesizedStack[] }> {
-  const built = new Set<LayerName>(workspace.layers.filter((l) => options.layers?.includes(l) ?? true));
-  const ids = stacksOf(topology).filter((id) => built.has(id.layer));
+  const built = new Set<LayerName>(workspace.layers);
+  const selection = selectStacks(topology, built, options.layers);
+  const ids = selection.stacks;
   const results = new Map<string, Synthesized>();
   const errors: PlanError[] = [];
   const consumed = new Set(ids.flatMap((id) => upstreamStacks(topology, id).map(stackLabel)));
@@ -160,12 +201,22 @@ async function planEnvironment(
       });
     }
   }
+  let kubernetesObjects = 0;
+  for (const s of stacks) {
+    kubernetesObjects += s.resources.filter(isKubernetesObject).length;
+    for (const report of await validateKubernetesObjects(s.resources)) {
+      errors.push({ kind: "schema", stack: stackLabel(s.id), message: formatSchemaReport(report) });
+    }
+  }
   return {
     plan: {
       environment: topology.name,
       stacks: stacks.map((s) => s.plan),
       errors,
       layersNotBuilt: LAYERS.filter((l) => !built.has(l)),
+      layersSelected: selection.selected,
+      layersPulledIn: selection.pulledIn,
+      kubernetesObjectsValidated: kubernetesObjects,
     },
     stacks,
   };

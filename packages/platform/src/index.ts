@@ -2,6 +2,7 @@ export * from "./cidr";
 export * from "./config/load";
 export * from "./config/parse";
 export * from "./config/problems";
+export * from "./config/reference";
 export * from "./config/retention";
 export * from "./config/schema";
 export * from "./config/secrets";

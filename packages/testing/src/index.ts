@@ -9,3 +9,5 @@ export * from "./query";
 export * from "./recorder";
 export * from "./run";
 export * from "./secrets";
+export * from "./kubernetes/models";
+export * from "./kubernetes/validate";
