@@ -572,6 +572,7 @@ async function environmentsOf(root: string, env: string): Promise<EnvironmentTop
 /** `affected --env <env|all> --changed <file|->`: a job matrix of the affected stacks. */
 async function runAffected(args: Args): Promise<number> {
   const { affectedStacks, ciStack } = await import("./ci.js");
+  const { readPackageGraph } = await import("./workspace.js");
   const { discover } = await import("./discover.js");
   const root = await rootOf(args.flags);
   const changed = requiredFlag(args.flags, "changed", args.command);
@@ -579,9 +580,13 @@ async function runAffected(args: Args): Promise<number> {
     changed === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(userPath(changed), "utf8")
   ).split(/\r?\n/);
   const built = discover(root).layers;
+  const graph = readPackageGraph(root);
   const include = (await environmentsOf(root, requiredFlag(args.flags, "env", args.command))).flatMap(
     (topology) =>
-      affectedStacks(files, topology, built).map((a) => ({ ...ciStack(topology, a.id), reason: a.reason })),
+      affectedStacks(files, topology, { graph, builtLayers: built }).map((a) => ({
+        ...ciStack(topology, a.id),
+        reason: a.reason,
+      })),
   );
   for (const s of include) {
     console.error(`  ${s.label}: ${s.reason}`);
