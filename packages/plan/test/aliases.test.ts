@@ -1,8 +1,12 @@
 import * as assert from "node:assert/strict";
+import { type RegisteredResource, runProgram } from "@hcp/testing";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { diffPlans, totals } from "../src/diff";
 import { diffText } from "../src/diffReport";
 import { diffMarkdown } from "../src/markdown";
 import type { PlannedOptions, PlannedResource } from "../src/model";
+import { forDocument } from "../src/values";
 import { planDocument, resource, stackPlan } from "./planDocs";
 
 const P = "hcp-data";
@@ -258,5 +262,73 @@ describe("plan diff: aliases keep state", () => {
     assert.match(md, /\| Stack \| Env \| Status \| \+ \| − \| ~ \| → renamed \|/);
     assert.match(md, /\| `hcp-data\/production-sa-east-1` \| production \| changed \| 0 \| 0 \| 0 \| 1 \|/);
     assert.match(md, /backups → data-backups \(renamed, state kept\)/);
+  });
+});
+
+describe("plan diff: aliases from real programs (the SDK's registrations, as the plan records them)", () => {
+  /** A component with a child named after it; `type` and aliases vary between base and head. */
+  class Tls extends pulumi.ComponentResource {
+    constructor(
+      type: string,
+      name: string,
+      provider: k8s.Provider,
+      opts: pulumi.ComponentResourceOptions = {},
+    ) {
+      super(type, name, {}, opts);
+      new k8s.core.v1.ConfigMap(`${name}-ca`, { data: { "ca.crt": "public" } }, { parent: this, provider });
+      this.registerOutputs({});
+    }
+  }
+
+  async function planOf(program: (provider: k8s.Provider) => void): Promise<PlannedResource[]> {
+    const run = await runProgram({
+      project: P,
+      stack: S,
+      searchPaths: [__dirname],
+      program: () => program(new k8s.Provider("k8s", { kubeconfig: "{}" })),
+    });
+    return run.resources.map((r: RegisteredResource) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      custom: r.custom,
+      remote: r.remote,
+      read: r.read,
+      ...(r.parent ? { parent: r.parent } : {}),
+      ...(r.provider ? { provider: r.provider } : {}),
+      inputs: forDocument(r.wireInputs) as Record<string, unknown>,
+      options: { ...r.options, deleteBeforeReplace: undefined },
+      dependencies: r.dependencies,
+    }));
+  }
+
+  const document = (resources: PlannedResource[]) =>
+    planDocument("production", [{ ...stackPlan("data", P, S, []), resources }]);
+
+  it("keeps the child of a component whose type and name changed, with an alias on the component only", async () => {
+    const base = await planOf((provider) => new Tls("hcp:data:DataTls", "data-tls", provider));
+    const head = await planOf(
+      (provider) =>
+        new Tls("hcp:data:Tls", "tls", provider, {
+          aliases: [{ type: "hcp:data:DataTls", name: "data-tls" }],
+        }),
+    );
+    const [s] = diffPlans(document(base), document(head)).stacks;
+    assert.deepEqual(s.added, []);
+    assert.deepEqual(s.removed, []);
+    assert.deepEqual(
+      s.renamed.map((r) => `${r.from.type} ${r.from.name} → ${r.type} ${r.name}`),
+      [
+        "hcp:data:DataTls data-tls → hcp:data:Tls tls",
+        "kubernetes:core/v1:ConfigMap data-tls-ca → kubernetes:core/v1:ConfigMap tls-ca",
+      ],
+    );
+    const without = await planOf((provider) => new Tls("hcp:data:Tls", "tls", provider));
+    const lost = diffPlans(document(base), document(without)).stacks[0];
+    assert.deepEqual(
+      lost.removed.map((r) => r.name),
+      ["data-tls", "data-tls-ca"],
+      "without the alias, both would be deleted",
+    );
   });
 });
