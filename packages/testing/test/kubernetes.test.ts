@@ -1,13 +1,18 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readStackConfigFile } from "@hcp/platform";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
+  CORE_MODELS,
   CRD_MODEL_PACKAGES,
   formatSchemaReport,
   isKubernetesObject,
   modelModule,
   type ProgramRun,
+  repoRoot,
   runProgram,
   validateKubernetesObjects,
 } from "../src";
@@ -260,5 +265,62 @@ describe("Kubernetes objects against the upstream schema", () => {
       assert.equal(mod[kind]?.kind, kind, module.specifier);
     }
     assert.ok(Object.keys(CRD_MODEL_PACKAGES).every((g) => g.includes(".")));
+  });
+});
+
+describe("Kubernetes schema sources against the environments' pins", () => {
+  /** `1.35` / `v1.19.1` → [1, 35] / [1, 19]: the minor version a schema describes. */
+  const minor = (v: string) => v.replace(/^v/, "").split(".").slice(0, 2).map(Number) as [number, number];
+  const atLeast = (a: [number, number], b: [number, number]) =>
+    a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]);
+  const environments = fs
+    .readdirSync(repoRoot())
+    .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
+    .map(
+      (f) =>
+        readStackConfigFile(path.join(repoRoot(), f)).values["healthcare-platform:cluster"] as {
+          version?: string;
+          charts?: { certManager?: { version?: string } };
+        },
+    );
+
+  it("models the cluster's Kubernetes minor (or a newer one) and cert-manager's chart minor (or a newer one)", () => {
+    assert.ok(environments.length > 0);
+    for (const cluster of environments) {
+      // An older model would flag fields the cluster serves as unknown; see the README's table for
+      // what a newer model lets through.
+      assert.ok(
+        atLeast(minor(CORE_MODELS.upstreamVersion), minor(cluster.version ?? "0.0")),
+        `cluster.version ${cluster.version} is newer than ${CORE_MODELS.package} ${CORE_MODELS.packageVersion} (Kubernetes ${CORE_MODELS.upstreamVersion}): update the model package`,
+      );
+      const certManager = CRD_MODEL_PACKAGES["cert-manager.io"];
+      assert.ok(
+        atLeast(minor(certManager.upstreamVersion), minor(cluster.charts?.certManager?.version ?? "0.0")),
+        `cert-manager chart ${cluster.charts?.certManager?.version} is newer than ${certManager.package} (${certManager.upstreamVersion}): update the model package`,
+      );
+    }
+  });
+
+  it("states the versions the installed packages really are", () => {
+    const sources = [CORE_MODELS, ...new Set(Object.values(CRD_MODEL_PACKAGES))];
+    for (const source of sources) {
+      const manifest = JSON.parse(
+        fs.readFileSync(
+          path.join(repoRoot(), "packages", "testing", "node_modules", source.package, "package.json"),
+          "utf8",
+        ),
+      ) as { version: string };
+      assert.equal(manifest.version, source.packageVersion, source.package);
+    }
+    const own = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    for (const source of sources) {
+      assert.equal(
+        own.dependencies[source.package],
+        source.packageVersion,
+        `${source.package} is pinned exactly`,
+      );
+    }
   });
 });
