@@ -14,6 +14,7 @@ import {
 import {
   formatSchemaReport,
   isKubernetesObject,
+  type KubernetesSchemaReport,
   type StackExports,
   validateKubernetesObjects,
 } from "@hcp/testing";
@@ -146,6 +147,7 @@ async function planEnvironment(
   const selection = selectStacks(topology, built, options.layers);
   const ids = selection.stacks;
   const results = new Map<string, Synthesized>();
+  const schemaReports = new Map<string, KubernetesSchemaReport[]>();
   const errors: PlanError[] = [];
   const consumed = new Set(ids.flatMap((id) => upstreamStacks(topology, id).map(stackLabel)));
 
@@ -180,6 +182,8 @@ async function planEnvironment(
           stackLabel(id),
         );
         results.set(stackLabel(id), synthesized);
+        // Validated while other stacks synthesize (their programs run in child processes).
+        schemaReports.set(stackLabel(id), await validateKubernetesObjects(synthesized.result.resources));
         return synthesized;
       },
     };
@@ -204,7 +208,7 @@ async function planEnvironment(
   let kubernetesObjects = 0;
   for (const s of stacks) {
     kubernetesObjects += s.resources.filter(isKubernetesObject).length;
-    for (const report of await validateKubernetesObjects(s.resources)) {
+    for (const report of schemaReports.get(stackLabel(s.id)) ?? []) {
       errors.push({ kind: "schema", stack: stackLabel(s.id), message: formatSchemaReport(report) });
     }
   }
