@@ -89,7 +89,7 @@ export interface EnvironmentPlan {
   readonly errors: PlanError[];
   /** Layers that have no project yet and were skipped. */
   readonly layersNotBuilt: readonly LayerName[];
-  /** Built layers the plan was asked for (`--layers`, else every built layer). @default - older documents: not recorded */
+  /** Layers the plan was asked for (`--layers`, built or not), else every built layer; absent in older documents. */
   readonly layersSelected?: readonly LayerName[];
   /** Built layers synthesized only because a selected layer reads them. */
   readonly layersPulledIn?: readonly LayerName[];

@@ -107,7 +107,7 @@ export async function planEnvironments(options: PlanOptions): Promise<PlanRun> {
 export interface StackSelection {
   /** Every stack to synthesize, in deploy order. */
   readonly stacks: readonly StackId[];
-  /** Built layers that were asked for (every built layer without `--layers`). */
+  /** Layers asked for (`--layers`, built or not), else every built layer. */
   readonly selected: readonly LayerName[];
   /** Built layers synthesized only because a selected stack reads them (transitively). */
   readonly pulledIn: readonly LayerName[];
@@ -123,7 +123,7 @@ export function selectStacks(
   built: ReadonlySet<LayerName>,
   layers?: readonly LayerName[],
 ): StackSelection {
-  const selected = LAYERS.filter((l) => built.has(l) && (layers?.includes(l) ?? true));
+  const selected = LAYERS.filter((l) => (layers ? layers.includes(l) : built.has(l)));
   const wanted = new Map<string, StackId>();
   const visit = (id: StackId) => {
     if (wanted.has(stackLabel(id)) || !built.has(id.layer)) {
@@ -132,7 +132,10 @@ export function selectStacks(
     wanted.set(stackLabel(id), id);
     upstreamStacks(topology, id).forEach(visit);
   };
-  stacksOf(topology, selected).forEach(visit);
+  stacksOf(
+    topology,
+    selected.filter((l) => built.has(l)),
+  ).forEach(visit);
   const stacks = stacksOf(topology).filter((id) => wanted.has(stackLabel(id)));
   const pulledIn = LAYERS.filter((l) => !selected.includes(l) && stacks.some((id) => id.layer === l));
   return { stacks, selected, pulledIn };

@@ -23,7 +23,10 @@ export function summary(doc: PlanDocument, verbose = false): string {
     lines.push(`Environment ${env.environment}: ${env.stacks.length} stacks, ${total} resources`);
     const pulledIn = new Set(env.layersPulledIn ?? []);
     if (env.layersSelected !== undefined) {
-      lines.push(`  layers selected: ${env.layersSelected.join(", ") || "none"}`);
+      const notBuilt = new Set(env.layersNotBuilt);
+      lines.push(
+        `  layers selected: ${env.layersSelected.map((l) => (notBuilt.has(l) ? `${l} (not built yet)` : l)).join(", ") || "none"}`,
+      );
     }
     if (pulledIn.size > 0) {
       lines.push(`  producers pulled in (read by the selected layers): ${[...pulledIn].join(", ")}`);
