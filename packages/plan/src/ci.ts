@@ -13,6 +13,7 @@ import {
   stacksOf,
   upstreamStacks,
 } from "@hcp/platform";
+import { dependentsOf, type PackageGraph, packageOf } from "./workspace";
 
 /**
  * What the CI workflows need from the topology: which stacks a change affects (the preview matrix),
@@ -139,34 +140,39 @@ export function ciStack(topology: EnvironmentTopology, id: StackId): CiStack {
 /** What a changed path affects. */
 export type PathImpact =
   | { readonly kind: "none" }
-  | { readonly kind: "all" }
+  | { readonly kind: "all"; readonly why?: string }
   | { readonly kind: "environment"; readonly environment: string }
-  | { readonly kind: "layer"; readonly layer: LayerName }
+  | {
+      readonly kind: "layers";
+      /** Each affected layer, with why (the package on the way), "" when it is the layer's own code. */
+      readonly layers: ReadonlyMap<LayerName, string>;
+    }
   | { readonly kind: "stack"; readonly layer: LayerName; readonly stack: string };
 
-/** Paths that never change what is deployed: docs, tests, CI, the plan tooling itself. */
+/** Paths that never change what is deployed: docs, tests, CI, editor and lint settings. */
 const NO_IMPACT = [
   /^docs\//,
-  /^bench\//,
   /^\.github\//,
   /^\.ci\//,
-  /^packages\/plan\//,
-  /^packages\/testing\//,
   /(^|\/)test\//,
   /\.md$/,
   /^(LICENSE|\.gitignore|\.prettierrc\.json|\.prettierignore|eslint\.config\.mjs|\.editorconfig)$/,
 ];
 
-/** Paths every program depends on: shared code, the policy pack, dependencies, the root project file. */
+/** Root files every program depends on: dependencies, the workspace, the root project, compiler settings. */
 const EVERYTHING = [
-  /^packages\/platform\//,
-  /^policies\//,
   /^(package\.json|pnpm-lock\.yaml|pnpm-workspace\.yaml|Pulumi\.yaml|\.npmrc|\.nvmrc)$/,
   /^tsconfig[^/]*\.json$/,
 ];
 
-/** Classifies one changed path (relative to the repository root). */
-export function impactOf(file: string): PathImpact {
+/**
+ * Classifies one changed path (relative to the repository root). A path inside a workspace package
+ * affects every layer whose program's package depends on that package (transitively, through
+ * `dependencies` in package.json); a policy pack, or a package a pack depends on, affects every
+ * stack (every preview runs the pack). A package no layer and no pack depends on (the plan tooling,
+ * the test library, benchmarks) affects none.
+ */
+export function impactOf(file: string, graph: PackageGraph): PathImpact {
   const path = file.replace(/^\.\//, "").trim();
   if (NO_IMPACT.some((re) => re.test(path))) {
     return { kind: "none" };
@@ -178,11 +184,36 @@ export function impactOf(file: string): PathImpact {
   if (env) {
     return { kind: "environment", environment: env[1] };
   }
-  const m = /^packages\/([^/]+)\/(.*)$/.exec(path);
-  const layer = m && (LAYERS as readonly string[]).includes(m[1]) ? (m[1] as LayerName) : undefined;
-  if (m && layer) {
-    const stackFile = /^Pulumi\.([^/]+)\.yaml$/.exec(m[2]);
-    return stackFile ? { kind: "stack", layer, stack: stackFile[1] } : { kind: "layer", layer };
+  const m = /^packages\/([^/]+)\/(Pulumi\.([^/]+)\.yaml)$/.exec(path);
+  if (m && (LAYERS as readonly string[]).includes(m[1])) {
+    return { kind: "stack", layer: m[1] as LayerName, stack: m[3] };
+  }
+  const owner = packageOf(graph, path);
+  if (owner) {
+    const dependents = dependentsOf(graph, owner.name);
+    const pack = graph.packages.find((p) => p.policyPack && dependents.has(p.name));
+    if (pack) {
+      return {
+        kind: "all",
+        why:
+          pack.name === owner.name
+            ? `${pack.name}, the policy pack every preview runs`
+            : `${owner.name}, used by the policy pack ${pack.name}`,
+      };
+    }
+    const layers = new Map<LayerName, string>();
+    for (const [layer, pkg] of graph.layerPackages) {
+      const via = dependents.get(pkg);
+      if (via !== undefined) {
+        layers.set(layer, pkg === owner.name ? "" : `${owner.name}, which ${pkg} depends on`);
+      }
+    }
+    return layers.size > 0 ? { kind: "layers", layers } : { kind: "none" };
+  }
+  // A layer whose package does not exist yet: its directory is still its code.
+  const dir = /^packages\/([^/]+)\//.exec(path);
+  if (dir && (LAYERS as readonly string[]).includes(dir[1])) {
+    return { kind: "layers", layers: new Map([[dir[1] as LayerName, ""]]) };
   }
   // Anything unrecognized may be loaded by a program: preview everything rather than miss a change.
   return { kind: "all" };
@@ -191,19 +222,28 @@ export function impactOf(file: string): PathImpact {
 /** An affected stack and why. */
 export interface Affected {
   readonly id: StackId;
-  /** The changed path that affects it, or the upstream stack it reads. */
+  /** The changed path that affects it (and the package on the way), or the upstream stack it reads. */
   readonly reason: string;
 }
 
+/** Options of {@link affectedStacks}. */
+export interface AffectedOptions {
+  /** The workspace's packages ({@link readPackageGraph}). */
+  readonly graph: PackageGraph;
+  /** Layers that have a project (only their stacks are listed). @default - every layer */
+  readonly builtLayers?: readonly LayerName[];
+}
+
 /**
- * The stacks of an environment that a set of changed paths affects: the stacks whose own project
- * or config changed, and transitively every stack that reads one of them (its stack references
- * may see different outputs). In deploy order; only layers in `builtLayers` (projects that exist).
+ * The stacks of an environment that a set of changed paths affects: the stacks whose own code,
+ * a package their code depends on, or their config changed, and transitively every stack that reads
+ * one of them (its stack references may see different outputs). In deploy order; only layers in
+ * `builtLayers` (projects that exist).
  */
 export function affectedStacks(
   changedFiles: readonly string[],
   topology: EnvironmentTopology,
-  builtLayers: readonly LayerName[] = LAYERS,
+  options: AffectedOptions,
 ): Affected[] {
   const stacks = stacksOf(topology);
   const reasons = new Map<string, string>();
@@ -213,14 +253,14 @@ export function affectedStacks(
     }
   };
   for (const file of changedFiles.map((f) => f.trim()).filter((f) => f !== "")) {
-    const impact = impactOf(file);
+    const impact = impactOf(file, options.graph);
     for (const id of stacks) {
-      const hit =
-        impact.kind === "all" ||
-        (impact.kind === "environment" && impact.environment === topology.name) ||
-        (impact.kind === "layer" && impact.layer === id.layer) ||
-        (impact.kind === "stack" && impact.layer === id.layer && impact.stack === id.stack);
-      if (hit) {
+      if (impact.kind === "all" || (impact.kind === "environment" && impact.environment === topology.name)) {
+        seed(id, impact.kind === "all" && impact.why ? `${file} (${impact.why})` : file);
+      } else if (impact.kind === "layers" && impact.layers.has(id.layer)) {
+        const via = impact.layers.get(id.layer);
+        seed(id, via ? `${file} (${via})` : file);
+      } else if (impact.kind === "stack" && impact.layer === id.layer && impact.stack === id.stack) {
         seed(id, file);
       }
     }
@@ -232,7 +272,7 @@ export function affectedStacks(
       seed(id, `reads ${stackLabel(upstream)}`);
     }
   }
-  const built = new Set(builtLayers);
+  const built = new Set(options.builtLayers ?? LAYERS);
   return stacks
     .filter((id) => reasons.has(stackLabel(id)) && built.has(id.layer))
     .map((id) => ({ id, reason: reasons.get(stackLabel(id))! }));

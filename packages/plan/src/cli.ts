@@ -1,7 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseArgs as nodeParseArgs } from "node:util";
 import type { EnvironmentTopology, LayerName } from "@hcp/platform";
 import type { PlanRun } from "./plan";
+import { closestTo } from "./suggest";
 
 // Commands import what they use when they run: `diff` (CI, on every pull request) then never loads
 // the Pulumi SDK, which costs seconds.
@@ -21,80 +23,335 @@ import type { PlanRun } from "./plan";
  * - `environments [--out <file>]`: the environments the deploy workflow deploys, by tier.
  * - `ci-setup --env <name>`: what GitHub and AWS need before CI can preview and deploy an environment.
  *
- * Under `pnpm plan`, the CI subcommands are `pnpm plan <subcommand> ...`.
+ * Under `pnpm plan`, the CI subcommands are `pnpm plan <subcommand> ...`. Arguments are parsed by
+ * `node:util` `parseArgs` in strict mode: an unknown command, subcommand or flag, a flag without its
+ * value or a stray argument is a usage error naming it (and the closest valid one); `--help` / `-h`
+ * prints the command's usage and exits 0.
  *
  * Exit codes: 0 ok; 1 a mandatory policy violation (for `diff`: in the head plan, or a head plan
- * with errors); 2 configuration or contract errors, or an unreadable / mismatched input file (a bad
- * Pulumi.<env>.yaml or policy config, an unknown environment, a consumer reading an output its
- * producer does not export, a plan document or stack export this tool cannot read); 3 a program
- * failed for another reason; 64 usage.
+ * with errors); 2 configuration, contract or schema errors, or an unreadable / mismatched input file
+ * (a bad Pulumi.<env>.yaml or policy config, an unknown environment, a consumer reading an output its
+ * producer does not export, a Kubernetes object that does not match its upstream schema, a plan
+ * document or stack export this tool cannot read); 3 a program failed for another reason; 64 usage.
  */
 
 /** Exit codes of the plan commands. */
 export const EXIT = { ok: 0, policy: 1, config: 2, program: 3, usage: 64 } as const;
 
+/** Parsed flags of a command (`node:util` `parseArgs` values). */
+type Flags = Readonly<Record<string, string | boolean | undefined>>;
+
 interface Args {
   readonly command: string;
   readonly positionals: readonly string[];
-  readonly flags: Map<string, string | true>;
+  readonly flags: Flags;
 }
+
+/** One flag of a command. */
+interface FlagSpec {
+  readonly type: "string" | "boolean";
+  /** Shown in the usage, e.g. `<file>`. */
+  readonly value?: string;
+  readonly description: string;
+}
+
+/** A command: its flags, positional arguments and usage text. */
+interface CommandSpec {
+  /** `pnpm ...` line without the flags. */
+  readonly invocation: string;
+  readonly summary: string;
+  readonly positionals: { readonly names: string; readonly min: number; readonly max: number };
+  readonly flags: Readonly<Record<string, FlagSpec>>;
+}
+
+const ROOT_FLAG: FlagSpec = {
+  type: "string",
+  value: "<dir>",
+  description: "repository root (default: this checkout)",
+};
+const POLICY_PACK: FlagSpec = {
+  type: "string",
+  value: "<dir>",
+  description: "policy pack directory (default: policies/healthcare)",
+};
+const POLICY_CONFIG: FlagSpec = {
+  type: "string",
+  value: "<file>",
+  description: "policy config overriding the generated one (pulumi --policy-pack-config format)",
+};
+const OUT: FlagSpec = {
+  type: "string",
+  value: "<file>",
+  description: "write the output here instead of stdout",
+};
+const NONE = { names: "", min: 0, max: 0 };
+
+/** Every command. `plan` subcommands are reachable as `pnpm plan <subcommand>`. */
+const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  plan: {
+    invocation: "pnpm plan",
+    summary: "synthesize every stack of an environment offline, validate it and run the policy pack",
+    positionals: NONE,
+    flags: {
+      env: { type: "string", value: "<environment|all>", description: "environment to plan (required)" },
+      json: { type: "string", value: "<file>", description: "write the plan document (input of plan:diff)" },
+      layers: {
+        type: "string",
+        value: "<a,b>",
+        description: "only these layers, plus the producers they read (transitively)",
+      },
+      "no-policies": { type: "boolean", description: "do not run the policy pack" },
+      "policy-pack": POLICY_PACK,
+      "policy-config": POLICY_CONFIG,
+      concurrency: {
+        type: "string",
+        value: "<n>",
+        description: "stacks synthesized at once (default: CPUs)",
+      },
+      verbose: { type: "boolean", description: "list every resource type of every stack" },
+      root: ROOT_FLAG,
+    },
+  },
+  diff: {
+    invocation: "pnpm plan:diff",
+    summary: "what a change does: two plan documents compared per stack (docs/ci.md)",
+    positionals: { names: "<base.json> <head.json>", min: 2, max: 2 },
+    flags: { markdown: { type: "string", value: "<file>", description: "write the PR comment" } },
+  },
+  audit: {
+    invocation: "pnpm plan:audit",
+    summary: "the policy pack over a deployed stack (pulumi stack export --file <file>)",
+    positionals: { names: "<stack-export.json>", min: 1, max: 1 },
+    flags: {
+      env: {
+        type: "string",
+        value: "<environment>",
+        description: "generate the policy config of this environment",
+      },
+      "policy-pack": POLICY_PACK,
+      "policy-config": POLICY_CONFIG,
+      organization: { type: "string", value: "<org>", description: "organization the stack belongs to" },
+      json: { type: "string", value: "<file>", description: "write the findings as JSON" },
+      root: ROOT_FLAG,
+    },
+  },
+  "policy-config": {
+    invocation: "pnpm plan policy-config",
+    summary: "an environment's generated --policy-pack-config file",
+    positionals: NONE,
+    flags: {
+      env: { type: "string", value: "<environment>", description: "environment (required)" },
+      "policy-pack": POLICY_PACK,
+      out: OUT,
+      root: ROOT_FLAG,
+    },
+  },
+  affected: {
+    invocation: "pnpm plan affected",
+    summary: 'the stacks a change affects, as a job matrix { "include": [...] }',
+    positionals: NONE,
+    flags: {
+      env: { type: "string", value: "<environment|all>", description: "environment (required)" },
+      changed: {
+        type: "string",
+        value: "<file|->",
+        description: "changed paths, one a line, relative to the root (- for stdin; required)",
+      },
+      out: OUT,
+      root: ROOT_FLAG,
+    },
+  },
+  "deploy-order": {
+    invocation: "pnpm plan deploy-order",
+    summary: "an environment's stacks in deploy order",
+    positionals: NONE,
+    flags: {
+      env: { type: "string", value: "<environment>", description: "environment (required)" },
+      layer: { type: "string", value: "<layer>", description: "only this layer's stacks" },
+      format: {
+        type: "string",
+        value: "<json|tsv>",
+        description: "json (default) or tsv: <work dir>\\t<stack>",
+      },
+      out: OUT,
+      root: ROOT_FLAG,
+    },
+  },
+  environments: {
+    invocation: "pnpm plan environments",
+    summary: "the environments the deploy workflow deploys, by tier",
+    positionals: NONE,
+    flags: { out: OUT, root: ROOT_FLAG },
+  },
+  "ci-setup": {
+    invocation: "pnpm plan ci-setup",
+    summary: "what GitHub and AWS need before CI can preview and deploy an environment",
+    positionals: NONE,
+    flags: {
+      env: { type: "string", value: "<environment>", description: "environment (required)" },
+      out: OUT,
+      root: ROOT_FLAG,
+    },
+  },
+};
 
 /** Subcommands reachable as `pnpm plan <subcommand>` (the root `plan` script passes `plan` first). */
-const SUBCOMMANDS = [
-  "diff",
-  "audit",
-  "policy-config",
-  "affected",
-  "deploy-order",
-  "environments",
-  "ci-setup",
-];
+const SUBCOMMANDS = Object.keys(COMMANDS).filter((c) => c !== "plan");
 
-/** Flags that never take a value. */
-const SWITCHES = new Set(["no-policies", "verbose"]);
+const HELP: FlagSpec = { type: "boolean", description: "print this help" };
 
-function parseArgs(argv: readonly string[]): Args {
-  let [command = "plan", ...rest] = argv;
-  if (command === "plan" && rest[0] !== undefined && SUBCOMMANDS.includes(rest[0])) {
-    [command, ...rest] = rest;
+class UsageError extends Error {
+  constructor(
+    message: string,
+    /** The command whose usage is printed with the message. */
+    readonly command?: string,
+  ) {
+    super(message);
   }
-  const flags = new Map<string, string | true>();
-  const positionals: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (!arg.startsWith("--") || arg === "-") {
-      positionals.push(arg);
-      continue;
-    }
-    const [key, inline] = arg.slice(2).split("=", 2) as [string, string | undefined];
-    if (inline !== undefined) {
-      flags.set(key, inline);
-    } else if (!SWITCHES.has(key) && i + 1 < rest.length && !rest[i + 1].startsWith("--")) {
-      flags.set(key, rest[++i]);
-    } else {
-      flags.set(key, true);
-    }
-  }
-  return { command, positionals, flags };
 }
 
-class UsageError extends Error {}
+/** Raised for `--help`: print the usage of `command`, exit 0. */
+class HelpRequest extends Error {
+  constructor(readonly command: string) {
+    super(`help for ${command}`);
+  }
+}
 
 /** Errors about the user's input (config, plan documents, stack exports): exit code 2. */
 const INPUT_ERRORS = new Set(["ConfigError", "PlanInputError", "ExportError"]);
 
-const USAGE = [
-  "usage: pnpm plan --env <environment|all> [--json <file>] [--policy-pack <dir>] [--policy-config <file>]",
-  "                 [--no-policies] [--layers <a,b>] [--root <dir>] [--concurrency <n>] [--verbose]",
-  "       pnpm plan:diff <base.json> <head.json> [--markdown <file>]",
-  "       pnpm plan:audit <stack-export.json> [--policy-pack <dir>] [--policy-config <file>] [--env <environment>]",
-  "                 [--organization <org>] [--json <file>]",
-  "       pnpm plan policy-config --env <environment> [--out <file>]",
-  "       pnpm plan affected --env <environment|all> --changed <file|-> [--out <file>]",
-  "       pnpm plan deploy-order --env <environment> [--layer <layer> --format tsv] [--out <file>]",
-  "       pnpm plan environments [--out <file>]",
-  "       pnpm plan ci-setup --env <environment>",
-].join("\n");
+/** The closest of `candidates` to a misspelt `word`, phrased for a message ("" if none is close). */
+function didYouMean(word: string, candidates: readonly string[]): string {
+  const best = closestTo(word, candidates);
+  return best ? `; did you mean ${best}?` : "";
+}
+
+function flagLine(name: string, spec: FlagSpec): string {
+  return `--${name}${spec.value ? ` ${spec.value}` : ""}`;
+}
+
+/** The usage text of a command (with the list of subcommands for `plan`). */
+export function usage(command: string): string {
+  const spec = COMMANDS[command] ?? COMMANDS["plan"];
+  const flags = Object.entries(spec.flags);
+  const width = Math.max(...flags.map(([n, f]) => flagLine(n, f).length), "-h, --help".length);
+  const lines = [
+    `usage: ${spec.invocation}${spec.positionals.names ? ` ${spec.positionals.names}` : ""} [flags]`,
+    "",
+    `${spec.summary}.`,
+    "",
+    "flags:",
+    ...flags.map(([n, f]) => `  ${flagLine(n, f).padEnd(width)}  ${f.description}`),
+    `  ${"-h, --help".padEnd(width)}  ${HELP.description}`,
+  ];
+  if (command === "plan") {
+    const w = Math.max(...SUBCOMMANDS.map((c) => c.length));
+    lines.push(
+      "",
+      "subcommands (pnpm plan <subcommand> --help for each):",
+      ...SUBCOMMANDS.map((c) => `  ${c.padEnd(w)}  ${COMMANDS[c].summary}`),
+      "",
+      "exit codes: 0 ok, 1 mandatory policy violation, 2 configuration / contract / schema / input error,",
+      "            3 a program failed, 64 usage",
+    );
+  }
+  return lines.join("\n");
+}
+
+/** Why strict parsing failed, named precisely (the flag and the closest valid one). */
+function explainParseError(
+  command: string,
+  argv: readonly string[],
+  e: Error & { code?: string },
+): UsageError {
+  const spec = COMMANDS[command];
+  const known = Object.keys(spec.flags);
+  const { tokens } = nodeParseArgs({
+    args: [...argv],
+    options: { ...spec.flags, help: { ...HELP, short: "h" } },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const t of tokens) {
+    if (t.kind !== "option") {
+      continue;
+    }
+    const flag = spec.flags[t.name];
+    if (!flag && t.name !== "help") {
+      return new UsageError(
+        `unknown flag ${t.rawName} for ${command}${didYouMean(
+          `--${t.name}`,
+          known.map((k) => `--${k}`),
+        )}`,
+        command,
+      );
+    }
+    if (flag?.type === "string" && t.value === undefined) {
+      return new UsageError(`${t.rawName} needs a value: ${flagLine(t.name, flag)}`, command);
+    }
+    if (flag?.type === "boolean" && t.value !== undefined) {
+      return new UsageError(`${t.rawName} takes no value`, command);
+    }
+  }
+  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return new UsageError(
+      `${e.message.split("\n")[0]}; give the value as --flag=<value> if it starts with -`,
+      command,
+    );
+  }
+  return new UsageError(e.message.split("\n")[0] ?? "invalid arguments", command);
+}
+
+/** Parses `argv` (after `tsx cli.ts`) with `node:util` `parseArgs` in strict mode. */
+export function parseCommandLine(argv: readonly string[]): Args {
+  let [command = "plan", ...rest] = argv;
+  if (command.startsWith("-")) {
+    [command, rest] = ["plan", [...argv]];
+  }
+  if (command === "plan" && rest[0] !== undefined && !rest[0].startsWith("-")) {
+    if (SUBCOMMANDS.includes(rest[0])) {
+      [command = "plan", ...rest] = rest;
+    } else {
+      throw new UsageError(`unknown subcommand '${rest[0]}'${didYouMean(rest[0], SUBCOMMANDS)}`, "plan");
+    }
+  }
+  const spec = COMMANDS[command];
+  if (!spec) {
+    throw new UsageError(`unknown command '${command}'${didYouMean(command, Object.keys(COMMANDS))}`);
+  }
+  let parsed: ReturnType<typeof nodeParseArgs<{ options: Record<string, FlagSpec>; allowPositionals: true }>>;
+  try {
+    parsed = nodeParseArgs({
+      args: rest,
+      options: { ...spec.flags, help: { ...HELP, short: "h" } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (e) {
+    if (e instanceof Error && String((e as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS")) {
+      throw explainParseError(command, rest, e);
+    }
+    throw e;
+  }
+  const { values, positionals } = parsed;
+  if (values["help"] === true) {
+    throw new HelpRequest(command);
+  }
+  const { min, max, names } = spec.positionals;
+  if (positionals.length < min || positionals.length > max) {
+    const extra = positionals[max];
+    throw new UsageError(
+      max === 0
+        ? `unexpected argument '${positionals[0]}'${command === "plan" ? didYouMean(positionals[0], SUBCOMMANDS) : ""}`
+        : extra !== undefined
+          ? `unexpected argument '${extra}': ${command} takes ${names}`
+          : `${command} needs ${names}`,
+      command,
+    );
+  }
+  return { command, positionals, flags: values };
+}
 
 /**
  * A path the user typed. Under a root script (`pnpm plan:diff ...`) pnpm runs in the repository
@@ -113,7 +370,7 @@ function writeOutput(file: string, text: string): void {
 }
 
 /** Writes `text` to `--out` (or stdout). */
-function emit(flags: Map<string, string | true>, text: string): void {
+function emit(flags: Flags, text: string): void {
   const out = stringFlag(flags, "out");
   if (out) {
     writeOutput(userPath(out), text.endsWith("\n") ? text : `${text}\n`);
@@ -155,35 +412,47 @@ async function runPolicies(run: PlanRun, packDir: string, overrideFile: string |
   }
 }
 
-function stringFlag(flags: Map<string, string | true>, name: string): string | undefined {
-  const v = flags.get(name);
-  if (v === true) {
-    throw new UsageError(`--${name} needs a value`);
-  }
-  return v;
+function stringFlag(flags: Flags, name: string): string | undefined {
+  const v = flags[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+function switchFlag(flags: Flags, name: string): boolean {
+  return flags[name] === true;
 }
 
 /** The repository root (`--root`, else the checkout this tool runs from). */
-async function rootOf(flags: Map<string, string | true>): Promise<string> {
+async function rootOf(flags: Flags): Promise<string> {
   const given = stringFlag(flags, "root");
   return path.resolve(given ?? (await import("@hcp/testing")).repoRoot());
 }
 
-async function runPlan(flags: Map<string, string | true>): Promise<number> {
-  const env = stringFlag(flags, "env");
-  if (!env) {
-    throw new UsageError("--env is required");
-  }
+async function runPlan(flags: Flags): Promise<number> {
+  const env = requiredFlag(flags, "env", "plan");
   const { LAYERS } = await import("@hcp/platform");
   const { planEnvironments } = await import("./plan.js");
   const { summary } = await import("./report.js");
   const jsonFile = stringFlag(flags, "json");
   const concurrency = stringFlag(flags, "concurrency");
+  if (concurrency !== undefined && !/^[1-9]\d*$/.test(concurrency)) {
+    throw new UsageError(`--concurrency is a positive whole number, not '${concurrency}'`, "plan");
+  }
   const root = await rootOf(flags);
-  const layers = stringFlag(flags, "layers")?.split(",");
+  const layers = stringFlag(flags, "layers")
+    ?.split(",")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
   const unknown = layers?.filter((l) => !(LAYERS as readonly string[]).includes(l)) ?? [];
   if (unknown.length > 0) {
-    throw new UsageError(`unknown layer(s) ${unknown.join(", ")}; layers are ${LAYERS.join(", ")}`);
+    throw new UsageError(
+      `unknown layer(s) ${unknown
+        .map((l) => {
+          const best = closestTo(l, LAYERS);
+          return best ? `'${l}' (did you mean ${best}?)` : `'${l}'`;
+        })
+        .join(", ")}; layers are ${LAYERS.join(", ")}`,
+      "plan",
+    );
   }
   const started = Date.now();
   const run = await planEnvironments({
@@ -194,11 +463,11 @@ async function runPlan(flags: Map<string, string | true>): Promise<number> {
     onStack: (stack, outcome, ms) =>
       console.error(`  ${outcome === "ok" ? "✓" : "✗"} ${stack} (${(ms / 1000).toFixed(1)} s)`),
   });
-  if (!flags.has("no-policies")) {
+  if (!switchFlag(flags, "no-policies")) {
     const packDir = path.resolve(root, stringFlag(flags, "policy-pack") ?? DEFAULT_PACK);
     await runPolicies(run, packDir, stringFlag(flags, "policy-config"));
   }
-  console.log(summary(run.document, flags.has("verbose")));
+  console.log(summary(run.document, switchFlag(flags, "verbose")));
   if (jsonFile) {
     writeOutput(userPath(jsonFile), `${JSON.stringify(run.document, null, 2)}\n`);
     console.log(`Plan written to ${jsonFile}`);
@@ -207,12 +476,14 @@ async function runPlan(flags: Map<string, string | true>): Promise<number> {
   console.log(`Planned in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   const findings = run.document.environments.flatMap((e) => e.stacks.flatMap((s) => s.policyFindings ?? []));
   const mandatory = findings.filter((f) => f.level === "mandatory").length;
-  if (!flags.has("no-policies")) {
+  if (!switchFlag(flags, "no-policies")) {
     console.log(
       `Policy findings: ${mandatory} mandatory, ${findings.filter((f) => f.level === "advisory").length} advisory.`,
     );
   }
-  if (errors.some((e) => e.kind === "config" || e.kind === "contract")) {
+  // A schema error is exit 2 with contract errors: the program ran, but what it would send does not
+  // fit the interface its consumer (the API server, a CRD's structural schema) accepts.
+  if (errors.some((e) => e.kind === "config" || e.kind === "contract" || e.kind === "schema")) {
     return EXIT.config;
   }
   if (errors.length > 0) {
@@ -221,17 +492,8 @@ async function runPlan(flags: Map<string, string | true>): Promise<number> {
   return mandatory > 0 ? EXIT.policy : EXIT.ok;
 }
 
-function noPositionals(args: Args): void {
-  if (args.positionals.length > 0) {
-    throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
-  }
-}
-
 /** `diff <base.json> <head.json> [--markdown <file>]`. */
 async function runDiff(args: Args): Promise<number> {
-  if (args.positionals.length !== 2) {
-    throw new UsageError("diff needs two plan documents: <base.json> <head.json>");
-  }
   const { diffPlans, readPlanDocument, totals } = await import("./diff.js");
   const { diffText } = await import("./diffReport.js");
   const { diffMarkdown } = await import("./markdown.js");
@@ -259,9 +521,6 @@ async function topologyOf(root: string, env: string): Promise<EnvironmentTopolog
 
 /** `audit <stack-export.json> [...]`. */
 async function runAudit(args: Args): Promise<number> {
-  if (args.positionals.length !== 1) {
-    throw new UsageError("audit needs one stack export file (pulumi stack export --file <file>)");
-  }
   const source = args.positionals[0];
   const { auditReport, auditStack, readStackExport } = await import("./audit.js");
   // Read and check the export before anything else: a bad file fails fast, with exit code 2.
@@ -309,21 +568,20 @@ async function runAudit(args: Args): Promise<number> {
   }
 }
 
-function requiredFlag(flags: Map<string, string | true>, name: string): string {
+function requiredFlag(flags: Flags, name: string, command: string): string {
   const v = stringFlag(flags, name);
   if (!v) {
-    throw new UsageError(`--${name} is required`);
+    throw new UsageError(`--${name} is required`, command);
   }
   return v;
 }
 
 /** `policy-config --env <env>`: the generated `--policy-pack-config` of an environment. */
 async function runPolicyConfig(args: Args): Promise<number> {
-  noPositionals(args);
   const { mergeConfig, packConfigFor } = await import("./policy/config.js");
   const root = await rootOf(args.flags);
   const packDir = path.resolve(root, stringFlag(args.flags, "policy-pack") ?? DEFAULT_PACK);
-  const topology = await topologyOf(root, requiredFlag(args.flags, "env"));
+  const topology = await topologyOf(root, requiredFlag(args.flags, "env", args.command));
   const config = mergeConfig({}, packConfigFor(packDir, topology));
   emit(args.flags, JSON.stringify(config, null, 2));
   return EXIT.ok;
@@ -337,17 +595,22 @@ async function environmentsOf(root: string, env: string): Promise<EnvironmentTop
 
 /** `affected --env <env|all> --changed <file|->`: a job matrix of the affected stacks. */
 async function runAffected(args: Args): Promise<number> {
-  noPositionals(args);
   const { affectedStacks, ciStack } = await import("./ci.js");
+  const { readPackageGraph } = await import("./workspace.js");
   const { discover } = await import("./discover.js");
   const root = await rootOf(args.flags);
-  const changed = requiredFlag(args.flags, "changed");
+  const changed = requiredFlag(args.flags, "changed", args.command);
   const files = (
     changed === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(userPath(changed), "utf8")
   ).split(/\r?\n/);
   const built = discover(root).layers;
-  const include = (await environmentsOf(root, requiredFlag(args.flags, "env"))).flatMap((topology) =>
-    affectedStacks(files, topology, built).map((a) => ({ ...ciStack(topology, a.id), reason: a.reason })),
+  const graph = readPackageGraph(root);
+  const include = (await environmentsOf(root, requiredFlag(args.flags, "env", args.command))).flatMap(
+    (topology) =>
+      affectedStacks(files, topology, { graph, builtLayers: built }).map((a) => ({
+        ...ciStack(topology, a.id),
+        reason: a.reason,
+      })),
   );
   for (const s of include) {
     console.error(`  ${s.label}: ${s.reason}`);
@@ -359,15 +622,20 @@ async function runAffected(args: Args): Promise<number> {
 
 /** `deploy-order --env <env> [--layer <layer> --format tsv]`. */
 async function runDeployOrder(args: Args): Promise<number> {
-  noPositionals(args);
   const { LAYERS } = await import("@hcp/platform");
   const { deployPlan } = await import("./ci.js");
   const { discover } = await import("./discover.js");
   const root = await rootOf(args.flags);
-  const plan = deployPlan(await topologyOf(root, requiredFlag(args.flags, "env")), discover(root).layers);
+  const plan = deployPlan(
+    await topologyOf(root, requiredFlag(args.flags, "env", args.command)),
+    discover(root).layers,
+  );
   const layer = stringFlag(args.flags, "layer");
   if (layer !== undefined && !(LAYERS as readonly string[]).includes(layer)) {
-    throw new UsageError(`unknown layer ${layer}; layers are ${LAYERS.join(", ")}`);
+    throw new UsageError(
+      `unknown layer '${layer}'${didYouMean(layer, LAYERS)}; layers are ${LAYERS.join(", ")}`,
+      args.command,
+    );
   }
   const layers = layer ? plan.layers.filter((l) => l.layer === layer) : plan.layers;
   const format = stringFlag(args.flags, "format") ?? "json";
@@ -377,14 +645,16 @@ async function runDeployOrder(args: Args): Promise<number> {
   } else if (format === "json") {
     emit(args.flags, JSON.stringify(layer ? { ...plan, layers } : plan, null, 2));
   } else {
-    throw new UsageError(`--format is json or tsv, not ${format}`);
+    throw new UsageError(
+      `--format is json or tsv, not '${format}'${didYouMean(format, ["json", "tsv"])}`,
+      args.command,
+    );
   }
   return EXIT.ok;
 }
 
 /** `environments`: `{ nonproduction: [...], production: [...] }` for the deploy workflow's matrices. */
 async function runEnvironments(args: Args): Promise<number> {
-  noPositionals(args);
   const { deployTargets } = await import("./ci.js");
   const root = await rootOf(args.flags);
   emit(args.flags, JSON.stringify(deployTargets(await environmentsOf(root, "all"))));
@@ -393,40 +663,38 @@ async function runEnvironments(args: Args): Promise<number> {
 
 /** `ci-setup --env <env>`: the GitHub and AWS settings CI needs for an environment. */
 async function runCiSetup(args: Args): Promise<number> {
-  noPositionals(args);
   const { ciSetupChecklist } = await import("./ci.js");
   const root = await rootOf(args.flags);
-  emit(args.flags, ciSetupChecklist(await topologyOf(root, requiredFlag(args.flags, "env"))).join("\n"));
+  emit(
+    args.flags,
+    ciSetupChecklist(await topologyOf(root, requiredFlag(args.flags, "env", args.command))).join("\n"),
+  );
   return EXIT.ok;
 }
 
+const RUNNERS: Readonly<Record<string, (args: Args) => Promise<number>>> = {
+  plan: (args) => runPlan(args.flags),
+  diff: runDiff,
+  audit: runAudit,
+  "policy-config": runPolicyConfig,
+  affected: runAffected,
+  "deploy-order": runDeployOrder,
+  environments: runEnvironments,
+  "ci-setup": runCiSetup,
+};
+
 async function main(argv: readonly string[]): Promise<number> {
   try {
-    const args = parseArgs(argv);
-    switch (args.command) {
-      case "plan":
-        noPositionals(args);
-        return await runPlan(args.flags);
-      case "diff":
-        return await runDiff(args);
-      case "audit":
-        return await runAudit(args);
-      case "policy-config":
-        return await runPolicyConfig(args);
-      case "affected":
-        return await runAffected(args);
-      case "deploy-order":
-        return await runDeployOrder(args);
-      case "environments":
-        return await runEnvironments(args);
-      case "ci-setup":
-        return await runCiSetup(args);
-      default:
-        throw new UsageError(`unknown command '${args.command}'`);
-    }
+    const args = parseCommandLine(argv);
+    return await RUNNERS[args.command](args);
   } catch (e) {
+    if (e instanceof HelpRequest) {
+      console.log(usage(e.command));
+      return EXIT.ok;
+    }
     if (e instanceof UsageError) {
-      console.error(`${e.message}\n${USAGE}`);
+      const command = e.command ?? "plan";
+      console.error(`${e.message}\n\n${usage(command)}`);
       return EXIT.usage;
     }
     // By name, as ConfigError.isInstance does: the defining modules may not be loaded.

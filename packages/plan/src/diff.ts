@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { aliasMatches } from "./aliases";
 import {
   PLAN_FORMAT,
   type PlanDocument,
@@ -9,11 +10,15 @@ import {
   type StackPlan,
   UNKNOWN,
 } from "./model";
+import { isStateful, replacementTrigger } from "./stateful";
 
 /**
  * Compares two plan documents (`pnpm plan --json`) the way a reviewer reads a pull request: per
- * stack (matched by `project/stack`) the resources added, removed and changed (by URN, with the
- * input paths that differ), and the policy findings that appear or go away. The documents are
+ * stack (matched by `project/stack`) the resources added, removed, renamed and changed (by URN, with
+ * the input paths that differ), and the policy findings that appear or go away. A head resource
+ * whose alias (own or inherited from a renamed parent, as the engine computes it: `aliases.ts`)
+ * names a base resource's URN is that resource renamed, its state kept, not a delete and an add.
+ * Stateful resources (`stateful.ts`) that would be deleted or replaced are listed on their own. The documents are
  * already redacted (secrets are {@link SECRET}), so nothing here can reveal a secret: two secret
  * values compare equal because their content is not in the document.
  */
@@ -47,6 +52,21 @@ export interface ResourceChange extends ResourceRef {
   readonly changes: readonly ValueChange[];
 }
 
+/** A resource whose URN changed, with an alias that keeps its state. */
+export interface RenamedResource extends ResourceRef {
+  /** The resource as the base plan named it. */
+  readonly from: ResourceRef;
+  /** Inputs or options that differ besides the name (references to renamed resources excepted). */
+  readonly changes: readonly ValueChange[];
+}
+
+/** A stateful resource (data, keys, secrets, logs, the cluster) that this change would lose. */
+export interface StatefulRisk extends ResourceRef {
+  readonly action: "delete" | "replace";
+  /** Why: no alias keeps it, or the input whose change makes the provider replace it. */
+  readonly reason: string;
+}
+
 /** How a stack differs. */
 export type StackStatus = "added" | "removed" | "changed" | "unchanged";
 
@@ -59,6 +79,10 @@ export interface StackDiff {
   readonly added: readonly ResourceRef[];
   readonly removed: readonly ResourceRef[];
   readonly changed: readonly ResourceChange[];
+  /** Resources renamed with an alias: their state is kept (neither in `added` nor `removed`). */
+  readonly renamed: readonly RenamedResource[];
+  /** Stateful resources that would be deleted or replaced. */
+  readonly statefulRisks: readonly StatefulRisk[];
   /** Stack outputs (the layer's contract) that differ. */
   readonly outputs: readonly ValueChange[];
   readonly newFindings: readonly PolicyFinding[];
@@ -207,6 +231,47 @@ export function diffValues(kind: ChangeKind, path: string, a: unknown, b: unknow
   return [{ kind, path, old: a, new: b }];
 }
 
+/** `value` with every string that is a renamed resource's old URN replaced by its new URN. */
+function renameReferences(value: unknown, renames: ReadonlyMap<string, string>): unknown {
+  if (renames.size === 0) {
+    return value;
+  }
+  if (typeof value === "string") {
+    return renames.get(value) ?? value;
+  }
+  if (Array.isArray(value)) {
+    return value.map((v) => renameReferences(v, renames));
+  }
+  if (isObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renameReferences(v, renames)]));
+  }
+  return value;
+}
+
+/** The changes between a base resource and its head counterpart (same URN, or renamed). */
+function resourceChanges(
+  b: PlannedResource,
+  h: PlannedResource,
+  renames: ReadonlyMap<string, string>,
+): ValueChange[] {
+  return [
+    ...diffValues("input", "", renameReferences(b.inputs, renames), h.inputs),
+    ...diffValues("option", "", renameReferences(optionView(b), renames), optionView(h)),
+  ];
+}
+
+function statefulRisk(h: PlannedResource, changes: readonly ValueChange[]): StatefulRisk | undefined {
+  if (!isStateful(h.type)) {
+    return undefined;
+  }
+  const trigger = replacementTrigger(
+    h.type,
+    changes.filter((c) => c.kind === "input").map((c) => c.path),
+    h.options.replaceOnChanges,
+  );
+  return trigger ? { ...ref(h), action: "replace", reason: `${trigger} changes` } : undefined;
+}
+
 /** Options and wiring that reviewers care about, compared as `kind: "option"`. */
 function optionView(r: PlannedResource): Record<string, unknown> {
   return {
@@ -249,25 +314,47 @@ function diffStack(environment: string, base: StackPlan | undefined, head: Stack
   const plan = (head ?? base)!;
   const baseByUrn = new Map(listed(base).map((r) => [r.urn, r]));
   const headByUrn = new Map(listed(head).map((r) => [r.urn, r]));
+  // Old URN → new URN of resources renamed with an alias.
+  const renames = aliasMatches(listed(base), listed(head));
+  const renamedTo = new Set(renames.values());
   const added = listed(head)
-    .filter((r) => !baseByUrn.has(r.urn))
+    .filter((r) => !baseByUrn.has(r.urn) && !renamedTo.has(r.urn))
     .map(ref);
-  const removed = listed(base)
-    .filter((r) => !headByUrn.has(r.urn))
-    .map(ref);
+  const removedResources = listed(base).filter((r) => !headByUrn.has(r.urn) && !renames.has(r.urn));
+  const removed = removedResources.map(ref);
   const changed: ResourceChange[] = [];
+  const renamed: RenamedResource[] = [];
+  const statefulRisks: StatefulRisk[] = [];
   for (const h of listed(head)) {
     const b = baseByUrn.get(h.urn);
     if (!b) {
       continue;
     }
-    const changes = [
-      ...diffValues("input", "", b.inputs, h.inputs),
-      ...diffValues("option", "", optionView(b), optionView(h)),
-    ];
+    const changes = resourceChanges(b, h, renames);
     if (changes.length > 0) {
       changed.push({ ...ref(h), changes });
+      const risk = statefulRisk(h, changes);
+      if (risk) {
+        statefulRisks.push(risk);
+      }
     }
+  }
+  for (const [from, to] of renames) {
+    const b = baseByUrn.get(from)!;
+    const h = headByUrn.get(to)!;
+    const changes = resourceChanges(b, h, renames);
+    renamed.push({ ...ref(h), from: ref(b), changes });
+    const risk = statefulRisk(h, changes);
+    if (risk) {
+      statefulRisks.push(risk);
+    }
+  }
+  for (const b of removedResources.filter((r) => isStateful(r.type))) {
+    statefulRisks.push({
+      ...ref(b),
+      action: "delete",
+      reason: "removed, and no alias in head keeps its state",
+    });
   }
   const outputs = base && head ? diffValues("output", "", base.exports, head.exports) : [];
   const findings = diffFindings(base?.policyFindings ?? [], head?.policyFindings ?? []);
@@ -275,7 +362,7 @@ function diffStack(environment: string, base: StackPlan | undefined, head: Stack
     ? "added"
     : !head
       ? "removed"
-      : added.length + removed.length + changed.length + outputs.length > 0
+      : added.length + removed.length + changed.length + renamed.length + outputs.length > 0
         ? "changed"
         : "unchanged";
   return {
@@ -285,6 +372,8 @@ function diffStack(environment: string, base: StackPlan | undefined, head: Stack
     added,
     removed,
     changed,
+    renamed,
+    statefulRisks,
     outputs,
     newFindings: findings.added,
     resolvedFindings: findings.resolved,
@@ -331,6 +420,10 @@ export interface DiffTotals {
   readonly resourcesAdded: number;
   readonly resourcesRemoved: number;
   readonly resourcesChanged: number;
+  /** Renamed with an alias, state kept. */
+  readonly resourcesRenamed: number;
+  readonly statefulDeleted: number;
+  readonly statefulReplaced: number;
   readonly newMandatory: number;
   readonly newAdvisory: number;
   readonly resolved: number;
@@ -352,6 +445,9 @@ export function totals(diff: PlanDiff): DiffTotals {
     resourcesAdded: sum((s) => s.added.length),
     resourcesRemoved: sum((s) => s.removed.length),
     resourcesChanged: sum((s) => s.changed.length),
+    resourcesRenamed: sum((s) => s.renamed.length),
+    statefulDeleted: sum((s) => s.statefulRisks.filter((x) => x.action === "delete").length),
+    statefulReplaced: sum((s) => s.statefulRisks.filter((x) => x.action === "replace").length),
     newMandatory: sum((s) => level(s.newFindings, "mandatory")),
     newAdvisory: sum((s) => level(s.newFindings, "advisory")),
     resolved: sum((s) => s.resolvedFindings.length),
@@ -410,4 +506,18 @@ export function lineDiff(a: unknown, b: unknown, maxLines = 40): string[] | unde
   return out.length > maxLines
     ? [...out.slice(0, maxLines), `… ${out.length - maxLines} more changed lines`]
     : out;
+}
+
+/** The one-line verdict on stateful resources, for the text report and the PR comment. */
+export function statefulSummary(diff: PlanDiff): string {
+  const risks = diff.stacks.flatMap((s) => s.statefulRisks);
+  if (risks.length === 0) {
+    return "Stateful resources: none would be replaced or deleted.";
+  }
+  const t = totals(diff);
+  const parts = [
+    ...(t.statefulDeleted > 0 ? [`${t.statefulDeleted} would be deleted`] : []),
+    ...(t.statefulReplaced > 0 ? [`${t.statefulReplaced} would be replaced`] : []),
+  ];
+  return `Stateful resources: ${parts.join(", ")}: ${risks.map((r) => `${r.type} ${r.name} (${r.reason})`).join("; ")}.`;
 }

@@ -1,4 +1,12 @@
-import { type PlanDiff, type StackDiff, type ValueChange, lineDiff, showValue, totals } from "./diff";
+import {
+  type PlanDiff,
+  type StackDiff,
+  type ValueChange,
+  lineDiff,
+  showValue,
+  statefulSummary,
+  totals,
+} from "./diff";
 import type { PolicyFinding } from "./model";
 
 /** Text rendering of a plan diff (what `pnpm plan:diff` prints). */
@@ -23,9 +31,9 @@ export function findingLine(f: PolicyFinding): string {
   return `${f.level}: [${f.policy}] ${f.urn ?? "(stack)"}: ${f.message.split("\n").join(" ")}`;
 }
 
-/** Counts of a stack as `+a -r ~c`. */
+/** Counts of a stack as `+a -r ~c`, and `→n` when resources were renamed. */
 export function stackCounts(s: StackDiff): string {
-  return `+${s.added.length} -${s.removed.length} ~${s.changed.length}`;
+  return `+${s.added.length} -${s.removed.length} ~${s.changed.length}${s.renamed.length > 0 ? ` →${s.renamed.length}` : ""}`;
 }
 
 function stackText(s: StackDiff): string[] {
@@ -36,11 +44,25 @@ function stackText(s: StackDiff): string[] {
   for (const r of s.removed) {
     lines.push(`  - ${r.type}  ${r.name}`);
   }
+  for (const r of s.renamed) {
+    lines.push(`  → ${r.type}  ${r.from.name} → ${r.name} (renamed, state kept)`);
+    if (r.from.urn !== r.urn && r.from.name === r.name) {
+      lines.push(`      from ${r.from.urn}`);
+    }
+    for (const c of r.changes) {
+      lines.push(...changeLines(c).map((l) => `      ${l}`));
+    }
+  }
   for (const r of s.changed) {
     lines.push(`  ~ ${r.type}  ${r.name}`);
     for (const c of r.changes) {
       lines.push(...changeLines(c).map((l) => `      ${l}`));
     }
+  }
+  for (const r of s.statefulRisks) {
+    lines.push(
+      `  ! stateful ${r.type}  ${r.name} would be ${r.action === "delete" ? "deleted" : "replaced"}: ${r.reason}`,
+    );
   }
   if (s.outputs.length > 0) {
     lines.push("  outputs:");
@@ -75,7 +97,8 @@ export function diffText(diff: PlanDiff): string {
   }
   lines.push(
     `Stacks: ${t.stacksAdded} added, ${t.stacksRemoved} removed, ${t.stacksChanged} changed, ${t.stacksUnchanged} unchanged.`,
-    `Resources: ${t.resourcesAdded} added, ${t.resourcesRemoved} removed, ${t.resourcesChanged} changed.`,
+    `Resources: ${t.resourcesAdded} added, ${t.resourcesRemoved} removed, ${t.resourcesChanged} changed, ${t.resourcesRenamed} renamed (state kept).`,
+    statefulSummary(diff),
     `Policy findings: ${t.newMandatory} new mandatory, ${t.newAdvisory} new advisory, ${t.resolved} resolved; head has ${t.headMandatory} mandatory, ${t.headAdvisory} advisory.`,
   );
   if (diff.headErrors.length > 0) {

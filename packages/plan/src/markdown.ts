@@ -1,4 +1,4 @@
-import { type PlanDiff, type ResourceRef, type StackDiff, totals } from "./diff";
+import { type PlanDiff, type ResourceRef, type StackDiff, statefulSummary, totals } from "./diff";
 import { changeLines } from "./diffReport";
 import type { PolicyFinding } from "./model";
 
@@ -94,9 +94,23 @@ function stackBlocks(s: StackDiff): Block[] {
       tail: [""],
     });
   }
+  if (s.statefulRisks.length > 0) {
+    blocks.push({
+      head: ["**Stateful resources lost**", ""],
+      lines: s.statefulRisks.map(
+        (r) =>
+          `- ⚠️ ${code(r.type)} ${code(r.name)} would be **${r.action === "delete" ? "deleted" : "replaced"}**: ${inline(r.reason)}`,
+      ),
+      tail: [""],
+    });
+  }
   const resources = [
     ...s.added.map((r) => resourceLine("+", r)),
     ...s.removed.map((r) => resourceLine("-", r)),
+    ...s.renamed.flatMap((r) => [
+      `  ${r.type}  ${r.from.name} → ${r.name} (renamed, state kept)`,
+      ...r.changes.flatMap((c) => changeLines(c).map((l) => `    ${l}`)),
+    ]),
     ...s.changed.flatMap((r) => [
       resourceLine("!", r),
       ...r.changes.flatMap((c) => changeLines(c).map((l) => `    ${l}`)),
@@ -175,7 +189,8 @@ function sectionHeader(s: StackDiff): string[] {
   const mandatory = s.newFindings.filter((f) => f.level === "mandatory").length;
   const parts = [
     `${s.status}`,
-    `+${s.added.length} −${s.removed.length} ~${s.changed.length}`,
+    `+${s.added.length} −${s.removed.length} ~${s.changed.length}${s.renamed.length > 0 ? ` →${s.renamed.length}` : ""}`,
+    ...(s.statefulRisks.length > 0 ? [`⚠️ ${s.statefulRisks.length} stateful lost`] : []),
     ...(s.newFindings.length > 0
       ? [`${s.newFindings.length} new finding(s)${mandatory ? `, ${mandatory} mandatory` : ""}`]
       : []),
@@ -201,8 +216,10 @@ function summaryLines(diff: PlanDiff): string[] {
     "",
     verdict,
     "",
-    "| Stack | Env | Status | + | − | ~ | New mandatory | New advisory | Resolved |",
-    "|---|---|---|--:|--:|--:|--:|--:|--:|",
+    `${t.statefulDeleted + t.statefulReplaced > 0 ? "⚠️" : "✅"} ${statefulSummary(diff)}`,
+    "",
+    "| Stack | Env | Status | + | − | ~ | → renamed | New mandatory | New advisory | Resolved |",
+    "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
   ];
   const shown = diff.stacks.filter(
     (s) => s.status !== "unchanged" || s.newFindings.length > 0 || s.resolvedFindings.length > 0,
@@ -210,11 +227,11 @@ function summaryLines(diff: PlanDiff): string[] {
   for (const s of shown) {
     const level = (l: string) => s.newFindings.filter((f) => f.level === l).length;
     lines.push(
-      `| ${code(s.label)} | ${inline(s.environment)} | ${s.status} | ${s.added.length} | ${s.removed.length} | ${s.changed.length} | ${level("mandatory")} | ${level("advisory")} | ${s.resolvedFindings.length} |`,
+      `| ${code(s.label)} | ${inline(s.environment)} | ${s.status} | ${s.added.length} | ${s.removed.length} | ${s.changed.length} | ${s.renamed.length} | ${level("mandatory")} | ${level("advisory")} | ${s.resolvedFindings.length} |`,
     );
   }
   lines.push(
-    `| **Total** | | ${t.stacksAdded + t.stacksRemoved + t.stacksChanged} of ${diff.stacks.length} stacks differ | ${t.resourcesAdded} | ${t.resourcesRemoved} | ${t.resourcesChanged} | ${t.newMandatory} | ${t.newAdvisory} | ${t.resolved} |`,
+    `| **Total** | | ${t.stacksAdded + t.stacksRemoved + t.stacksChanged} of ${diff.stacks.length} stacks differ | ${t.resourcesAdded} | ${t.resourcesRemoved} | ${t.resourcesChanged} | ${t.resourcesRenamed} | ${t.newMandatory} | ${t.newAdvisory} | ${t.resolved} |`,
     "",
     `Head plan: ${t.headMandatory} mandatory, ${t.headAdvisory} advisory finding(s) in total; ${t.stacksUnchanged} stack(s) unchanged.` +
       (diff.headErrors.length > 0 ? ` **${diff.headErrors.length} plan error(s).**` : ""),

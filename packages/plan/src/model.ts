@@ -70,9 +70,14 @@ export interface StackPlan {
   policyFindings?: PolicyFinding[];
 }
 
-/** A problem that stops the plan (config or contract), with where it was found. */
+/**
+ * A problem that stops the plan, with where it was found: `config` (the environment definition or a
+ * stack's config), `contract` (a stack reads an output its producer does not export or that does not
+ * match the contract), `schema` (a Kubernetes object the plan would send does not match the upstream
+ * schema of its kind), `program` (a program failed for another reason).
+ */
 export interface PlanError {
-  readonly kind: "config" | "contract" | "program";
+  readonly kind: "config" | "contract" | "schema" | "program";
   readonly stack?: string;
   readonly message: string;
 }
@@ -84,6 +89,12 @@ export interface EnvironmentPlan {
   readonly errors: PlanError[];
   /** Layers that have no project yet and were skipped. */
   readonly layersNotBuilt: readonly LayerName[];
+  /** Layers the plan was asked for (`--layers`, built or not), else every built layer; absent in older documents. */
+  readonly layersSelected?: readonly LayerName[];
+  /** Built layers synthesized only because a selected layer reads them. */
+  readonly layersPulledIn?: readonly LayerName[];
+  /** Kubernetes objects checked against their upstream schema (absent in documents of older plans). */
+  readonly kubernetesObjectsValidated?: number;
 }
 
 /** The whole document. */

@@ -11,7 +11,13 @@ import {
   stacksOf,
   upstreamStacks,
 } from "@hcp/platform";
-import type { StackExports } from "@hcp/testing";
+import {
+  formatSchemaReport,
+  isKubernetesObject,
+  type KubernetesSchemaReport,
+  type StackExports,
+  validateKubernetesObjects,
+} from "@hcp/testing";
 import * as path from "node:path";
 import { discover, programPath, stackConfig, unknownEnvironment, type Workspace } from "./discover";
 import {
@@ -97,14 +103,54 @@ export async function planEnvironments(options: PlanOptions): Promise<PlanRun> {
   };
 }
 
+/** The stacks a plan synthesizes and why. */
+export interface StackSelection {
+  /** Every stack to synthesize, in deploy order. */
+  readonly stacks: readonly StackId[];
+  /** Layers asked for (`--layers`, built or not), else every built layer. */
+  readonly selected: readonly LayerName[];
+  /** Built layers synthesized only because a selected stack reads them (transitively). */
+  readonly pulledIn: readonly LayerName[];
+}
+
+/**
+ * The stacks of the selected layers plus every stack they read, transitively (so each consumer's
+ * stack references get exports its producer really synthesized). Only built layers have stacks: a
+ * read of a layer without a project is reported by the consumer (a stack reference without exports).
+ */
+export function selectStacks(
+  topology: EnvironmentTopology,
+  built: ReadonlySet<LayerName>,
+  layers?: readonly LayerName[],
+): StackSelection {
+  const selected = LAYERS.filter((l) => (layers ? layers.includes(l) : built.has(l)));
+  const wanted = new Map<string, StackId>();
+  const visit = (id: StackId) => {
+    if (wanted.has(stackLabel(id)) || !built.has(id.layer)) {
+      return;
+    }
+    wanted.set(stackLabel(id), id);
+    upstreamStacks(topology, id).forEach(visit);
+  };
+  stacksOf(
+    topology,
+    selected.filter((l) => built.has(l)),
+  ).forEach(visit);
+  const stacks = stacksOf(topology).filter((id) => wanted.has(stackLabel(id)));
+  const pulledIn = LAYERS.filter((l) => !selected.includes(l) && stacks.some((id) => id.layer === l));
+  return { stacks, selected, pulledIn };
+}
+
 async function planEnvironment(
   workspace: Workspace,
   topology: EnvironmentTopology,
   options: PlanOptions,
 ): Promise<{ plan: EnvironmentPlan; stacks: SynthesizedStack[] }> {
-  const built = new Set<LayerName>(workspace.layers.filter((l) => options.layers?.includes(l) ?? true));
-  const ids = stacksOf(topology).filter((id) => built.has(id.layer));
+  const built = new Set<LayerName>(workspace.layers);
+  const selection = selectStacks(topology, built, options.layers);
+  const ids = selection.stacks;
   const results = new Map<string, Synthesized>();
+  const schemaReports = new Map<string, KubernetesSchemaReport[]>();
   const errors: PlanError[] = [];
   // Every stack some layer reads (built or not) is also run as a deployment: its known exports feed
   // its consumers and are checked against its contract.
@@ -141,6 +187,8 @@ async function planEnvironment(
           stackLabel(id),
         );
         results.set(stackLabel(id), synthesized);
+        // Validated while other stacks synthesize (their programs run in child processes).
+        schemaReports.set(stackLabel(id), await validateKubernetesObjects(synthesized.result.resources));
         return synthesized;
       },
     };
@@ -165,12 +213,22 @@ async function planEnvironment(
       });
     }
   }
+  let kubernetesObjects = 0;
+  for (const s of stacks) {
+    kubernetesObjects += s.resources.filter(isKubernetesObject).length;
+    for (const report of schemaReports.get(stackLabel(s.id)) ?? []) {
+      errors.push({ kind: "schema", stack: stackLabel(s.id), message: formatSchemaReport(report) });
+    }
+  }
   return {
     plan: {
       environment: topology.name,
       stacks: stacks.map((s) => s.plan),
       errors,
       layersNotBuilt: LAYERS.filter((l) => !built.has(l)),
+      layersSelected: selection.selected,
+      layersPulledIn: selection.pulledIn,
+      kubernetesObjectsValidated: kubernetesObjects,
     },
     stacks,
   };

@@ -21,10 +21,20 @@ export function summary(doc: PlanDocument, verbose = false): string {
       0,
     );
     lines.push(`Environment ${env.environment}: ${env.stacks.length} stacks, ${total} resources`);
+    const pulledIn = new Set(env.layersPulledIn ?? []);
+    if (env.layersSelected !== undefined) {
+      const notBuilt = new Set(env.layersNotBuilt);
+      lines.push(
+        `  layers selected: ${env.layersSelected.map((l) => (notBuilt.has(l) ? `${l} (not built yet)` : l)).join(", ") || "none"}`,
+      );
+    }
+    if (pulledIn.size > 0) {
+      lines.push(`  producers pulled in (read by the selected layers): ${[...pulledIn].join(", ")}`);
+    }
     for (const stack of env.stacks) {
       const count = stack.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
       lines.push(
-        `  ${stack.project}/${stack.stack}: ${count} resources (${(stack.durationMs / 1000).toFixed(1)} s)`,
+        `  ${stack.project}/${stack.stack}${pulledIn.has(stack.layer) ? " [producer]" : ""}: ${count} resources (${(stack.durationMs / 1000).toFixed(1)} s)`,
       );
       const types = countByType(stack);
       for (const [type, n] of verbose ? types : types.slice(0, 12)) {
@@ -43,6 +53,11 @@ export function summary(doc: PlanDocument, verbose = false): string {
     }
     if (env.layersNotBuilt.length > 0) {
       lines.push(`  layers not built yet: ${env.layersNotBuilt.join(", ")}`);
+    }
+    if (env.kubernetesObjectsValidated !== undefined) {
+      lines.push(
+        `  kubernetes objects validated against their upstream schemas: ${env.kubernetesObjectsValidated}`,
+      );
     }
     for (const e of env.errors) {
       lines.push(`  ${e.kind} error${e.stack ? ` in ${e.stack}` : ""}:`);

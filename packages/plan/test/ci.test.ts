@@ -13,6 +13,7 @@ import {
   stackId,
   stackLabel,
   stacksOf,
+  upstreamStacks,
 } from "@hcp/platform";
 import { repoRoot, repoTopology } from "@hcp/testing";
 import {
@@ -26,13 +27,28 @@ import {
   runnerProjectOf,
 } from "../src/ci";
 import { discover } from "../src/discover";
+import { type PackageGraph, readPackageGraph, undeclaredImports } from "../src/workspace";
 
 const production = repoTopology("production");
 const staging = repoTopology("staging");
+const graph = readPackageGraph(repoRoot());
 
 /** `layer@region` of the affected stacks, in the order returned. */
-function affected(files: string[], topology = production, built: readonly LayerName[] = LAYERS) {
-  return affectedStacks(files, topology, built).map((a) => `${a.id.layer}@${a.id.region ?? "-"}`);
+function affected(
+  files: string[],
+  topology = production,
+  built: readonly LayerName[] = LAYERS,
+  packages: PackageGraph = graph,
+) {
+  return affectedStacks(files, topology, { graph: packages, builtLayers: built }).map(
+    (a) => `${a.id.layer}@${a.id.region ?? "-"}`,
+  );
+}
+
+/** Layers a path affects (sorted), or the impact kind when it is not a set of layers. */
+function layersOf(file: string, packages: PackageGraph = graph): string[] | string {
+  const impact = impactOf(file, packages);
+  return impact.kind === "layers" ? [...impact.layers.keys()].sort() : impact.kind;
 }
 
 const SA = "sa-east-1";
@@ -40,13 +56,13 @@ const US = "us-east-1";
 
 describe("affected stacks (preview matrix)", () => {
   it("classifies changed paths", () => {
-    assert.deepEqual(impactOf("packages/network/src/index.ts"), { kind: "layer", layer: "network" });
-    assert.deepEqual(impactOf("./packages/dr/Pulumi.production-us-east-1.yaml"), {
+    assert.deepEqual(layersOf("packages/network/src/index.ts"), ["network"]);
+    assert.deepEqual(impactOf("./packages/dr/Pulumi.production-us-east-1.yaml", graph), {
       kind: "stack",
       layer: "dr",
       stack: "production-us-east-1",
     });
-    assert.deepEqual(impactOf("Pulumi.staging.yaml"), { kind: "environment", environment: "staging" });
+    assert.deepEqual(impactOf("Pulumi.staging.yaml", graph), { kind: "environment", environment: "staging" });
     for (const everything of [
       "packages/platform/src/tags.ts",
       "policies/healthcare/src/lib.ts",
@@ -54,7 +70,7 @@ describe("affected stacks (preview matrix)", () => {
       "Pulumi.yaml",
       "tsconfig.base.json",
     ]) {
-      assert.deepEqual(impactOf(everything), { kind: "all" }, everything);
+      assert.equal(impactOf(everything, graph).kind, "all", everything);
     }
     for (const nothing of [
       "docs/ci.md",
@@ -64,30 +80,27 @@ describe("affected stacks (preview matrix)", () => {
       "packages/network/test/vpc.test.ts",
       "packages/testing/src/run.ts",
       "policies/healthcare/test/rules.test.ts",
+      "bench/failover.ts",
     ]) {
-      assert.deepEqual(impactOf(nothing), { kind: "none" }, nothing);
+      assert.deepEqual(impactOf(nothing, graph), { kind: "none" }, nothing);
     }
-    assert.deepEqual(impactOf("scripts/unknown.sh"), { kind: "all" }, "unknown paths preview everything");
+    assert.equal(impactOf("scripts/unknown.sh", graph).kind, "all", "unknown paths preview everything");
   });
 
   it("adds every stack that reads an affected stack, transitively, in deploy order", () => {
-    assert.deepEqual(affected(["packages/data/src/components/patroni.ts"]), [
-      `data@${SA}`,
-      `dr@${US}`,
-      `workloads@${SA}`,
-      `workloads@${US}`,
-      `edge@-`,
-      `observability@${SA}`,
-      `observability@${US}`,
-    ]);
+    const data = affected(["packages/data/src/components/patroni.ts"]);
+    const readers = stacksOf(production).filter((id) =>
+      upstreamStacks(production, id).some((u) => u.layer === "data"),
+    );
+    assert.equal(data[0], `data@${SA}`);
+    for (const id of readers) {
+      assert.ok(data.includes(`${id.layer}@${id.region ?? "-"}`), `${stackLabel(id)} reads data`);
+    }
+    assert.ok(
+      !data.includes(`network@${SA}`) && !data.includes(`cluster@${SA}`),
+      "producers are not affected",
+    );
     assert.deepEqual(affected(["packages/observability/src/index.ts"]), [
-      `observability@${SA}`,
-      `observability@${US}`,
-    ]);
-    assert.deepEqual(affected(["packages/dr/Pulumi.production-us-east-1.yaml"]), [
-      `dr@${US}`,
-      `workloads@${US}`,
-      `edge@-`,
       `observability@${SA}`,
       `observability@${US}`,
     ]);
@@ -103,18 +116,22 @@ describe("affected stacks (preview matrix)", () => {
 
   it("says why each stack is affected", () => {
     const reasons = new Map(
-      affectedStacks(["packages/cluster/src/index.ts"], production).map((a) => [stackLabel(a.id), a.reason]),
+      affectedStacks(["packages/cluster/src/index.ts"], production, { graph }).map((a) => [
+        stackLabel(a.id),
+        a.reason,
+      ]),
     );
     assert.equal(reasons.get(`hcp-cluster/production-${SA}`), "packages/cluster/src/index.ts");
     assert.equal(reasons.get(`hcp-data/production-${SA}`), `reads hcp-cluster/production-${SA}`);
   });
 
-  it("previews everything for shared code and an environment's stacks for its definition", () => {
+  it("previews everything for shared code and the policy pack, and an environment's stacks for its definition", () => {
     const all = affected(["packages/platform/src/naming.ts"]);
     assert.deepEqual(
       all,
       stacksOf(production).map((id) => `${id.layer}@${id.region ?? "-"}`),
     );
+    assert.deepEqual(affected(["policies/healthcare/src/policies/encryption.ts"]), all);
     assert.deepEqual(affected(["Pulumi.staging.yaml"]), []);
     assert.deepEqual(
       affected(["Pulumi.staging.yaml"], staging),
@@ -136,6 +153,136 @@ describe("affected stacks (preview matrix)", () => {
       affected(["packages/data/src/index.ts"], production, ["environment", "network", "cluster"]),
       [],
     );
+  });
+});
+
+describe("affected stacks follow workspace package dependencies", () => {
+  let root: string;
+  let fixture: PackageGraph;
+
+  /** A workspace: a library package per entry (name → workspace dependencies), layers as projects. */
+  function write(file: string, content: string) {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), content);
+  }
+  function pkg(dir: string, name: string, deps: string[], devDeps: string[] = []) {
+    const ws = (names: string[]) => Object.fromEntries(names.map((n) => [n, "workspace:*"]));
+    write(
+      `${dir}/package.json`,
+      JSON.stringify({ name, dependencies: { zod: "4.0.0", ...ws(deps) }, devDependencies: ws(devDeps) }),
+    );
+  }
+  function layer(name: LayerName, deps: string[]) {
+    pkg(`packages/${name}`, `@hcp/${name}`, deps, ["@hcp/testing"]);
+    write(`packages/${name}/Pulumi.yaml`, `name: ${LAYER_SPECS[name].project}\nmain: src/index.ts\n`);
+  }
+
+  before(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "hcp-workspace-"));
+    write("pnpm-workspace.yaml", "packages:\n  - packages/*\n  - policies/*\n  - bench\n");
+    write("Pulumi.yaml", "name: healthcare-platform\nmain: packages/environment/src/index.ts\n");
+    pkg("packages/platform", "@hcp/platform", []);
+    pkg("packages/testing", "@hcp/testing", ["@hcp/platform"]);
+    pkg("packages/kube", "@hcp/kube", ["@hcp/platform"]);
+    pkg("packages/postgres", "@hcp/postgres", ["@hcp/kube", "@hcp/platform"], ["@hcp/testing"]);
+    pkg("packages/plan", "@hcp/plan", ["@hcp/platform", "@hcp/testing", "@hcp/policy-healthcare"]);
+    pkg("policies/healthcare", "@hcp/policy-healthcare", ["@hcp/platform"], ["@hcp/testing"]);
+    write("policies/healthcare/PulumiPolicy.yaml", "runtime: nodejs\n");
+    pkg("bench", "@hcp/bench", ["@hcp/postgres", "@hcp/testing"]);
+    pkg("packages/environment", "@hcp/environment", ["@hcp/platform"], ["@hcp/testing"]);
+    layer("network", ["@hcp/platform"]);
+    layer("cluster", ["@hcp/platform", "@hcp/kube"]);
+    layer("data", ["@hcp/platform", "@hcp/postgres"]);
+    layer("dr", ["@hcp/platform", "@hcp/postgres"]);
+    layer("workloads", ["@hcp/platform", "@hcp/kube"]);
+    layer("observability", ["@hcp/platform"]);
+    fixture = readPackageGraph(root);
+  });
+
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("reads each layer's package from its Pulumi project (the root project's main for the environment)", () => {
+    assert.equal(fixture.layerPackages.get("environment"), "@hcp/environment");
+    assert.equal(fixture.layerPackages.get("data"), "@hcp/data");
+    assert.deepEqual(fixture.packages.find((p) => p.name === "@hcp/postgres")?.dependencies, [
+      "@hcp/kube",
+      "@hcp/platform",
+    ]);
+    assert.ok(fixture.packages.find((p) => p.name === "@hcp/policy-healthcare")?.policyPack);
+  });
+
+  it("previews data and dr (and what reads them) for a change in a library only they depend on", () => {
+    assert.deepEqual(layersOf("packages/postgres/src/patroni.ts", fixture), ["data", "dr"]);
+    const stacks = affectedStacks(["packages/postgres/src/patroni.ts"], production, { graph: fixture });
+    const seeded = stacks.filter((a) => !a.reason.startsWith("reads "));
+    assert.deepEqual(
+      seeded.map((a) => [stackLabel(a.id), a.reason]),
+      [
+        [
+          `hcp-data/production-${SA}`,
+          "packages/postgres/src/patroni.ts (@hcp/postgres, which @hcp/data depends on)",
+        ],
+        [
+          `hcp-dr/production-${US}`,
+          "packages/postgres/src/patroni.ts (@hcp/postgres, which @hcp/dr depends on)",
+        ],
+      ].sort(
+        (a, b) =>
+          stacks.findIndex((s) => stackLabel(s.id) === a[0]) -
+          stacks.findIndex((s) => stackLabel(s.id) === b[0]),
+      ),
+    );
+    for (const a of stacks) {
+      assert.ok(
+        a.id.layer === "data" || a.id.layer === "dr" || upstreamStacks(production, a.id).length > 0,
+        stackLabel(a.id),
+      );
+    }
+    assert.ok(!stacks.some((a) => ["network", "cluster", "environment"].includes(a.id.layer)));
+  });
+
+  it("follows dependencies transitively: a change in @hcp/kube reaches data and dr through @hcp/postgres", () => {
+    assert.deepEqual(layersOf("packages/kube/src/namespace.ts", fixture), [
+      "cluster",
+      "data",
+      "dr",
+      "workloads",
+    ]);
+    const impact = impactOf("packages/kube/src/namespace.ts", fixture);
+    assert.equal(impact.kind === "layers" && impact.layers.get("dr"), "@hcp/kube, which @hcp/dr depends on");
+  });
+
+  it("previews every stack for the platform library and for the policy pack", () => {
+    assert.deepEqual(impactOf("packages/platform/src/tags.ts", fixture), {
+      kind: "all",
+      why: "@hcp/platform, used by the policy pack @hcp/policy-healthcare",
+    });
+    const pack = impactOf("policies/healthcare/src/policies/encryption.ts", fixture);
+    assert.deepEqual(pack, {
+      kind: "all",
+      why: "@hcp/policy-healthcare, the policy pack every preview runs",
+    });
+    assert.deepEqual(
+      affected(["policies/healthcare/src/x.ts"], production, LAYERS, fixture),
+      stacksOf(production).map((id) => `${id.layer}@${id.region ?? "-"}`),
+    );
+  });
+
+  it("does not follow devDependencies: tests and tooling are not deployed", () => {
+    assert.equal(layersOf("packages/testing/src/run.ts", fixture), "none");
+    assert.equal(layersOf("packages/plan/src/cli.ts", fixture), "none");
+    assert.equal(layersOf("bench/failover.ts", fixture), "none");
+  });
+
+  it("finds a package whose src imports a workspace package it does not list in dependencies", () => {
+    write("packages/network/src/index.ts", 'import { one } from "@hcp/testing";\nimport "@hcp/platform";\n');
+    assert.deepEqual(undeclaredImports(root, fixture), [
+      { package: "@hcp/network", imports: "@hcp/testing" },
+    ]);
+  });
+
+  it("the repository's own source imports are all declared, so the graph is what programs load", () => {
+    assert.deepEqual(undeclaredImports(repoRoot(), graph), []);
   });
 });
 

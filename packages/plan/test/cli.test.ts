@@ -30,6 +30,44 @@ function stagingWith(change: (values: Record<string, unknown>) => void): string 
 describe("pnpm plan (CLI)", function () {
   this.timeout(300_000);
 
+  it("prints the usage of a command and of a subcommand for --help, exit 0", () => {
+    const top = plan("--help");
+    assert.equal(top.code, 0, top.out);
+    assert.match(top.out, /^usage: pnpm plan \[flags\]$/m);
+    assert.match(top.out, /--layers <a,b> +only these layers, plus the producers they read/);
+    assert.match(top.out, /^ {2}affected +the stacks a change affects/m);
+    const sub = plan("deploy-order", "-h");
+    assert.equal(sub.code, 0, sub.out);
+    assert.match(sub.out, /^usage: pnpm plan deploy-order \[flags\]$/m);
+    assert.match(sub.out, /--format <json\|tsv>/);
+    assert.doesNotMatch(sub.out, /--no-policies/, "a subcommand's usage lists its own flags");
+  });
+
+  it("refuses an unknown flag, naming it and the closest valid one, exit 64", () => {
+    const { code, out } = plan("--env", "staging", "--polcy-config", "x.json");
+    assert.equal(code, 64, out);
+    assert.match(out, /^unknown flag --polcy-config for plan; did you mean --policy-config\?$/m);
+    const sub = plan("affected", "--env", "all", "--changd", "-");
+    assert.equal(sub.code, 64, sub.out);
+    assert.match(sub.out, /^unknown flag --changd for affected; did you mean --changed\?$/m);
+    assert.match(sub.out, /^usage: pnpm plan affected \[flags\]$/m);
+  });
+
+  it("refuses an unknown subcommand, a flag without its value and a stray argument, exit 64", () => {
+    const sub = plan("afected", "--env", "all");
+    assert.equal(sub.code, 64, sub.out);
+    assert.match(sub.out, /^unknown subcommand 'afected'; did you mean affected\?$/m);
+    const value = plan("--env");
+    assert.equal(value.code, 64, value.out);
+    assert.match(value.out, /^--env needs a value: --env <environment\|all>$/m);
+    const layer = plan("--env", "staging", "--layers", "netwrk");
+    assert.equal(layer.code, 64, layer.out);
+    assert.match(layer.out, /unknown layer\(s\) 'netwrk' \(did you mean network\?\)/);
+    const wild = plan("--env", "staging", "--zzzzzzzzzz");
+    assert.equal(wild.code, 64, wild.out);
+    assert.match(wild.out, /^unknown flag --zzzzzzzzzz for plan$/m, "no suggestion when nothing is close");
+  });
+
   it("lists the environments when asked for an unknown one, exit 2", () => {
     const { code, out } = plan("--env", "prod");
     assert.equal(code, 2);
@@ -91,6 +129,47 @@ describe("pnpm plan (CLI)", function () {
     } finally {
       fs.rmSync(config, { force: true });
     }
+  });
+
+  it("fails a Kubernetes object that does not match its upstream schema, naming stack, object and path, exit 2", () => {
+    const root = path.join(__dirname, "fixtures", "schema-root");
+    const config = path.join(root, "Pulumi.test.yaml");
+    fs.writeFileSync(
+      config,
+      stagingWith(() => undefined),
+    );
+    try {
+      const { code, out } = plan("--env", "test", "--root", root, "--no-policies");
+      assert.equal(code, 2, out);
+      assert.match(out, /schema error in healthcare-platform\/test:/);
+      assert.match(
+        out,
+        /cert-manager\.io\/v1 Certificate hcp-api\/api-tls \(urn:pulumi:test::healthcare-platform::kubernetes:cert-manager\.io\/v1:Certificate::api-tls\) does not match its schema/,
+      );
+      assert.match(out, /- spec\.dnsName: unknown field \(did you mean dnsNames\?\)/);
+      assert.match(
+        out,
+        /apps\/v1 Deployment hcp-api\/api \(urn:pulumi:test::healthcare-platform::kubernetes:apps\/v1:Deployment::api\)/,
+      );
+      assert.match(
+        out,
+        /- spec\.template\.spec\.containers\[0\]\.imagePullPolicy: must be one of "Always", "IfNotPresent", "Never"/,
+      );
+      assert.match(out, /- spec\.template\.strategy: unknown field/);
+    } finally {
+      fs.rmSync(config, { force: true });
+    }
+  });
+
+  it("plans the producers a selected layer reads and says which layers were pulled in", () => {
+    const { code, out } = plan("--env", "staging", "--layers", "network", "--no-policies");
+    assert.equal(code, 0, out);
+    assert.match(out, /^ {2}layers selected: network$/m);
+    assert.match(out, /^ {2}producers pulled in \(read by the selected layers\): environment$/m);
+    assert.match(out, /^ {2}healthcare-platform\/staging \[producer\]: \d+ resources/m);
+    assert.match(out, /^ {2}hcp-network\/staging-sa-east-1: \d+ resources/m);
+    assert.doesNotMatch(out, /hcp-cluster\//, "layers that are not read are not planned");
+    assert.doesNotMatch(out, /no exports/);
   });
 
   it("writes the full plan of the environment stack as JSON, secrets redacted", () => {

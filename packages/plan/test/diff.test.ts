@@ -262,7 +262,7 @@ describe("plan diff as a PR comment (markdown)", () => {
     assert.match(md, /❌ \*\*1 mandatory policy violation\(s\)\*\* in this pull request's plan \(1 new\)/);
     assert.match(
       md,
-      /\| `hcp-network\/production-sa-east-1` \| production \| changed \| 1 \| 0 \| 1 \| 1 \| 0 \| 0 \|/,
+      /\| `hcp-network\/production-sa-east-1` \| production \| changed \| 1 \| 0 \| 1 \| 0 \| 1 \| 0 \| 0 \|/,
     );
     assert.doesNotMatch(md, /production-us-east-1`/, "unchanged stacks are only counted");
     assert.match(md, /1 stack\(s\) unchanged/);
@@ -312,13 +312,15 @@ describe("plan diff as a PR comment (markdown)", () => {
     const summary = md.slice(0, summaryEnd);
     for (let i = 0; i < 30; i++) {
       assert.ok(
-        summary.includes(`| \`${P}/production-r${i}\` | production | changed | 0 | 0 | 400 | 1 | 0 | 0 |`),
+        summary.includes(
+          `| \`${P}/production-r${i}\` | production | changed | 0 | 0 | 400 | 0 | 1 | 0 | 0 |`,
+        ),
         `row ${i}`,
       );
     }
     assert.match(
       summary,
-      /\| \*\*Total\*\* \| \| 30 of 30 stacks differ \| 0 \| 0 \| 12000 \| 30 \| 0 \| 0 \|/,
+      /\| \*\*Total\*\* \| \| 30 of 30 stacks differ \| 0 \| 0 \| 12000 \| 0 \| 30 \| 0 \| 0 \|/,
     );
     assert.match(
       md,

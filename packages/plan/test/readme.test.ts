@@ -48,7 +48,8 @@ const NOT_RUN: ReadonlyArray<{ readonly match: RegExp; readonly reason: string }
 ];
 
 /** Commands run here: cheap subcommands of the plan tool. */
-const RUN = /^(mkdir -p out && )?pnpm -s plan (policy-config|deploy-order|environments|ci-setup|affected) /;
+const RUN =
+  /^(mkdir -p out && )?pnpm -s plan ((policy-config|deploy-order|environments|ci-setup|affected) |([a-z-]+ )?--help$)/;
 
 const ENVIRONMENTS = discover(ROOT).environments;
 

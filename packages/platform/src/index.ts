@@ -5,6 +5,7 @@ export * from "./config/eks";
 export * from "./config/load";
 export * from "./config/parse";
 export * from "./config/problems";
+export * from "./config/reference";
 export * from "./config/retention";
 export * from "./config/schema";
 export * from "./config/secrets";

@@ -249,7 +249,7 @@ describe("environment config", () => {
       path: "healthcare-platform:regions[0].natGateways",
       received: '"perZone"',
       allowed: 'one of "perAz", "single"',
-      fix: 'use one of "perAz", "single" (perAz in production, single is acceptable in staging)',
+      fix: `use one of "perAz", "single" (perAz in production (losing one zone must not cut the other zones' egress); single is acceptable outside production)`,
     });
   });
 

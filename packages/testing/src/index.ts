@@ -13,3 +13,5 @@ export * from "./run";
 export * from "./secrets";
 export * from "./conventions";
 export * from "./skip";
+export * from "./kubernetes/models";
+export * from "./kubernetes/validate";

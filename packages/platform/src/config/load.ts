@@ -5,6 +5,7 @@ import { ConfigError } from "./problems";
 import { type ParseOptions, parseEnvironmentConfig, type RawStackConfig } from "./parse";
 import { formatWarning } from "./problems";
 import { isSecureMarker } from "./secrets";
+import { yamlSyntaxError } from "./yamlSyntax";
 import type { EnvironmentConfig } from "./types";
 
 /** What the offline plan puts where Pulumi would put a decrypted secret (the plan has no keys). */
@@ -15,19 +16,31 @@ export const SECRET_PLACEHOLDER = "[secret]";
  * are replaced by {@link SECRET_PLACEHOLDER}: the ciphertext is never passed on.
  */
 export function readStackConfigFile(file: string): RawStackConfig {
-  let doc: unknown;
+  let text: string;
   try {
-    doc = parseYaml(fs.readFileSync(file, "utf8"));
+    text = fs.readFileSync(file, "utf8");
   } catch (e) {
     throw new ConfigError(file, [
       {
         path: "(file)",
-        received: (e as Error).message.split("\n")[0] ?? "unreadable file",
+        received: (e as Error).message,
         allowed: "a readable YAML stack configuration file",
-        fix: "fix the YAML syntax (run it through a YAML linter)",
+        fix: "check the path and the file's permissions",
       },
     ]);
   }
+  const syntax = yamlSyntaxError(text);
+  if (syntax) {
+    throw new ConfigError(file, [
+      {
+        path: `line ${syntax.line}, column ${syntax.column}`,
+        received: syntax.problem,
+        allowed: "YAML 1.2 (a Pulumi stack configuration file)",
+        fix: syntax.fix,
+      },
+    ]);
+  }
+  const doc: unknown = parseYaml(text);
   const config = (doc as { config?: unknown } | null)?.config ?? {};
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw new ConfigError(file, [
