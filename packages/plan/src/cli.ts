@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { parseArgs as nodeParseArgs } from "node:util";
 import type { EnvironmentTopology, LayerName } from "@hcp/platform";
 import type { PlanRun } from "./plan";
-import { closestTo } from "./suggest";
+import { closestTo } from "@hcp/platform/suggest";
 
 // Commands import what they use when they run: `diff` (CI, on every pull request) then never loads
 // the Pulumi SDK, which costs seconds.

@@ -272,8 +272,9 @@ function classify(stack: string, error: Error): PlanError[] {
   });
 }
 
-function toStackPlan(id: StackId, topology: EnvironmentTopology, s: Synthesized): SynthesizedStack {
-  const resources: PlannedResource[] = s.result.resources.map((r) => ({
+/** A registered resource as the plan document records it (wire values: secrets tagged, nothing revealed). */
+export function plannedResource(r: WireResource): PlannedResource {
+  return {
     urn: r.urn,
     type: r.type,
     name: r.name,
@@ -295,7 +296,11 @@ function toStackPlan(id: StackId, topology: EnvironmentTopology, s: Synthesized)
       aliases: r.options.aliases,
     },
     dependencies: r.dependencies,
-  }));
+  };
+}
+
+function toStackPlan(id: StackId, topology: EnvironmentTopology, s: Synthesized): SynthesizedStack {
+  const resources = s.result.resources.map(plannedResource);
   const plan: StackPlan = {
     layer: id.layer,
     project: id.project,

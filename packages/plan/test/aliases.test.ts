@@ -1,12 +1,12 @@
 import * as assert from "node:assert/strict";
-import { type RegisteredResource, runProgram } from "@hcp/testing";
+import { runProgram } from "@hcp/testing";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { diffPlans, totals } from "../src/diff";
 import { diffText } from "../src/diffReport";
 import { diffMarkdown } from "../src/markdown";
 import type { PlannedOptions, PlannedResource } from "../src/model";
-import { forDocument } from "../src/values";
+import { plannedResource } from "../src/plan";
 import { planDocument, resource, stackPlan } from "./planDocs";
 
 const P = "hcp-data";
@@ -283,19 +283,8 @@ describe("plan diff: aliases from real programs (the SDK's registrations, as the
       searchPaths: [__dirname],
       program: () => program(new k8s.Provider("k8s", { kubeconfig: "{}" })),
     });
-    return run.resources.map((r: RegisteredResource) => ({
-      urn: r.urn,
-      type: r.type,
-      name: r.name,
-      custom: r.custom,
-      remote: r.remote,
-      read: r.read,
-      ...(r.parent ? { parent: r.parent } : {}),
-      ...(r.provider ? { provider: r.provider } : {}),
-      inputs: forDocument(r.wireInputs) as Record<string, unknown>,
-      options: { ...r.options, deleteBeforeReplace: undefined },
-      dependencies: r.dependencies,
-    }));
+    // What the plan records, exactly as the plan builds it.
+    return run.resources.map(plannedResource);
   }
 
   const document = (resources: PlannedResource[]) =>

@@ -48,19 +48,25 @@ export class StackPlacementError extends Error {
   override readonly name = "StackPlacementError";
 }
 
-/**
- * Builds the context of a regional layer program from `pulumi.getStack()` (`<env>-<region>`) and the
- * environment's topology, read through the environment stack reference.
- */
-export async function regionalLayerContext(layer: RegionalLayer): Promise<LayerContext> {
+/** The running project, checked to be the layer's (a layer program run from the wrong directory). */
+function runningProject(layer: LayerName): string {
   const spec = LAYER_SPECS[layer];
   const project = pulumi.getProject();
-  const stack = pulumi.getStack();
   if (project !== spec.project) {
     throw new StackPlacementError(
       `The ${layer} layer must run as Pulumi project ${spec.project}, not ${project}. Fix: run it from packages/${layer}.`,
     );
   }
+  return project;
+}
+
+/**
+ * Builds the context of a regional layer program from `pulumi.getStack()` (`<env>-<region>`) and the
+ * environment's topology, read through the environment stack reference.
+ */
+export async function regionalLayerContext(layer: RegionalLayer): Promise<LayerContext> {
+  const project = runningProject(layer);
+  const stack = pulumi.getStack();
   const parts = parseRegionalStackName(stack);
   if (!parts) {
     throw new StackPlacementError(
@@ -81,14 +87,8 @@ const ENVIRONMENT_STACK_RE = /^[a-z][a-z0-9]*$/;
 export async function environmentLayerContext(
   layer: Exclude<EnvironmentLayer, "environment">,
 ): Promise<LayerContext> {
-  const spec = LAYER_SPECS[layer];
-  const project = pulumi.getProject();
+  const project = runningProject(layer);
   const stack = pulumi.getStack();
-  if (project !== spec.project) {
-    throw new StackPlacementError(
-      `The ${layer} layer must run as Pulumi project ${spec.project}, not ${project}. Fix: run it from packages/${layer}.`,
-    );
-  }
   if (!ENVIRONMENT_STACK_RE.test(stack)) {
     throw new StackPlacementError(
       `Stack '${stack}' of ${project} is not named after an environment (e.g. production): the ${layer} layer ` +

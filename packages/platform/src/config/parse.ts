@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { closestTo } from "../suggest";
 import { configNow } from "./clock";
 import {
   ConfigError,
@@ -277,28 +278,5 @@ function issueToProblems(issue: z.core.$ZodIssue, root: unknown): ConfigProblem[
 
 /** The known key closest to a misspelt one (edit distance <= 2), if any. */
 export function closest(key: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of known) {
-    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
+  return closestTo(key, known, 2);
 }

@@ -1,6 +1,7 @@
 /**
- * "Did you mean": the candidate closest to a misspelt word. Kept here rather than imported from
- * `@hcp/platform` so that the CLI's argument parsing (and `plan:diff`) loads no Pulumi SDK.
+ * "Did you mean": the candidate closest to a misspelt word. This module imports nothing, and is also
+ * exported on its own as `@hcp/platform/suggest`, so that the plan CLI's argument parsing (and
+ * `plan:diff`) can use it without loading the Pulumi SDK behind the package's main entry.
  */
 
 /** Levenshtein distance, case-insensitive. */
