@@ -115,7 +115,7 @@ function args(): Args {
   };
   const runs = Number(value("--runs") ?? process.env.HCP_BENCH_RUNS ?? 3);
   const seconds = Number(value("--seconds") ?? 30);
-  const rampSeconds = Number(value("--ramp-seconds") ?? 30);
+  const rampSeconds = Number(value("--ramp-seconds") ?? 60);
   const names = (value("--cases") ?? "direct,pooled").split(",");
   const unknown = names.filter((n) => !(n in CASES));
   const ok =
@@ -247,6 +247,25 @@ async function startBouncers(live: Live, c: Case, run: number): Promise<LocalPgb
   return bouncers;
 }
 
+/** The clients' logins used up too much of pgbench's -T: measure again with a longer ramp. */
+class RampTooShort extends Error {}
+
+/** {@link measure}, the ramp doubled (at most twice) while the logins leave too short a steady interval. */
+async function measureWithRamp(live: Live, c: Case, run: number, a: Args): Promise<Measurement> {
+  let rampSeconds = a.rampSeconds;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await measure(live, c, run, { ...a, rampSeconds });
+    } catch (error) {
+      if (!(error instanceof RampTooShort) || attempt > 2) throw error;
+      log(
+        `${c.name} #${run}: ${error.message} after a ${rampSeconds} s ramp; again with ${Math.max(2 * rampSeconds, 30)} s`,
+      );
+      rampSeconds = Math.max(2 * rampSeconds, 30);
+    }
+  }
+}
+
 const ERROR_LINE = /connection|could not|aborted|error|fatal/i;
 
 async function measure(live: Live, c: Case, run: number, a: Args): Promise<Measurement> {
@@ -325,13 +344,26 @@ async function measure(live: Live, c: Case, run: number, a: Args): Promise<Measu
   const logFiles = fs.readdirSync(dir).filter((f) => f.startsWith(path.basename(logPrefix) + "."));
   const transactions = logFiles.flatMap((f) => parsePgbenchLog(fs.readFileSync(path.join(dir, f), "utf8")));
   for (const f of logFiles) fs.rmSync(path.join(dir, f));
-  const steady = steadyState(transactions);
-  if (steady.toMs - steady.fromMs < (a.seconds * 1000) / 2) {
-    log(
-      `${c.name} #${run}: only ${((steady.toMs - steady.fromMs) / 1000).toFixed(1)} s with every client running ` +
-        `(logins took ${(summary.initialConnectionMs / 1000).toFixed(1)} s): raise --ramp-seconds`,
+  let steady: ReturnType<typeof steadyState> | undefined;
+  let why = "";
+  try {
+    steady = steadyState(transactions);
+    if (steady.toMs - steady.fromMs < (a.seconds * 1000) / 2) {
+      why = `only ${((steady.toMs - steady.fromMs) / 1000).toFixed(1)} s with every client running`;
+    }
+  } catch (error) {
+    why = (error as Error).message;
+  }
+  if (why !== "") {
+    for (const b of bouncers) await sandbox.stop(b.proc);
+    // pgbench 15 counts its login phase in -T: on a busy machine 1000 TLS logins can use all of it.
+    if (exitCode === 0 && !summary.aborted && summary.failed === 0) throw new RampTooShort(why);
+    throw new Error(
+      `${c.name} #${run}: ${why}\npgbench exit ${exitCode}\n${stdout.trim()}\n${stderr.split("\n").slice(-15).join("\n")}\n` +
+        bouncers.map((b) => sandbox.tail(b.proc, 15)).join("\n"),
     );
   }
+  if (steady === undefined) throw new Error("unreachable: no steady interval");
   const cpu = meter.usageBetween(steady.fromMs, steady.toMs);
   for (const b of bouncers) await sandbox.stop(b.proc);
   const errors = stderr.split("\n").filter((l) => ERROR_LINE.test(l));
@@ -451,7 +483,7 @@ async function main(): Promise<void> {
       // Alternate the order so a drift in machine load does not favour one case.
       const order = run % 2 === 1 ? a.cases : [...a.cases].reverse();
       for (const c of order) {
-        const m = await measure(live, c, run, a);
+        const m = await measureWithRamp(live, c, run, a);
         results.push(m);
         log(
           `${c.name} #${run}: ${f0(m.tps)} tps (pgbench ${f0(m.pgbenchTps)}, ${f1(m.windowSeconds)} s steady, initial connections ${f1(m.initialConnectionMs / 1000)} s), ` +
