@@ -437,6 +437,7 @@ function pooledReport(lives: readonly Live[], results: readonly Iteration[]): st
   for (const live of lives.filter((l) => l.pooled)) {
     const mine = results.filter((r) => r.variant === live.variant.name && r.pooled);
     if (mine.length === 0) continue;
+    if (lines.length > 0) lines.push("");
     const db = stats(mine.map((r) => r.loss.recoveryMs));
     const app = stats(mine.map((r) => r.pooled!.loss.recoveryMs!));
     const lossDiff = stats(mine.map((r) => r.pooled!.loss.recoveryMs! - r.loss.recoveryMs));

@@ -45,7 +45,9 @@ export interface RenderedPgbouncer {
  * needing a new server connection (and every login, which needs `auth_query`) fails at once with
  * "server login has been failing". PgBouncer's default, 15 s, is paid after every failover and
  * switchover: the first attempts hit the dead or demoted leader before the Service follows the new
- * one (measured: +10.6 s RTO, +11.2 s switchover gap through PgBouncer; docs/benchmarks/failover.md).
+ * one. Measured through PgBouncer against a direct writer on the same failures (bench:failover,
+ * docs/benchmarks/failover.md): +10.0 / +11.1 s node-loss RTO and +9.9 / +10.6 s switchover gap
+ * with 15 s, +1.2 / +0.0 s and +1.0 / -0.1 s with 1 s.
  * PgBouncer keeps at most one login attempt in flight per pool, so 1 s means at most one attempt per
  * second per pool against a failing server.
  */
