@@ -10,12 +10,20 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
-import { renderArtifacts } from "@hcp/postgres";
+import { renderArtifacts, ROLES, type RenderedArtifacts } from "@hcp/postgres";
 import {
+  applyPostgresSql,
   checkNoLoss,
   createProbeTable,
   type DcsOverrides,
+  freePorts,
+  LeaderProxy,
+  type LocalPgbouncer,
   missing,
+  type ObservedResult,
+  type PgbouncerVariant,
+  rolePasswords,
+  startPgbouncer,
   nodeLoss,
   rejoin,
   renderedCluster,
@@ -35,6 +43,12 @@ interface Variant {
   readonly name: string;
   readonly description: string;
   readonly overrides?: DcsOverrides;
+  /**
+   * Also run a second writer through PgBouncer (the rendered pgbouncer.ini with these keys
+   * changed) whose `[databases]` host is a {@link LeaderProxy} following the Patroni leader, the
+   * stand-in for the primary Service. Both writers see the same failures.
+   */
+  readonly pooled?: PgbouncerVariant;
 }
 
 const VARIANTS: Readonly<Record<string, Variant>> = {
@@ -60,6 +74,23 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
     description:
       "rendered with PostgreSQL's default wal_retrieve_retry_interval 5s (what the rendered 1s buys)",
     overrides: { parameters: { wal_retrieve_retry_interval: "5s" } },
+  },
+  pgbouncer: {
+    name: "pgbouncer",
+    description:
+      "rendered settings; a second writer through PgBouncer (rendered pgbouncer.ini) -> a loopback proxy following the leader (stands in for the primary Service)",
+    pooled: {},
+  },
+  "pgbouncer-retry15": {
+    name: "pgbouncer-retry15",
+    description:
+      "as pgbouncer, with PgBouncer's default server_login_retry 15 s (rendered before the failover benchmark measured it)",
+    pooled: { server_login_retry: 15 },
+  },
+  "pgbouncer-retry05": {
+    name: "pgbouncer-retry05",
+    description: "as pgbouncer, with server_login_retry 0.5 s (an experiment: half the rendered 1 s)",
+    pooled: { server_login_retry: 0.5 },
   },
   loop10: {
     name: "loop10",
@@ -90,6 +121,15 @@ interface Iteration {
   readonly unknownNotCommitted: number;
   readonly alone?: SingleMemberResult;
   readonly repeatedBecauseOfLoad: boolean;
+  /** The writer through PgBouncer, on the same node loss and switchover. */
+  readonly pooled?: {
+    readonly loss: ObservedResult;
+    readonly switchover: ObservedResult;
+    readonly lost: number;
+    readonly acknowledged: number;
+    readonly unknownCommitted: number;
+    readonly unknownNotCommitted: number;
+  };
 }
 
 function args(): { runs: number; variants: Variant[]; json?: string } {
@@ -125,10 +165,19 @@ function log(message: string): void {
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
+/** PgBouncer in front of a {@link LeaderProxy} and the application role's password. */
+interface PooledPath {
+  readonly proxy: LeaderProxy;
+  readonly bouncer: LocalPgbouncer;
+  readonly database: string;
+  readonly appPassword: string;
+}
+
 interface Live {
   readonly variant: Variant;
   readonly sandbox: Sandbox;
   readonly rc: RenderedCluster;
+  readonly pooled?: PooledPath;
   leader: string;
   /** synchronous_mode: the next scenario waits until Patroni names a synchronous standby. */
   sync: boolean;
@@ -149,15 +198,75 @@ async function boot(variant: Variant): Promise<Live> {
       changed.map((c) => `${c.path}=${JSON.stringify(c.to)}`).join(", ") || "none"
     }`,
   );
+  const pooled = variant.pooled ? await poolPath(sandbox, rc, artifacts, leader, variant.pooled) : undefined;
   return {
     variant,
     sandbox,
     rc,
+    pooled,
     leader,
     sync: dcs.synchronous_mode,
     strict: dcs.synchronous_mode_strict,
     timing: `${dcs.ttl}/${dcs.loop_wait}/${dcs.retry_timeout}`,
   };
+}
+
+/**
+ * The application's path: the rendered bootstrap SQL on the leader (roles, the auth_query
+ * function), a LeaderProxy following the leader as the primary Service does, and PgBouncer with
+ * the rendered ini pointing at it.
+ */
+async function poolPath(
+  sandbox: Sandbox,
+  rc: RenderedCluster,
+  artifacts: RenderedArtifacts,
+  leader: string,
+  variant: PgbouncerVariant,
+): Promise<PooledPath> {
+  const cluster = rc.cluster;
+  const member = cluster.member(leader);
+  const passwords = rolePasswords();
+  applyPostgresSql(sandbox, { socketDir: member.socketDir!, port: member.pgPort }, artifacts, passwords);
+  const proxy = await LeaderProxy.start({
+    target: async () => {
+      const l = await cluster.leader();
+      return l === undefined ? undefined : cluster.member(l).pgPort;
+    },
+  });
+  const [listenPort] = await freePorts(1);
+  const bouncer = await startPgbouncer(sandbox, artifacts, {
+    listenPort: listenPort,
+    serverPort: proxy.port,
+    tls: rc.tls,
+    authPassword: passwords.pgbouncer_auth,
+    variant,
+  });
+  console.log(bouncer.report);
+  return {
+    proxy,
+    bouncer,
+    database: artifacts.inputs.pgbouncer.databaseName,
+    appPassword: passwords.healthcare_app,
+  };
+}
+
+/** What an application connecting to PgBouncer uses: one endpoint, TLS verified, the pooled role. */
+function pooledDsn(live: Live): string {
+  const p = live.pooled!;
+  return [
+    "host=127.0.0.1",
+    `port=${p.bouncer.port}`,
+    `dbname=${p.database}`,
+    `user=${ROLES.app}`,
+    `password=${p.appPassword}`,
+    "connect_timeout=2",
+    "sslmode=verify-full",
+    `sslrootcert=${live.rc.tls.caFile}`,
+    "application_name=hcp-writer-pooled",
+    "keepalives_idle=2",
+    "keepalives_interval=1",
+    "keepalives_count=2",
+  ].join(" ");
 }
 
 async function iterate(live: Live, run: number, attempt: number, measureAlone: boolean): Promise<Iteration> {
@@ -173,9 +282,28 @@ async function iterate(live: Live, run: number, attempt: number, measureAlone: b
     ratePerSecond: 100,
     name: `writer-${table}`,
   });
+  const pooledTable = `${table}_pooled`;
+  let pooledWriter: Writer | undefined;
+  if (live.pooled) {
+    await createProbeTable(cluster, live.leader, pooledTable, {
+      database: live.pooled.database,
+      writer: ROLES.app,
+    });
+    pooledWriter = new Writer(sandbox, {
+      dsn: pooledDsn(live),
+      table: pooledTable,
+      ratePerSecond: 100,
+      name: `writer-${pooledTable}`,
+    });
+  }
+  const observers = pooledWriter ? [{ name: "through PgBouncer", writer: pooledWriter }] : [];
   try {
     const load1 = os.loadavg()[0];
-    const loss = await nodeLoss(cluster, writer, monitor, { leader: live.leader, timeoutMs: 180_000 });
+    const loss = await nodeLoss(cluster, writer, monitor, {
+      leader: live.leader,
+      timeoutMs: 180_000,
+      observers,
+    });
     let alone: SingleMemberResult | undefined;
     if (measureAlone) {
       const replica = cluster.members
@@ -192,11 +320,19 @@ async function iterate(live: Live, run: number, attempt: number, measureAlone: b
     }
     const back = await rejoin(cluster, loss.oldLeader, { timeoutMs: 240_000 });
     await cluster.waitHealthy(180_000, undefined, { syncStandby: live.sync });
-    const sw = await switchover(cluster, writer, monitor, { leader: loss.newLeader, timeoutMs: 180_000 });
+    const sw = await switchover(cluster, writer, monitor, {
+      leader: loss.newLeader,
+      timeoutMs: 180_000,
+      observers,
+    });
     live.leader = await cluster.waitHealthy(180_000, undefined, { syncStandby: live.sync });
     await writer.stop(sandbox);
+    await pooledWriter?.stop(sandbox);
     await monitor.stop();
     const check = await checkNoLoss(cluster, writer, live.leader, table);
+    const pooledCheck = pooledWriter
+      ? await checkNoLoss(cluster, pooledWriter, live.leader, pooledTable, live.pooled!.database)
+      : undefined;
     const loadAfter = os.loadavg()[0];
     return {
       variant: live.variant.name,
@@ -212,9 +348,18 @@ async function iterate(live: Live, run: number, attempt: number, measureAlone: b
       unknownNotCommitted: check.unknownNotCommitted,
       alone,
       repeatedBecauseOfLoad: false,
+      pooled: pooledCheck && {
+        loss: loss.observed[0],
+        switchover: sw.observed[0],
+        lost: pooledCheck.lost.length,
+        acknowledged: pooledCheck.acknowledged,
+        unknownCommitted: pooledCheck.unknownCommitted,
+        unknownNotCommitted: pooledCheck.unknownNotCommitted,
+      },
     };
   } finally {
     await writer.stop(sandbox).catch(() => undefined);
+    await pooledWriter?.stop(sandbox).catch(() => undefined);
     await monitor.stop().catch(() => undefined);
   }
 }
@@ -274,6 +419,8 @@ function report(lives: readonly Live[], results: readonly Iteration[], runs: num
       );
     }
   }
+  const pooledLines = pooledReport(lives, results);
+  if (pooledLines.length > 0) lines.push("", ...pooledLines);
   const unknown = results.reduce((n, r) => n + r.unknownCommitted + r.unknownNotCommitted, 0);
   const committed = results.reduce((n, r) => n + r.unknownCommitted, 0);
   lines.push("");
@@ -282,6 +429,66 @@ function report(lives: readonly Live[], results: readonly Iteration[], runs: num
       `clients must treat a failed COMMIT as "unknown", never as "not written".`,
   );
   return lines.join("\n");
+}
+
+/** Differences (ms) of the pooled writer against the direct one, paired by failure. */
+function pooledReport(lives: readonly Live[], results: readonly Iteration[]): string[] {
+  const lines: string[] = [];
+  for (const live of lives.filter((l) => l.pooled)) {
+    const mine = results.filter((r) => r.variant === live.variant.name && r.pooled);
+    if (mine.length === 0) continue;
+    if (lines.length > 0) lines.push("");
+    const db = stats(mine.map((r) => r.loss.recoveryMs));
+    const app = stats(mine.map((r) => r.pooled!.loss.recoveryMs!));
+    const lossDiff = stats(mine.map((r) => r.pooled!.loss.recoveryMs! - r.loss.recoveryMs));
+    const gapDb = stats(mine.map((r) => r.switchover.writeGapMs));
+    const gapApp = stats(mine.map((r) => r.pooled!.switchover.writeGapMs!));
+    const gapDiff = stats(mine.map((r) => r.pooled!.switchover.writeGapMs! - r.switchover.writeGapMs));
+    const met = (v: { max: number }, limitMs: number): string => (v.max <= limitMs ? "met" : "NOT met");
+    lines.push(
+      `${live.variant.name}: the writer through PgBouncer (${
+        live
+          .pooled!.bouncer.changes.filter((c) => c.reason === "benchmark variant")
+          .map(
+            (c) =>
+              `${c.path.replace(/^pgbouncer\./, "")}=${c.to === undefined ? "(default)" : String(c.to as string)}`,
+          )
+          .join(", ") || "rendered pgbouncer.ini"
+      }) ` + "vs the direct writer, on the same failures (seconds, min / median / max):",
+    );
+    lines.push("");
+    lines.push(
+      "| measure | database (direct writer) | app through PgBouncer | difference, paired | target |",
+    );
+    lines.push("|---|---|---|---|---|");
+    lines.push(
+      `| node-loss RTO (kill -> first acked write) | ${triple(db)} | ${triple(app)} | ${triple(lossDiff)} | <= +2 s: ${met(lossDiff, 2000)} |`,
+    );
+    lines.push(
+      `| switchover write gap | ${triple(gapDb)} | ${triple(gapApp)} | ${triple(gapDiff)} | <= +1 s: ${met(gapDiff, 1000)} |`,
+    );
+    lines.push(
+      `| lost acknowledged commits | ${mine.reduce((n, r) => n + r.lost, 0)} of ${mine.reduce((n, r) => n + r.acknowledged, 0)} | ` +
+        `${mine.reduce((n, r) => n + r.pooled!.lost, 0)} of ${mine.reduce((n, r) => n + r.pooled!.acknowledged, 0)} | | 0 |`,
+    );
+    const errors = new Map<string, number>();
+    for (const r of mine) {
+      for (const e of [...r.pooled!.loss.errors, ...r.pooled!.switchover.errors]) {
+        errors.set(e.message, (errors.get(e.message) ?? 0) + e.count);
+      }
+    }
+    lines.push("");
+    lines.push(
+      `errors the app writer saw (all runs): ${
+        [...errors.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 6)
+          .map(([m, n]) => `${n}x "${m}"`)
+          .join("; ") || "none"
+      }`,
+    );
+  }
+  return lines;
 }
 
 async function main(): Promise<void> {
@@ -301,7 +508,8 @@ async function main(): Promise<void> {
       for (const live of lives) {
         let attempt = 1;
         for (;;) {
-          const result = await iterate(live, run, attempt, run === 1);
+          // The leader-alone case is a property of the database settings: measured on direct variants.
+          const result = await iterate(live, run, attempt, run === 1 && !live.pooled);
           const extreme = result.load1 > EXTREME_LOAD_PER_CPU * os.cpus().length;
           log(
             `${live.variant.name} #${run}: node loss ${s(result.loss.recoveryMs)} s (promoted ${s(result.loss.promotedMs ?? NaN)} s; ${result.loss.oldLeader} -> ${result.loss.newLeader}), ` +
@@ -309,6 +517,14 @@ async function main(): Promise<void> {
               `lost ${result.lost}/${result.acknowledged}; rewind ${result.rewind}; load ${result.load1.toFixed(2)}` +
               (extreme ? " (extreme load)" : ""),
           );
+          if (result.pooled) {
+            const p = result.pooled;
+            log(
+              `${live.variant.name} #${run} through PgBouncer: node loss ${s(p.loss.recoveryMs!)} s (${s(p.loss.recoveryMs! - result.loss.recoveryMs)} s more), ` +
+                `switchover gap ${s(p.switchover.writeGapMs!)} s (${s(p.switchover.writeGapMs! - result.switchover.writeGapMs)} s more); ` +
+                `lost ${p.lost}/${p.acknowledged}; errors ${JSON.stringify([...p.loss.errors, ...p.switchover.errors].slice(0, 4))}`,
+            );
+          }
           if (!extreme || attempt > MAX_REPEATS) {
             results.push(result);
             break;
@@ -319,12 +535,15 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    for (const live of lives) await live.sandbox.cleanup();
+    for (const live of lives) {
+      await live.pooled?.proxy.stop().catch(() => undefined);
+      await live.sandbox.cleanup();
+    }
   }
   const text = report(lives, results, runs);
   console.log(`\n${text}\n\n(total ${s(Date.now() - started)} s)`);
   if (json) fs.writeFileSync(json, `${JSON.stringify({ runs, results }, null, 2)}\n`);
-  const lost = results.reduce((n, r) => n + r.lost, 0);
+  const lost = results.reduce((n, r) => n + r.lost + (r.pooled?.lost ?? 0), 0);
   if (lost > 0) {
     console.error(`${lost} acknowledged commit(s) lost`);
     process.exitCode = 1;

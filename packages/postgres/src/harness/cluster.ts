@@ -75,6 +75,7 @@ export async function renderedCluster(options: RenderedClusterOptions): Promise<
       pgPort: ports[i],
       restPort: ports[count + i],
       dataDir,
+      socketDir,
       config: local.config,
       env: local.env,
     });

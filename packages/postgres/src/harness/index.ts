@@ -12,6 +12,8 @@ export * from "./leaderProxy";
 export * from "./localize";
 export * from "./moto";
 export * from "./patroni";
+export * from "./pgbench";
+export * from "./pgbouncer";
 export * from "./ports";
 export * from "./postgres";
 export * from "./procs";

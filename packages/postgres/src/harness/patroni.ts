@@ -12,6 +12,8 @@ export interface MemberSpec {
   readonly pgPort: number;
   readonly restPort: number;
   readonly dataDir: string;
+  /** PostgreSQL's Unix socket directory (the superuser's peer-authenticated way in). */
+  readonly socketDir?: string;
   /** The member's full Patroni configuration (written as JSON, which is YAML). */
   readonly config: Record<string, unknown>;
   /** Environment of the member's Patroni process (the PATRONI_* variables a pod gets). */

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as net from "node:net";
 import { waitFor } from "./procs";
 import type { Proc, Sandbox } from "./sandbox";
@@ -56,4 +57,17 @@ export async function waitListening(
       detail: () => sandbox.tail(proc),
     },
   );
+}
+
+/** Established IPv4 TCP connections whose local (server) port is `port`, from /proc/net/tcp. */
+export function establishedConnections(port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  return fs
+    .readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .filter((line) => {
+      const fields = line.trim().split(/\s+/);
+      return fields[1]?.endsWith(`:${hexPort}`) && fields[3] === "01";
+    }).length;
 }

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { type LocalPatroniCluster, type SyncMonitor, unprotectedInterval } from "./patroni";
 import { queryOnce } from "./postgres";
 import { sleep, waitFor } from "./procs";
-import { largestAckGap, type AckEvent, type Writer } from "./writer";
+import { largestAckGap, type AckEvent, type Writer, type WriterEvent } from "./writer";
 
 /**
  * The failover scenarios shared by the integration test (once each) and the benchmark (N times):
@@ -12,15 +12,64 @@ import { largestAckGap, type AckEvent, type Writer } from "./writer";
 /** The probe table the writer inserts into (created on the leader before the writer starts). */
 export const PROBE_TABLE = "failover_probe";
 
+/** Where the probe table lives and who writes it. */
+export interface ProbeTableOptions {
+  /** @default - "postgres" */
+  readonly database?: string;
+  /** A role that gets INSERT and SELECT on it (a writer connecting as an application role). */
+  readonly writer?: string;
+}
+
 export async function createProbeTable(
   cluster: LocalPatroniCluster,
   leader: string,
   table = PROBE_TABLE,
+  options: ProbeTableOptions = {},
 ): Promise<void> {
+  const target = { ...cluster.target(leader), database: options.database };
   await queryOnce(
-    cluster.target(leader),
+    target,
     `CREATE TABLE IF NOT EXISTS ${table} (id bigint PRIMARY KEY, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())`,
   );
+  if (options.writer) await queryOnce(target, `GRANT INSERT, SELECT ON ${table} TO ${options.writer}`);
+}
+
+/**
+ * A second writer measured on the same failure as the scenario's own writer (e.g. one connected
+ * through PgBouncer while the other connects directly), so the two are compared on one event.
+ */
+export interface ObservedWriter {
+  readonly name: string;
+  readonly writer: Writer;
+}
+
+/** What an observed writer saw of a node loss or switchover. */
+export interface ObservedResult {
+  readonly name: string;
+  /** Node loss: kill -> its first acknowledged commit on the new primary. */
+  readonly recoveryMs?: number;
+  /** Switchover: its largest gap between acknowledgements. */
+  readonly writeGapMs?: number;
+  /** Its errors from the failure on, by message with the connection details cut (first 6). */
+  readonly errors: ReadonlyArray<{ readonly message: string; readonly count: number }>;
+}
+
+/** Writer errors at or after `since`, grouped by message (addresses, ports, PIDs cut), most frequent first. */
+export function errorSummary(
+  events: readonly WriterEvent[],
+  since: number,
+  limit = 6,
+): Array<{ message: string; count: number }> {
+  const counts = new Map<string, number>();
+  for (const e of events) {
+    if (e.ev !== "err" || e.t < since) continue;
+    const message = `${e.phase}: ${e.msg.split("\n")[0].replace(/\d+(\.\d+){3}|port \d+|\b\d{3,}\b/g, "#")}`;
+    counts.set(message, (counts.get(message) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([message, count]) => ({ message, count }));
 }
 
 /** Window after a promotion in which the new primary acknowledged commits with no synchronous standby. */
@@ -58,6 +107,7 @@ export interface NodeLossResult {
   /** Kill -> the new primary first seen out of recovery (the rest of recoveryMs waits for a sync standby). */
   readonly promotedMs?: number;
   readonly unprotected: UnprotectedWindow;
+  readonly observed: readonly ObservedResult[];
 }
 
 /** When `member` was first sampled writable (out of recovery) after `since`, relative to `since`. */
@@ -79,7 +129,7 @@ export async function nodeLoss(
   cluster: LocalPatroniCluster,
   writer: Writer,
   monitor: SyncMonitor,
-  options: { leader: string; timeoutMs: number; settleMs?: number },
+  options: { leader: string; timeoutMs: number; settleMs?: number; observers?: readonly ObservedWriter[] },
 ): Promise<NodeLossResult> {
   const { leader } = options;
   await waitFor(
@@ -107,6 +157,23 @@ export async function nodeLoss(
       detail: () => `${JSON.stringify(writer.events.slice(-5))}\n${cluster.logs()}`,
     },
   );
+  const observed: ObservedResult[] = [];
+  for (const o of options.observers ?? []) {
+    const ack = await waitFor(
+      `the first acknowledged write of ${o.name} on the new primary`,
+      () => firstAckOn(o.writer, port, kill.t),
+      {
+        timeoutMs: options.timeoutMs,
+        intervalMs: 50,
+        detail: () => JSON.stringify(o.writer.events.slice(-5)),
+      },
+    );
+    observed.push({
+      name: o.name,
+      recoveryMs: ack.t - kill.t,
+      errors: errorSummary(o.writer.events, kill.t),
+    });
+  }
   // Let the new primary regain a synchronous standby (or not) before reading the window.
   await sleep(options.settleMs ?? 15_000);
   return {
@@ -117,6 +184,7 @@ export async function nodeLoss(
     recoveryMs: first.t - kill.t,
     promotedMs: promotedAt(monitor, newLeader, kill.t),
     unprotected: unprotected(monitor, writer, newLeader, port, kill.t, Date.now()),
+    observed,
   };
 }
 
@@ -167,6 +235,7 @@ export interface SwitchoverResult {
   /** Request -> the candidate first seen out of recovery. */
   readonly promotedMs?: number;
   readonly unprotected: UnprotectedWindow;
+  readonly observed: readonly ObservedResult[];
 }
 
 /** Planned switchover through the REST API while the writer commits. */
@@ -174,7 +243,7 @@ export async function switchover(
   cluster: LocalPatroniCluster,
   writer: Writer,
   monitor: SyncMonitor,
-  options: { leader: string; timeoutMs: number; settleMs?: number },
+  options: { leader: string; timeoutMs: number; settleMs?: number; observers?: readonly ObservedWriter[] },
 ): Promise<SwitchoverResult> {
   const { leader } = options;
   const before = Date.now();
@@ -195,15 +264,32 @@ export async function switchover(
     intervalMs: 50,
     detail: () => JSON.stringify(writer.events.slice(-5)),
   });
+  for (const o of options.observers ?? []) {
+    await waitFor(
+      `acknowledged writes of ${o.name} on the new primary`,
+      () => firstAckOn(o.writer, port, res.t),
+      {
+        timeoutMs: options.timeoutMs,
+        intervalMs: 50,
+        detail: () => JSON.stringify(o.writer.events.slice(-5)),
+      },
+    );
+  }
   await sleep(options.settleMs ?? 5_000);
-  const gap = largestAckGap(writer.acks, before, Date.now());
+  const end = Date.now();
+  const gap = largestAckGap(writer.acks, before, end);
   return {
     oldLeader: leader,
     newLeader,
     requestedAt: res.t,
     writeGapMs: gap.gapMs,
     promotedMs: promotedAt(monitor, newLeader, res.t),
-    unprotected: unprotected(monitor, writer, newLeader, port, res.t, Date.now()),
+    unprotected: unprotected(monitor, writer, newLeader, port, res.t, end),
+    observed: (options.observers ?? []).map((o) => ({
+      name: o.name,
+      writeGapMs: largestAckGap(o.writer.acks, before, end).gapMs,
+      errors: errorSummary(o.writer.events, before),
+    })),
   };
 }
 
@@ -223,11 +309,15 @@ export async function checkNoLoss(
   writer: Writer,
   member: string,
   table = PROBE_TABLE,
+  database?: string,
 ): Promise<LossCheck> {
   // Only commits acknowledged before the query started must be in its snapshot: the writer may
   // still be running and acknowledge more while the query runs.
   const acked = [...writer.acks];
-  const rows = await queryOnce<{ id: string }>(cluster.target(member), `SELECT id FROM ${table}`);
+  const rows = await queryOnce<{ id: string }>(
+    { ...cluster.target(member), database },
+    `SELECT id FROM ${table}`,
+  );
   const present = new Set(rows.map((r) => Number(r.id)));
   const lost = acked.filter((a) => !present.has(a.id)).map((a) => a.id);
   const unknown = writer.unknownIds;

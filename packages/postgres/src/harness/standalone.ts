@@ -130,7 +130,7 @@ export function rolePasswords(): RolePasswords {
  */
 export function applyPostgresSql(
   sandbox: Sandbox,
-  server: Standalone,
+  server: Pick<Standalone, "socketDir" | "port">,
   artifacts: RenderedArtifacts,
   passwords: RolePasswords,
 ): string[] {

@@ -7,7 +7,9 @@ writable leader, as an application would.
 
 Events (times are Unix epoch milliseconds, CLOCK_REALTIME like the test process):
   {"ev":"connected","t":..,"port":..}           a read-write session was opened on that member
-  {"ev":"ack","id":..,"t0":..,"t":..,"port":..} COMMIT returned success: the row is acknowledged
+  {"ev":"ack","id":..,"t0":..,"t":..,"port":..} COMMIT returned success: the row is acknowledged;
+      port is the server's (inet_server_port() of the INSERT), so it is right through a transaction
+      pooler too, where consecutive transactions of one client session may run on different servers
   {"ev":"err","id":..,"t":..,"phase":..,"msg":..}
       phase "connect": no writable member reachable; nothing was sent.
       phase "write": the INSERT failed before COMMIT was sent: not committed.
@@ -76,7 +78,8 @@ def main():
         phase = "write"
         try:
             with conn.cursor() as cur:
-                cur.execute("INSERT INTO " + table + " (id) VALUES (%s)", (row_id,))
+                cur.execute("INSERT INTO " + table + " (id) VALUES (%s) RETURNING inet_server_port()", (row_id,))
+                port = cur.fetchone()[0]
             phase = "commit"
             del conn.notices[:]
             conn.commit()

@@ -12,7 +12,10 @@ export type WriterEvent =
 export type AckEvent = Extract<WriterEvent, { ev: "ack" }>;
 
 export interface WriterOptions {
-  /** libpq connection string listing every member (multi-host, target_session_attrs=read-write). */
+  /**
+   * libpq connection string: every member (multi-host, target_session_attrs=read-write), or one
+   * endpoint such as a PgBouncer in front of the leader.
+   */
   readonly dsn: string;
   /** Table with a bigint `id` primary key the writer inserts into. */
   readonly table: string;

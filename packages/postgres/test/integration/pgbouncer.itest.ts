@@ -1,20 +1,12 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { repoTopology } from "@hcp/testing";
-import { fillPlaceholders, renderArtifacts, ROLES, type RenderedArtifacts } from "../../src/render";
-import { ENV } from "../../src/render/placeholders";
-import {
-  type AllowedChange,
-  assertOnlyAllowed,
-  diffValues,
-  formatChanges,
-  formatIni,
-  parseIni,
-} from "../../src/harness/diff";
+import { renderArtifacts, ROLES, type RenderedArtifacts } from "../../src/render";
+import { type LocalPgbouncer, POOLED_TRANSACTION_SCRIPT, startPgbouncer } from "../../src/harness/pgbouncer";
+import { parsePgbench } from "../../src/harness/pgbench";
 import { connect, PG_BIN } from "../../src/harness/postgres";
-import { freePorts, waitListening } from "../../src/harness/ports";
+import { establishedConnections, freePorts } from "../../src/harness/ports";
 import { sleep } from "../../src/harness/procs";
-import { type Proc, Sandbox } from "../../src/harness/sandbox";
+import { Sandbox } from "../../src/harness/sandbox";
 import {
   applyPostgresSql,
   rolePasswords,
@@ -34,60 +26,6 @@ const CLIENTS = 1000;
 const TRANSACTIONS_PER_CLIENT = 20;
 
 /**
- * The rendered pgbouncer.ini with only addresses/ports and file locations changed; the [databases]
- * entry may only change its host/port.
- */
-const ALLOWED: readonly AllowedChange[] = [
-  { reason: "address/port: loopback", paths: /^pgbouncer\.(listen_addr|listen_port)$/ },
-  {
-    reason: "address/port: the local PostgreSQL instead of the primary Service",
-    paths: /^databases\.[a-z_][a-z0-9_]*$/,
-    check: (c) =>
-      typeof c.from === "string" &&
-      typeof c.to === "string" &&
-      c.from.replace(/host=\S+ port=\d+/, "") === c.to.replace(/host=\S+ port=\d+/, ""),
-  },
-  { reason: "path", paths: /^pgbouncer\.auth_file$/ },
-  {
-    reason: "TLS file location",
-    paths: /^pgbouncer\.(client_tls_cert_file|client_tls_key_file|server_tls_ca_file)$/,
-  },
-];
-
-/** Established TCP connections whose local (server) port is `port`, from /proc/net/tcp. */
-function establishedTo(port: number): number {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
-  return fs
-    .readFileSync("/proc/net/tcp", "utf8")
-    .split("\n")
-    .slice(1)
-    .filter((line) => {
-      const fields = line.trim().split(/\s+/);
-      return fields[1]?.endsWith(`:${hexPort}`) && fields[3] === "01";
-    }).length;
-}
-
-/** What pgbench reported. */
-interface PgbenchSummary {
-  readonly clients: number;
-  readonly processed: number;
-  readonly failed: number;
-  readonly tps: number;
-  readonly aborted: boolean;
-}
-
-function parsePgbench(stdout: string): PgbenchSummary {
-  const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? NaN);
-  return {
-    clients: num(/number of clients: (\d+)/),
-    processed: num(/number of transactions actually processed: (\d+)/),
-    failed: num(/number of failed transactions: (\d+)/),
-    tps: num(/tps = ([\d.]+)/),
-    aborted: /Run was aborted/.test(stdout),
-  };
-}
-
-/**
  * Real PgBouncer 1.18 with the rendered ini in front of PostgreSQL 15 (rendered parameters, rendered
  * bootstrap SQL: the auth_query function and pooled roles), serving 1000 concurrent TLS clients.
  *
@@ -103,9 +41,8 @@ describe("PgBouncer 1.18: rendered pgbouncer.ini serves 1000 concurrent TLS clie
   let server: RenderedServer;
   let tls: TlsFiles;
   let passwords: RolePasswords;
-  let bouncer: Proc;
+  let bouncer: LocalPgbouncer;
   let bouncerPort: number;
-  let changes: ReturnType<typeof assertOnlyAllowed>;
 
   before(async function () {
     requireEngines(this, ["postgres", "pgaudit", "pgbouncer", "pgbench", "openssl", "prlimit"]);
@@ -118,32 +55,13 @@ describe("PgBouncer 1.18: rendered pgbouncer.ini serves 1000 concurrent TLS clie
     passwords = rolePasswords();
     applyPostgresSql(sandbox, server, artifacts, passwords);
 
-    const rendered = parseIni(artifacts.pgbouncer.ini);
-    const local = structuredClone(rendered);
-    const db = artifacts.inputs.pgbouncer.databaseName;
-    local.databases[db] = rendered.databases[db].replace(
-      /host=\S+ port=\d+/,
-      `host=127.0.0.1 port=${server.port}`,
-    );
-    const settings = local.pgbouncer;
-    settings.listen_addr = "127.0.0.1";
-    settings.listen_port = String(bouncerPort);
-    settings.auth_file = sandbox.writeFile(
-      "pgbouncer/userlist.txt",
-      fillPlaceholders(artifacts.pgbouncer.userlist, {
-        [ENV.pgbouncerAuthPassword]: passwords.pgbouncer_auth,
-      }),
-    );
-    settings.client_tls_cert_file = tls.certFile;
-    settings.client_tls_key_file = tls.keyFile;
-    settings.server_tls_ca_file = tls.caFile;
-    changes = assertOnlyAllowed("pgbouncer.ini", diffValues(rendered, local), ALLOWED);
-    console.log(formatChanges("pgbouncer.ini", changes));
-    const ini = sandbox.writeFile("pgbouncer/pgbouncer.ini", formatIni(local));
-    const maxClients = Number(settings.max_client_conn);
-    // PgBouncer needs a descriptor per client and per server connection; 1024 is the usual default.
-    bouncer = sandbox.spawn("pgbouncer", "/usr/sbin/pgbouncer", [ini], { maxOpenFiles: maxClients + 1024 });
-    await waitListening(sandbox, bouncer, bouncerPort);
+    bouncer = await startPgbouncer(sandbox, artifacts, {
+      listenPort: bouncerPort,
+      serverPort: server.port,
+      tls,
+      authPassword: passwords.pgbouncer_auth,
+    });
+    console.log(bouncer.report);
   });
 
   after(async function () {
@@ -163,7 +81,7 @@ describe("PgBouncer 1.18: rendered pgbouncer.ini serves 1000 concurrent TLS clie
       "max_db_connections",
       "auth_query",
     ]) {
-      assert.ok(!changes.some((c) => c.path === `pgbouncer.${key}`), `${key} runs as rendered`);
+      assert.ok(!bouncer.changes.some((c) => c.path === `pgbouncer.${key}`), `${key} runs as rendered`);
     }
   });
 
@@ -209,19 +127,7 @@ describe("PgBouncer 1.18: rendered pgbouncer.ini serves 1000 concurrent TLS clie
 
   it(`serves ${CLIENTS} concurrent clients (pgbench) with zero connection errors`, async function () {
     const db = artifacts.inputs.pgbouncer.databaseName;
-    const script = sandbox!.writeFile(
-      "pgbench.sql",
-      [
-        "\\set uid random(1, 999999)",
-        "BEGIN;",
-        "SELECT set_config('app.current_user_id', '00000000-0000-4000-8000-' || lpad(:uid::text, 12, '0'), true);",
-        "SELECT count(*) FROM healthcare_data.consent_management;",
-        "INSERT INTO audit_trail.user_activity (user_id, action) VALUES (('00000000-0000-4000-8000-' || lpad(:uid::text, 12, '0'))::uuid, 'pgbench');",
-        "COMMIT;",
-        "",
-      ].join("\n"),
-      0o644,
-    );
+    const script = sandbox!.writeFile("pgbench.sql", POOLED_TRANSACTION_SCRIPT, 0o644);
     // Server connections PgBouncer opens, sampled on PostgreSQL while the clients run.
     const observer = await connect({
       port: server.port,
@@ -235,7 +141,7 @@ describe("PgBouncer 1.18: rendered pgbouncer.ini serves 1000 concurrent TLS clie
     let maxClientConnections = 0;
     const sampling = (async () => {
       while (running) {
-        maxClientConnections = Math.max(maxClientConnections, establishedTo(bouncerPort));
+        maxClientConnections = Math.max(maxClientConnections, establishedConnections(bouncerPort));
         const res = await observer.query<{ n: string }>(
           "SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1 AND backend_type = 'client backend'",
           [ROLES.app],
@@ -303,6 +209,6 @@ describe("PgBouncer 1.18: rendered pgbouncer.ini serves 1000 concurrent TLS clie
       maxServerConnections <= Number(artifacts.pgbouncer.config.pgbouncer.max_db_connections),
       `${maxServerConnections} server connections exceed max_db_connections`,
     );
-    assert.equal(bouncer.exitStatus, undefined, "PgBouncer is still running");
+    assert.equal(bouncer.proc.exitStatus, undefined, "PgBouncer is still running");
   });
 });
