@@ -491,6 +491,16 @@ async function runPlan(flags: Flags): Promise<number> {
   if (evidenceFile && switchFlag(flags, "no-policies")) {
     throw new UsageError("--evidence needs the policy run: drop --no-policies", "plan");
   }
+  if (
+    evidenceFile &&
+    jsonFile &&
+    userPath(`${evidenceFile.replace(/\.md$/, "")}.json`) === userPath(jsonFile)
+  ) {
+    throw new UsageError(
+      `--evidence ${evidenceFile} writes its JSON to ${jsonFile}, the --json plan document: give one of them another name`,
+      "plan",
+    );
+  }
   let policies: PolicyRunInfo | undefined;
   if (!switchFlag(flags, "no-policies")) {
     const packDir = path.resolve(root, stringFlag(flags, "policy-pack") ?? DEFAULT_PACK);

@@ -149,12 +149,60 @@ export function shapeOf(value: unknown): unknown {
   return value;
 }
 
-function show(values: readonly unknown[], shapeOnly: boolean): string {
+/** Names under which a value is a secret (as the pack's secrets-hygiene rules judge names). */
+const SECRET_NAME =
+  /(password|passwd|passphrase|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|cipher[-_]?pass|credentials?)$/i;
+/** Values that are secrets whatever their name. */
+const SECRET_LOOKING = [
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+  /:\/\/[^\s:/@]+:[^\s@/]+@/,
+  /\b(AKIA|ASIA)[0-9A-Z]{16}\b/,
+];
+/** `name: value` / `name = value` lines of a rendered configuration file. */
+const SETTING_LINE = /^(\s*-?\s*)([A-Za-z0-9_.-]+)(\s*[:=]\s*)(\S.*)$/;
+
+/**
+ * A value with whatever looks secret replaced by `[secret]`: strings under a secret-looking name
+ * (also `{ name, value }` env vars), secret-looking strings, and the values of secret-looking
+ * settings in rendered files. The plan's mocks make real secrets `[secret]` already; this keeps a
+ * plaintext secret a rule exists to catch out of the report too.
+ */
+export function redactSecretLooking(value: unknown, key = ""): unknown {
+  if (typeof value === "string") {
+    if (
+      (SECRET_NAME.test(key) && value !== SECRET && value !== "") ||
+      SECRET_LOOKING.some((p) => p.test(value))
+    ) {
+      return SECRET;
+    }
+    return value
+      .split("\n")
+      .map((line) => {
+        const m = SETTING_LINE.exec(line);
+        return m && SECRET_NAME.test(m[2]) ? `${m[1]}${m[2]}${m[3]}${SECRET}` : line;
+      })
+      .join("\n");
+  }
+  if (Array.isArray(value)) {
+    return value.map((v) => redactSecretLooking(v, key));
+  }
+  if (typeof value === "object" && value !== null) {
+    const obj = value as Record<string, unknown>;
+    const name = typeof obj["name"] === "string" ? obj["name"] : undefined;
+    return Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [k, redactSecretLooking(v, k === "value" && name ? name : k)]),
+    );
+  }
+  return value;
+}
+
+function show(values: readonly unknown[], shapeOnly: boolean, path: string): string {
   if (values.length === 0) {
     return "(not set)";
   }
+  const leaf = path.split(".").pop()?.replace(/\[\]$/, "") ?? "";
   const text = values
-    .map((v) => (shapeOnly ? shapeOf(v) : v))
+    .map((v) => (shapeOnly ? shapeOf(v) : redactSecretLooking(v, leaf)))
     .map((v) => (typeof v === "string" ? v : JSON.stringify(v)))
     .join(" | ");
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE)}… (${text.length} chars)` : text;
@@ -176,11 +224,11 @@ function propertyValues(
       out[p] = r.type;
     } else if (p.startsWith("provider:")) {
       const provider = r.provider ? byUrn.get(r.provider) : undefined;
-      out[p] = show(provider ? valuesAt(provider.inputs, p.slice("provider:".length)) : [], shapeOnly);
+      out[p] = show(provider ? valuesAt(provider.inputs, p.slice("provider:".length)) : [], shapeOnly, p);
     } else if (p.startsWith("option:")) {
-      out[p] = show(valuesAt(r.options, p.slice("option:".length)), shapeOnly);
+      out[p] = show(valuesAt(r.options, p.slice("option:".length)), shapeOnly, p);
     } else {
-      out[p] = show(valuesAt(r.inputs, p), shapeOnly);
+      out[p] = show(valuesAt(r.inputs, p), shapeOnly, p);
     }
   }
   return out;

@@ -24,7 +24,7 @@ export function viewsOf(f: PolicyFinding): readonly PolicyView[] {
 
 /** The cause of a notice: the value the policy could not read (`.policy`), else the message. */
 export function blockedBy(f: PolicyFinding): string {
-  const m = /during preview: (?:[a-z ]+ )?value at (\.[^ ]+) can't be known during preview/.exec(f.message);
+  const m = /during preview: (?:.*? )?value at (\.[^ ]+) can't be known during preview/.exec(f.message);
   return m
     ? m[1]
     : f.message.replace(/^can't run policy '[^']+' from policy pack '[^']+' during preview: /, "");

@@ -35,7 +35,7 @@ function policyLines(env: EnvironmentPlan, verbose: boolean, fixes: ReadonlyMap<
   ];
   for (const n of notices) {
     lines.push(
-      `    not evaluable: [${n.policy}] ${n.count.preview} resource(s) in the preview, ${n.count.deployed} as deployed; blocked by ${n.blockedBy.join(", ")}`,
+      `    not evaluable: [${n.policy}] ${n.count.preview} resource(s) in the preview, ${n.count.deployed} as deployed${n.count.deployed > 0 ? " (NOT EVALUATED in either view)" : " (evaluated as deployed)"}; blocked by ${n.blockedBy.join(", ")}`,
     );
     if (verbose) {
       for (const f of n.findings) {
