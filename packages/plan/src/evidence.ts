@@ -394,20 +394,23 @@ export function environmentEvidence(
       byId.set(c.id, e);
     }
   }
-  const controls: ControlEvidence[] = [...byId.entries()].map(([id, c]) => {
-    const own = rules.filter((r) => c.rules.some((x) => x.name === r.name));
-    return {
-      id,
-      title: c.title,
-      source: c.source,
-      rules: own.map((r) => r.name),
-      mandatory: c.rules.some((r) => r.enforcementLevel === "mandatory"),
-      result: Object.fromEntries(
-        POLICY_VIEWS.map((v) => [v, combine(own.map((r) => r.result[v]))]),
-      ) as Record<PolicyView, EvidenceResult>,
-      evaluated: own.filter((r) => r.enforcementLevel === "mandatory").every((r) => r.evaluated),
-    };
-  });
+  // HIPAA before LGPD, each by section / article number.
+  const controls: ControlEvidence[] = [...byId.entries()]
+    .sort(([a], [b]) => a.localeCompare(b, "en", { numeric: true }))
+    .map(([id, c]) => {
+      const own = rules.filter((r) => c.rules.some((x) => x.name === r.name));
+      return {
+        id,
+        title: c.title,
+        source: c.source,
+        rules: own.map((r) => r.name),
+        mandatory: c.rules.some((r) => r.enforcementLevel === "mandatory"),
+        result: Object.fromEntries(
+          POLICY_VIEWS.map((v) => [v, combine(own.map((r) => r.result[v]))]),
+        ) as Record<PolicyView, EvidenceResult>,
+        evaluated: own.filter((r) => r.enforcementLevel === "mandatory").every((r) => r.evaluated),
+      };
+    });
   return {
     environment,
     environmentFile,
