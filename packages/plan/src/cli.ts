@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { parseArgs as nodeParseArgs } from "node:util";
 import type { EnvironmentTopology, LayerName } from "@hcp/platform";
 import type { PlanRun } from "./plan";
+import type { CatalogRule } from "./policy/catalog";
 import { closestTo } from "@hcp/platform/suggest";
 
 // Commands import what they use when they run: `diff` (CI, on every pull request) then never loads
@@ -108,7 +109,16 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
         value: "<n>",
         description: "stacks synthesized at once (default: CPUs)",
       },
-      verbose: { type: "boolean", description: "list every resource type of every stack" },
+      evidence: {
+        type: "string",
+        value: "<file.md>",
+        description:
+          "write the evidence report (per control: rules, resources examined, result in each view) as Markdown, and as JSON beside it (<file>.json), e.g. out/evidence.md",
+      },
+      verbose: {
+        type: "boolean",
+        description: "list every resource type of every stack and every policy notice",
+      },
       root: ROOT_FLAG,
     },
   },
@@ -382,13 +392,25 @@ function emit(flags: Flags, text: string): void {
 /** The repository's policy pack. */
 const DEFAULT_PACK = path.join("policies", "healthcare");
 
-/** Runs the pack over every synthesized stack, attaching findings to the document. */
-async function runPolicies(run: PlanRun, packDir: string, overrideFile: string | undefined): Promise<void> {
+/** What the policy run reports besides the findings it attaches to the document. */
+interface PolicyRunInfo {
+  readonly pack: { readonly name: string; readonly version: string };
+  readonly catalog: ReadonlyMap<string, CatalogRule>;
+}
+
+/** Runs the pack over both views of every synthesized stack, attaching findings to the document. */
+async function runPolicies(
+  run: PlanRun,
+  packDir: string,
+  overrideFile: string | undefined,
+): Promise<PolicyRunInfo> {
   const { PolicyPackServer } = await import("./policy/analyzer.js");
   const { mergeConfig, packConfigFor, readPolicyConfigFile, resolveConfig } =
     await import("./policy/config.js");
   const { analyzeEnvironment } = await import("./policy/run.js");
+  const { packCatalog } = await import("./policy/catalog.js");
   const { PLAN_ORGANIZATION } = await import("./plan.js");
+  const catalog = packCatalog(packDir);
   const started = Date.now();
   const server = await PolicyPackServer.start(packDir);
   try {
@@ -402,11 +424,13 @@ async function runPolicies(run: PlanRun, packDir: string, overrideFile: string |
         config,
         run.stacks.filter((s) => s.id.environment === env),
         PLAN_ORGANIZATION,
+        catalog,
       );
     }
     console.error(
-      `  policies: ${info.name}@${info.version}, ${info.policies.length} policies (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `  policies: ${info.name}@${info.version}, ${info.policies.length} policies, preview and as-deployed views (${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
+    return { pack: { name: info.name, version: info.version }, catalog };
   } finally {
     server.stop();
   }
@@ -463,22 +487,47 @@ async function runPlan(flags: Flags): Promise<number> {
     onStack: (stack, outcome, ms) =>
       console.error(`  ${outcome === "ok" ? "✓" : "✗"} ${stack} (${(ms / 1000).toFixed(1)} s)`),
   });
+  const evidenceFile = stringFlag(flags, "evidence");
+  if (evidenceFile && switchFlag(flags, "no-policies")) {
+    throw new UsageError("--evidence needs the policy run: drop --no-policies", "plan");
+  }
+  if (
+    evidenceFile &&
+    jsonFile &&
+    userPath(`${evidenceFile.replace(/\.md$/, "")}.json`) === userPath(jsonFile)
+  ) {
+    throw new UsageError(
+      `--evidence ${evidenceFile} writes its JSON to ${jsonFile}, the --json plan document: give one of them another name`,
+      "plan",
+    );
+  }
+  let policies: PolicyRunInfo | undefined;
   if (!switchFlag(flags, "no-policies")) {
     const packDir = path.resolve(root, stringFlag(flags, "policy-pack") ?? DEFAULT_PACK);
-    await runPolicies(run, packDir, stringFlag(flags, "policy-config"));
+    policies = await runPolicies(run, packDir, stringFlag(flags, "policy-config"));
   }
-  console.log(summary(run.document, switchFlag(flags, "verbose")));
+  const fixes = new Map([...(policies?.catalog.values() ?? [])].map((r) => [r.name, r.remediationSteps]));
+  console.log(summary(run.document, switchFlag(flags, "verbose"), fixes));
   if (jsonFile) {
     writeOutput(userPath(jsonFile), `${JSON.stringify(run.document, null, 2)}\n`);
     console.log(`Plan written to ${jsonFile}`);
   }
+  if (evidenceFile && policies) {
+    const { writeEvidence } = await import("./evidenceFiles.js");
+    const written = writeEvidence(userPath(evidenceFile), run, root, policies.pack, policies.catalog);
+    console.log(`Evidence written to ${written.markdown} and ${written.json}`);
+  }
   const errors = run.document.environments.flatMap((e) => e.errors);
   console.log(`Planned in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-  const findings = run.document.environments.flatMap((e) => e.stacks.flatMap((s) => s.policyFindings ?? []));
-  const mandatory = findings.filter((f) => f.level === "mandatory").length;
+  const { findingsOf, groupViolations } = await import("./findings.js");
+  const violations = groupViolations(run.document.environments.flatMap((e) => findingsOf(e.stacks)));
+  const mandatory = violations.filter((v) => v.level === "mandatory").length;
   if (!switchFlag(flags, "no-policies")) {
+    // After a plan error some stacks were not analyzed: no line that could read as a clean result.
     console.log(
-      `Policy findings: ${mandatory} mandatory, ${findings.filter((f) => f.level === "advisory").length} advisory.`,
+      errors.length > 0
+        ? `Policy findings: incomplete (${errors.length} plan error(s); stacks that failed were not analyzed): ${mandatory} mandatory among the stacks that did synthesize.`
+        : `Policy findings: ${mandatory} mandatory, ${violations.length - mandatory} advisory (preview and as-deployed views).`,
     );
   }
   // A schema error is exit 2 with contract errors: the program ran, but what it would send does not

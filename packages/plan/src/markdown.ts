@@ -1,5 +1,6 @@
 import { type PlanDiff, type ResourceRef, type StackDiff, statefulSummary, totals } from "./diff";
 import { changeLines } from "./diffReport";
+import { kindOf } from "./findings";
 import type { PolicyFinding } from "./model";
 
 /**
@@ -64,7 +65,53 @@ const ICON: Record<PolicyFinding["level"], string> = {
 function findingItem(f: PolicyFinding, resolved: boolean): string {
   const where = f.urn ? code(shortUrn(f.urn)) : "the stack";
   const level = resolved ? `✅ ~~${f.level}~~` : `${ICON[f.level]} **${f.level}**`;
-  return `- ${level} ${code(f.policy)} on ${where}: ${inline(f.message)}`;
+  const controls = f.controls && f.controls.length > 0 ? ` (${f.controls.map(inline).join(", ")})` : "";
+  return `- ${level} ${code(f.policy)}${controls} on ${where}: ${inline(f.message)}`;
+}
+
+/**
+ * New and resolved violations per control (a finding counts under each control its policy
+ * implements; "could not run" notices are not violations and are left out). Findings of documents
+ * without controls are listed under "(no control)".
+ */
+function controlLines(diff: PlanDiff): string[] {
+  const rows = new Map<string, { added: PolicyFinding[]; resolved: PolicyFinding[] }>();
+  const add = (f: PolicyFinding, side: "added" | "resolved") => {
+    if (kindOf(f) !== "violation") {
+      return;
+    }
+    for (const c of f.controls && f.controls.length > 0 ? f.controls : ["(no control)"]) {
+      const row = rows.get(c) ?? { added: [], resolved: [] };
+      row[side].push(f);
+      rows.set(c, row);
+    }
+  };
+  for (const s of diff.stacks) {
+    s.newFindings.forEach((f) => add(f, "added"));
+    s.resolvedFindings.forEach((f) => add(f, "resolved"));
+  }
+  if (rows.size === 0) {
+    return [];
+  }
+  const lines = [
+    "**Policy findings by control**",
+    "",
+    "| Control | New mandatory | New advisory | Resolved | New mandatory findings |",
+    "|---|--:|--:|--:|---|",
+  ];
+  for (const [control, row] of [...rows.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const mandatory = row.added.filter((f) => f.level === "mandatory");
+    const named = mandatory
+      .slice(0, 5)
+      .map((f) => `${code(f.policy)} on ${f.urn ? code(shortUrn(f.urn)) : "the stack"}`)
+      .join("; ");
+    const more = mandatory.length > 5 ? ` and ${mandatory.length - 5} more` : "";
+    lines.push(
+      `| ${inline(control)} | ${mandatory.length} | ${row.added.length - mandatory.length} | ${row.resolved.length} | ${named}${more} |`,
+    );
+  }
+  lines.push("");
+  return lines;
 }
 
 /** A part of a stack's details: lines between a head and a tail, cut from the end if needed. */
@@ -236,6 +283,7 @@ function summaryLines(diff: PlanDiff): string[] {
     `Head plan: ${t.headMandatory} mandatory, ${t.headAdvisory} advisory finding(s) in total; ${t.stacksUnchanged} stack(s) unchanged.` +
       (diff.headErrors.length > 0 ? ` **${diff.headErrors.length} plan error(s).**` : ""),
     "",
+    ...controlLines(diff),
   );
   return lines;
 }

@@ -42,6 +42,16 @@ export interface PlannedResource {
   readonly dependencies: readonly string[];
 }
 
+/**
+ * A view of a stack the policy pack evaluates: `preview` (what `pulumi preview` of a new stack sees:
+ * ids, ARNs and other computed values unknown; the PR truth) and `deployed` (the deployment run
+ * under the mocks: those values known).
+ */
+export type PolicyView = "preview" | "deployed";
+
+/** The views, in report order. */
+export const POLICY_VIEWS: readonly PolicyView[] = ["preview", "deployed"];
+
 /** A policy finding attached to a stack (filled by the policy run). */
 export interface PolicyFinding {
   readonly policy: string;
@@ -49,6 +59,16 @@ export interface PolicyFinding {
   readonly severity?: string;
   readonly urn?: string;
   readonly message: string;
+  /**
+   * `violation`: the policy reported a problem; `unevaluable`: it could not run because a value it
+   * reads is unknown in the view (the pack's "can't run ... during preview" notice, always advisory).
+   * Absent in documents of older plans.
+   */
+  readonly kind?: "violation" | "unevaluable";
+  /** Views the finding was reported in (absent in documents of older plans: the preview). */
+  readonly views?: readonly PolicyView[];
+  /** The controls the policy implements (`HIPAA §164.312(e)(1)`), from the pack's rule catalog. */
+  readonly controls?: readonly string[];
 }
 
 /** One synthesized stack. */

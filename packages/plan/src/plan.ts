@@ -56,6 +56,8 @@ export interface SynthesizedStack {
   readonly plan: StackPlan;
   /** Resources in wire format, as a preview sends them to a policy pack. */
   readonly resources: readonly WireResource[];
+  /** Resources in wire format as the deployment run registers them (ids and ARNs known). */
+  readonly deployedResources: readonly WireResource[];
 }
 
 /** The result of planning: the document plus per-stack material for the policy run. */
@@ -152,8 +154,9 @@ async function planEnvironment(
   const results = new Map<string, Synthesized>();
   const schemaReports = new Map<string, KubernetesSchemaReport[]>();
   const errors: PlanError[] = [];
-  // Every stack some layer reads (built or not) is also run as a deployment: its known exports feed
-  // its consumers and are checked against its contract.
+  // Every stack also runs as a deployment (the as-deployed view the policy pack evaluates); the known
+  // exports of a stack some layer reads (built or not) feed its consumers and are checked against
+  // its contract.
   const consumed = new Set(stacksOf(topology).flatMap((id) => upstreamStacks(topology, id).map(stackLabel)));
 
   const tasks: Task<Synthesized>[] = ids.map((id) => {
@@ -314,5 +317,5 @@ function toStackPlan(id: StackId, topology: EnvironmentTopology, s: Synthesized)
     warnings: s.log.filter((l) => /warn|deprecat/i.test(l)),
     durationMs: s.durationMs,
   };
-  return { id, plan, resources: s.result.resources };
+  return { id, plan, resources: s.result.resources, deployedResources: s.result.deployedResources };
 }

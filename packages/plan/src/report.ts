@@ -1,4 +1,5 @@
-import type { PlanDocument, StackPlan } from "./model";
+import { findingsOf, groupNotices, groupViolations, resourceLabel } from "./findings";
+import type { EnvironmentPlan, PlanDocument, StackPlan } from "./model";
 
 /** Resource counts by type, most frequent first, then by name. */
 export function countByType(stack: StackPlan): Array<[string, number]> {
@@ -12,8 +13,56 @@ export function countByType(stack: StackPlan): Array<[string, number]> {
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
-/** The human summary `pnpm plan` prints. */
-export function summary(doc: PlanDocument, verbose = false): string {
+/** The policy part of an environment's summary: violations first, notices collapsed per policy. */
+function policyLines(env: EnvironmentPlan, verbose: boolean, fixes: ReadonlyMap<string, string>): string[] {
+  if (env.stacks.every((s) => s.policyFindings === undefined)) {
+    return [];
+  }
+  if (env.errors.length > 0) {
+    // Stacks that failed were not analyzed: a count here would read as a clean result.
+    return [
+      `  policies: incomplete for ${env.environment}: ${env.errors.length} plan error(s) below; findings of the stacks that did synthesize:`,
+      ...violationLines(env, fixes),
+    ];
+  }
+  const findings = findingsOf(env.stacks);
+  const violations = groupViolations(findings);
+  const mandatory = violations.filter((v) => v.level === "mandatory").length;
+  const notices = groupNotices(findings);
+  const lines = [
+    `  policies: ${mandatory} mandatory, ${violations.length - mandatory} advisory finding(s); ${notices.length} policy(ies) could not run on some resources`,
+    ...violationLines(env, fixes),
+  ];
+  for (const n of notices) {
+    lines.push(
+      `    not evaluable: [${n.policy}] ${n.count.preview} resource(s) in the preview, ${n.count.deployed} as deployed${n.count.deployed > 0 ? " (NOT EVALUATED in either view)" : " (evaluated as deployed)"}; blocked by ${n.blockedBy.join(", ")}`,
+    );
+    if (verbose) {
+      for (const f of n.findings) {
+        lines.push(`      ${(f.views ?? ["preview"]).join("+")}: ${resourceLabel(f.urn)}: ${f.message}`);
+      }
+    }
+  }
+  return lines;
+}
+
+function violationLines(env: EnvironmentPlan, fixes: ReadonlyMap<string, string>): string[] {
+  return groupViolations(findingsOf(env.stacks)).map((v) => {
+    const fix = fixes.get(v.policy);
+    const controls = v.controls.length > 0 ? ` [${v.controls.join(", ")}]` : "";
+    return `    ${v.level.toUpperCase()} [${v.policy}]${controls} ${resourceLabel(v.urn)} (${v.views.join(" + ")}): ${v.causes.join("; ").split("\n").join(" ")}${fix ? ` Fix: ${fix}` : ""}`;
+  });
+}
+
+/**
+ * The human summary `pnpm plan` prints. `fixes`: each policy's remediation (from the pack's
+ * catalog), shown with its findings.
+ */
+export function summary(
+  doc: PlanDocument,
+  verbose = false,
+  fixes: ReadonlyMap<string, string> = new Map(),
+): string {
   const lines: string[] = [];
   for (const env of doc.environments) {
     const total = env.stacks.reduce(
@@ -31,6 +80,8 @@ export function summary(doc: PlanDocument, verbose = false): string {
     if (pulledIn.size > 0) {
       lines.push(`  producers pulled in (read by the selected layers): ${[...pulledIn].join(", ")}`);
     }
+    // Findings before the resource listing: the mandatory ones are what the reader must act on.
+    lines.push(...policyLines(env, verbose, fixes));
     for (const stack of env.stacks) {
       const count = stack.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
       lines.push(
@@ -45,10 +96,6 @@ export function summary(doc: PlanDocument, verbose = false): string {
       }
       for (const w of stack.warnings) {
         lines.push(`    warning: ${w}`);
-      }
-      const findings = stack.policyFindings ?? [];
-      for (const f of findings) {
-        lines.push(`    ${f.level}: [${f.policy}] ${f.urn ?? "(stack)"}: ${f.message.split("\n").join(" ")}`);
       }
     }
     if (env.layersNotBuilt.length > 0) {

@@ -17,7 +17,11 @@ export interface WorkerJob {
   readonly accountId: string;
   readonly config: { readonly values: Record<string, unknown>; readonly secretKeys: string[] };
   readonly stackOutputs: Record<string, StackExports>;
-  /** Also run as a deployment, to hand known ("deployed") exports to the stacks that read this one. */
+  /**
+   * Also return the deployment run's outputs (secrets revealed) and check them against the layer's
+   * contract, for the stacks that read this one. The deployment run itself always happens: its
+   * resources are the as-deployed view the policy pack evaluates.
+   */
   readonly deployedExports: boolean;
 }
 
@@ -30,6 +34,11 @@ export type WorkerResult =
       readonly ok: true;
       /** Resources as a preview of a new stack registers them (computed values unknown). */
       readonly resources: WireResource[];
+      /**
+       * Resources as the deployment run registers them: ids and ARNs the (mock) cloud returned are
+       * known, so policies that read them can be evaluated (the as-deployed view).
+       */
+      readonly deployedResources: WireResource[];
       /** Stack outputs as the preview shows them (wire format). */
       readonly wireOutputs: Record<string, unknown>;
       readonly secretOutputNames: string[];
@@ -59,15 +68,18 @@ async function main(jobFile: string, resultFile: string): Promise<void> {
       stackOutputs: job.stackOutputs,
     };
     const preview = await runProgram({ ...options, preview: true });
-    const deployed = job.deployedExports ? await runProgram({ ...options, preview: false }) : undefined;
+    const deployed = await runProgram({ ...options, preview: false });
+    const wire = (resources: typeof preview.resources): WireResource[] =>
+      resources.map(({ inputs: _revealed, ...rest }) => rest);
     result = {
       ok: true,
-      resources: preview.resources.map(({ inputs: _revealed, ...rest }) => rest),
+      resources: wire(preview.resources),
+      deployedResources: wire(deployed.resources),
       wireOutputs: { ...preview.wireOutputs },
-      secretOutputNames: [...(deployed ?? preview).secretOutputNames],
-      ...(deployed ? { deployedOutputs: { ...deployed.outputs } } : {}),
-      ...(deployed ? { contractError: exportContractError(job, deployed.outputs) } : {}),
-      genericTypes: [...(deployed ?? preview).mocks.genericTypes].sort(),
+      secretOutputNames: [...deployed.secretOutputNames],
+      ...(job.deployedExports ? { deployedOutputs: { ...deployed.outputs } } : {}),
+      ...(job.deployedExports ? { contractError: exportContractError(job, deployed.outputs) } : {}),
+      genericTypes: [...deployed.mocks.genericTypes].sort(),
       stackReferences: [...preview.mocks.stackReferences],
     };
   } catch (e) {

@@ -89,8 +89,15 @@ describe("pnpm plan (CLI)", function () {
           (v["healthcare-platform:residency"] as Record<string, unknown>)["internationalTransfers"] = [];
         }),
       );
-      const { code, out } = plan("--env", "bad", "--root", root, "--no-policies");
+      // With the policy run on: after a config error nothing reads as a clean policy result.
+      const pack = path.join(repoRoot(), "policies", "healthcare");
+      const { code, out } = plan("--env", "bad", "--root", root, "--policy-pack", pack);
       assert.equal(code, 2, out);
+      assert.match(
+        out,
+        /^Policy findings: incomplete \(1 plan error\(s\); stacks that failed were not analyzed\)/m,
+      );
+      assert.doesNotMatch(out, /0 mandatory, 0 advisory/);
       assert.match(out, /Invalid configuration in .*Pulumi\.bad\.yaml \(3 problems\)/);
       assert.match(out, /healthcare-platform:regions\[1\]\.vpcCidr: got "10\.120\.0\.0\/16"/);
       assert.match(

@@ -1,15 +1,35 @@
-import { COVERAGE_WAIVERS, CONCERNS, RULES } from "../src/lib";
+import { ALL_CONTROLS, controlsOf, COVERAGE_WAIVERS, CONCERNS, RULES } from "../src/lib";
 
 /** Markdown text: `*` would otherwise pair into emphasis. */
 function md(text: string): string {
   return text.replace(/\*/g, "\\*");
 }
 
-/** The generated part of README.md: every rule by concern, and the coverage waivers. */
+/** A table cell: one line, pipes escaped. */
+function cell(text: string): string {
+  return md(text).replace(/\|/g, "\\|");
+}
+
+/**
+ * The generated part of README.md: the rules with the controls they implement (table), every rule
+ * by concern, the controls with their rules, and the coverage waivers.
+ */
 export function renderRuleReference(): string {
   const lines: string[] = [];
   const counts = CONCERNS.map((c) => `${c} ${RULES.filter((r) => r.concern === c).length}`);
   lines.push(`${RULES.length} rules (${counts.join(", ")}).`, "");
+  // Generated, one row per rule: prettier would re-align the columns on every change.
+  lines.push("<!-- prettier-ignore -->");
+  lines.push("| Rule | Level | Concern | Controls | Setting documented at |", "|---|---|---|---|---|");
+  for (const rule of RULES) {
+    const p = rule.policy;
+    const controls = controlsOf(rule.controls).map((c) => c.id);
+    const docs = (rule.controls?.docs ?? []).map((u, i) => `[${i + 1}](${u})`);
+    lines.push(
+      `| \`${p.name}\` | ${p.enforcementLevel} | ${rule.concern} | ${cell(controls.join(", ") || "none declared")} | ${docs.join(" ") || "none declared"} |`,
+    );
+  }
+  lines.push("");
   for (const concern of CONCERNS) {
     lines.push(`### ${concern}`, "");
     for (const rule of RULES.filter((r) => r.concern === concern)) {
@@ -20,6 +40,13 @@ export function renderRuleReference(): string {
       );
       lines.push(`- Requires: ${md(p.description)}`);
       lines.push(`- Fix: ${md(p.remediationSteps ?? "")}`);
+      const controls = controlsOf(rule.controls);
+      lines.push(
+        `- Controls: ${controls.map((c) => `${c.id} (${md(c.title)})`).join("; ") || "none declared"}`,
+      );
+      for (const url of rule.controls?.docs ?? []) {
+        lines.push(`- Setting: <${url}>`);
+      }
       const props = p.configSchema?.properties ?? {};
       for (const [key, schema] of Object.entries(props)) {
         const def = JSON.stringify(rule.defaults[key]);
@@ -30,6 +57,14 @@ export function renderRuleReference(): string {
       lines.push("");
     }
   }
+  lines.push("### Controls and their rules", "");
+  for (const control of ALL_CONTROLS) {
+    const rules = RULES.filter((r) => controlsOf(r.controls).some((c) => c.id === control.id));
+    lines.push(
+      `- **${control.id}** (${md(control.title)}): ${rules.map((r) => `\`${r.policy.name}\``).join(", ") || "no rule"}`,
+    );
+  }
+  lines.push("");
   lines.push("### Coverage waivers", "");
   for (const w of COVERAGE_WAIVERS) {
     lines.push(`- \`${w.type}\`: ${md(w.reason)}`);

@@ -1,5 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { Unwrap } from "@pulumi/pulumi";
+import type { EvidenceProperties } from "./policy";
 import type { ArgsOf, TypeToken } from "./types";
 
 /** Kubernetes object shapes as policies see them (inputs, no Outputs). */
@@ -124,4 +125,28 @@ export function selectorMatches(
         return false;
     }
   });
+}
+
+/** Where the pod spec sits in each workload type's arguments. */
+const POD_SPEC_PATH: Readonly<Record<WorkloadType, string>> = {
+  "kubernetes:core/v1:Pod": "spec",
+  "kubernetes:apps/v1:Deployment": "spec.template.spec",
+  "kubernetes:apps/v1:StatefulSet": "spec.template.spec",
+  "kubernetes:apps/v1:DaemonSet": "spec.template.spec",
+  "kubernetes:apps/v1:ReplicaSet": "spec.template.spec",
+  "kubernetes:batch/v1:Job": "spec.template.spec",
+  "kubernetes:batch/v1:CronJob": "spec.jobTemplate.spec.template.spec",
+};
+
+/**
+ * Evidence properties of a workload rule: the namespace and the given pod spec fields (e.g.
+ * `containers[].securityContext`) at each workload type's pod spec path.
+ */
+export function workloadEvidence(podSpecFields: readonly string[]): EvidenceProperties {
+  return Object.fromEntries(
+    WORKLOAD_TYPES.map((t) => [
+      t,
+      ["metadata.namespace", ...podSpecFields.map((f) => `${POD_SPEC_PATH[t]}.${f}`)],
+    ]),
+  );
 }

@@ -10,6 +10,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import type { RuleControls } from "./controls";
 import type { ArgsOf, StateOf, TypeToken } from "./types";
 import { Checks } from "./unknowns";
 
@@ -37,6 +38,34 @@ export type Concern = (typeof CONCERNS)[number];
 /** PHI-protecting rules block a deployment; hygiene rules report. */
 export type RuleEnforcement = "mandatory" | "advisory";
 
+/**
+ * A property path of a resource type: a top-level argument of the SDK type, optionally followed by
+ * `.child` segments, with `[]` after a list to mean "each element" (`rules[].destination.bucket`).
+ */
+export type EvidencePath<T extends TypeToken> =
+  ArgumentName<ArgsOf<T>> | `${ArgumentName<ArgsOf<T>>}.${string}` | `${ArgumentName<ArgsOf<T>>}[].${string}`;
+
+/** The argument names of an SDK type, of any member when the arguments are a union (helm v3 Chart). */
+type ArgumentName<A> = A extends unknown ? keyof A & string : never;
+
+/** Per examined type, the properties a rule's verdict depends on. */
+export type EvidenceProperties = { readonly [T in TypeToken]?: readonly EvidencePath<T>[] };
+
+/**
+ * What an evidence report shows for each resource a rule examined: the values the verdict depends
+ * on (secrets shown as `[secret]`, values unknown in a preview as `[unknown]`).
+ */
+export interface RuleEvidence {
+  /** Properties of the types the rule's checks examine. */
+  readonly properties?: EvidenceProperties;
+  /**
+   * For a check across types: resource properties (`tags.DataClassification`, `region`), the
+   * provider's (`provider:region`, `provider:defaultTags.tags.DataClassification`) or the resource
+   * options (`option:protect`, `option:ignoreChanges`).
+   */
+  readonly generic?: readonly string[];
+}
+
 /** A JSON schema for each configuration key of a rule. */
 export type ConfigSchemaOf<C> = { readonly [K in keyof C]-?: PolicyConfigJSONSchema };
 
@@ -57,6 +86,14 @@ interface RuleSpecBase<C> {
   readonly severity: Severity;
   readonly enforcementLevel: RuleEnforcement;
   readonly config?: RuleConfig<C>;
+  /**
+   * The HIPAA sections and LGPD articles the rule implements and the documentation of the setting
+   * it checks (src/controls.ts). Optional in the type so a new rule compiles; a pack test fails
+   * until it is given.
+   */
+  readonly controls?: RuleControls;
+  /** The properties the rule's verdict depends on, for evidence reports; a pack test requires it. */
+  readonly evidence?: RuleEvidence;
 }
 
 /** What a resource check gets besides the typed props. */
@@ -128,6 +165,10 @@ export interface Rule {
   readonly examines: readonly TypeToken[];
   /** Configuration defaults (also in `policy.configSchema`). */
   readonly defaults: Readonly<Record<string, unknown>>;
+  /** True if the rule has a check across types (generic), which needs generic evidence. */
+  readonly generic: boolean;
+  readonly controls: RuleControls | undefined;
+  readonly evidence: RuleEvidence | undefined;
 }
 
 const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -199,6 +240,9 @@ export function resourceRule<C extends object = Record<string, never>>(spec: Res
     kind: "resource",
     examines,
     defaults: spec.config?.defaults ?? {},
+    generic: spec.generic !== undefined,
+    controls: spec.controls,
+    evidence: spec.evidence,
   };
 }
 
@@ -225,5 +269,8 @@ export function stackRule<C extends object = Record<string, never>>(spec: StackR
     kind: "stack",
     examines: spec.examines,
     defaults: spec.config?.defaults ?? {},
+    generic: false,
+    controls: spec.controls,
+    evidence: spec.evidence,
   };
 }

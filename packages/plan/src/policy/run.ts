@@ -1,6 +1,7 @@
-import type { PolicyFinding } from "../model";
+import { POLICY_VIEWS, type PolicyFinding, type PolicyView } from "../model";
 import type { SynthesizedStack } from "../plan";
 import type { WireResource } from "../worker";
+import type { CatalogRule } from "./catalog";
 import type {
   AnalyzerOptions,
   AnalyzerProvider,
@@ -128,28 +129,76 @@ function subjectOf(r: WireResource): PolicySubject {
   };
 }
 
-/** Analyzes one synthesized stack; returns its findings in a stable order. */
+/** Analyzes one view of a synthesized stack; returns its findings in a stable order. */
 export function analyzeStack(
   server: PolicyPackServer,
   stack: SynthesizedStack,
   organization: string,
+  view: PolicyView = "preview",
 ): Promise<PolicyFinding[]> {
   return analyzeSubjects(
     server,
     { organization, project: stack.id.project, stack: stack.id.stack },
-    stack.resources.map(subjectOf),
+    (view === "preview" ? stack.resources : stack.deployedResources).map(subjectOf),
   );
 }
 
-/** Configures the pack for an environment and analyzes its stacks, attaching findings to each plan. */
+/** The analyzer's notice for a policy that read a value unknown in the view. */
+const UNEVALUABLE = /^can't run (policy|remediation) '[^']+' from policy pack '[^']+' during preview: /;
+
+/** True if the finding says the policy could not run (a value unknown in the view). */
+export function isUnevaluable(f: Pick<PolicyFinding, "message" | "kind">): boolean {
+  return f.kind ? f.kind === "unevaluable" : UNEVALUABLE.test(f.message);
+}
+
+/**
+ * The findings of both views as one list: a finding reported in both (same policy, resource and
+ * message) is listed once with both views; each names its kind and the controls of its policy.
+ */
+export function mergeViews(
+  byView: Readonly<Record<PolicyView, readonly PolicyFinding[]>>,
+  catalog: ReadonlyMap<string, CatalogRule> = new Map(),
+): PolicyFinding[] {
+  const merged = new Map<string, { finding: PolicyFinding; views: PolicyView[] }>();
+  for (const view of POLICY_VIEWS) {
+    for (const f of byView[view]) {
+      const key = `${f.policy}\u0000${f.urn ?? ""}\u0000${f.message}`;
+      const entry = merged.get(key);
+      if (entry) {
+        if (!entry.views.includes(view)) {
+          entry.views.push(view);
+        }
+      } else {
+        merged.set(key, { finding: f, views: [view] });
+      }
+    }
+  }
+  return [...merged.values()].map(({ finding, views }) => {
+    const controls = catalog.get(finding.policy)?.controls.map((c) => c.id) ?? [];
+    return {
+      ...finding,
+      kind: isUnevaluable(finding) ? "unevaluable" : "violation",
+      views,
+      ...(controls.length > 0 ? { controls } : {}),
+    };
+  });
+}
+
+/**
+ * Configures the pack for an environment and analyzes both views of its stacks, attaching the
+ * merged findings to each plan.
+ */
 export async function analyzeEnvironment(
   server: PolicyPackServer,
   config: PolicyConfiguration,
   stacks: readonly SynthesizedStack[],
   organization: string,
+  catalog: ReadonlyMap<string, CatalogRule> = new Map(),
 ): Promise<void> {
   await server.configure(config);
   for (const stack of stacks) {
-    stack.plan.policyFindings = await analyzeStack(server, stack, organization);
+    const preview = await analyzeStack(server, stack, organization, "preview");
+    const deployed = await analyzeStack(server, stack, organization, "deployed");
+    stack.plan.policyFindings = mergeViews({ preview, deployed }, catalog);
   }
 }

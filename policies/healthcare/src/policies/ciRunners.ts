@@ -23,6 +23,25 @@ export const codebuildProjectIsolated = resourceRule({
     "Use the network layer's CiRunner component: vpcConfig in the private subnets, environment.privilegedMode false, logsConfig.cloudwatchLogs { status: 'ENABLED', groupName }, source.auth { type: 'CODECONNECTIONS', resource: <connection ARN> }.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.308(a)(4)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://docs.aws.amazon.com/codebuild/latest/userguide/vpc-support.html",
+      "https://docs.aws.amazon.com/codebuild/latest/userguide/action-runner.html",
+    ],
+  },
+  evidence: {
+    properties: {
+      "aws:codebuild/project:Project": [
+        "vpcConfig",
+        "environment.privilegedMode",
+        "logsConfig.cloudwatchLogs",
+        "source.type",
+        "source.auth",
+      ],
+    },
+  },
   checks: {
     "aws:codebuild/project:Project": (props, { report }) => {
       const vpc = props.vpcConfig;
@@ -64,6 +83,12 @@ export const codebuildWebhookRunnerOnly = resourceRule({
     "Give the webhook filterGroups: [{ filters: [{ type: 'EVENT', pattern: 'WORKFLOW_JOB_QUEUED' }] }].",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.308(a)(4)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/codebuild/latest/userguide/action-runner.html"],
+  },
+  evidence: { properties: { "aws:codebuild/webhook:Webhook": ["filterGroups"] } },
   checks: {
     "aws:codebuild/webhook:Webhook": (props, { report }) => {
       const groups = props.filterGroups ?? [];

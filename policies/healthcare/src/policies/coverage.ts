@@ -40,6 +40,12 @@ export function coverageRule(rules: readonly Rule[]): Rule {
       "Add a rule examining the type to policies/healthcare/src/policies/<concern>.ts, or add { type, reason } to COVERAGE_WAIVERS after a review.",
     severity: "medium",
     enforcementLevel: "mandatory",
+    controls: {
+      hipaa: ["164.308(a)(8)"],
+      lgpd: ["Art. 49", "Art. 6 X"],
+      docs: ["https://www.pulumi.com/docs/iac/crossguard/"],
+    },
+    evidence: { generic: ["type"] },
     config: {
       defaults: { packages: ["aws", "kubernetes", "random", "tls", "command"], additionalWaivers: [] },
       schema: {

@@ -75,6 +75,19 @@ export const s3SseKmsCustomerKey = resourceRule<SseConfig>({
     "Create the bucket with SecureBucket, or give its BucketServerSideEncryptionConfiguration a rule with sseAlgorithm 'aws:kms' and the ARN of an aws.kms.Key of the stack.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(2)(iv)"],
+    lgpd: ["Art. 46", "Art. 48 §3"],
+    docs: ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": ["rules"],
+      "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": ["rules"],
+      "aws:s3/bucket:Bucket": ["serverSideEncryptionConfiguration"],
+      "aws:s3/bucketV2:BucketV2": ["serverSideEncryptionConfigurations"],
+    },
+  },
   config: {
     defaults: { allowedAlgorithms: ["aws:kms", "aws:kms:dsse"] },
     schema: { allowedAlgorithms: sseAlgorithms },
@@ -130,6 +143,25 @@ export const s3BucketEncryptionConfigured = stackRule<SseConfig>({
     "Use SecureBucket from @hcp/platform, or add an aws.s3.BucketServerSideEncryptionConfiguration with { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId } }] }.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(2)(iv)"],
+    lgpd: ["Art. 46", "Art. 48 §3"],
+    docs: ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:s3/bucket:Bucket": ["serverSideEncryptionConfiguration"],
+      "aws:s3/bucketV2:BucketV2": ["serverSideEncryptionConfigurations"],
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": [
+        "bucket",
+        "rules",
+      ],
+      "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": [
+        "bucket",
+        "rules",
+      ],
+    },
+  },
   config: {
     defaults: { allowedAlgorithms: ["aws:kms", "aws:kms:dsse"] },
     schema: { allowedAlgorithms: sseAlgorithms },
@@ -187,6 +219,22 @@ export const ebsEncryptionCustomerKey = resourceRule({
     "Give every blockDeviceMappings[].ebs of the launch template { encrypted: 'true', kmsKeyId: key.arn, volumeType: 'gp3' }; for aws.ebs.Volume set encrypted: true and kmsKeyId.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(2)(iv)"],
+    lgpd: ["Art. 46", "Art. 48 §3"],
+    docs: [
+      "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html",
+      "https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html",
+    ],
+  },
+  evidence: {
+    properties: {
+      "aws:ebs/volume:Volume": ["encrypted", "kmsKeyId"],
+      "aws:ec2/launchTemplate:LaunchTemplate": ["blockDeviceMappings"],
+      "aws:ec2/instance:Instance": ["rootBlockDevice", "ebsBlockDevices"],
+      "aws:eks/nodeGroup:NodeGroup": ["launchTemplate"],
+    },
+  },
   checks: {
     "aws:ebs/volume:Volume": (props, { report }) => {
       if (props.encrypted !== true) {
@@ -253,6 +301,12 @@ export const eksSecretsEncryption = resourceRule({
     "Add encryptionConfig: { resources: ['secrets'], provider: { keyArn: key.arn } } to the aws.eks.Cluster.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.312(a)(2)(iv)"],
+    lgpd: ["Art. 46", "Art. 48 §3"],
+    docs: ["https://docs.aws.amazon.com/eks/latest/userguide/enable-kms.html"],
+  },
+  evidence: { properties: { "aws:eks/cluster:Cluster": ["encryptionConfig"] } },
   checks: {
     "aws:eks/cluster:Cluster": (props, { report }) => {
       const enc = props.encryptionConfig;
@@ -278,6 +332,12 @@ export const cloudwatchLogsCustomerKey = resourceRule({
     "Create a KmsKey with a CloudWatch Logs service statement and set the log group's kmsKeyId to its ARN.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(2)(iv)"],
+    lgpd: ["Art. 46", "Art. 48 §3"],
+    docs: ["https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"],
+  },
+  evidence: { properties: { "aws:cloudwatch/logGroup:LogGroup": ["name", "kmsKeyId"] } },
   checks: {
     "aws:cloudwatch/logGroup:LogGroup": (props, { report }) => {
       requireCustomerKey(() => props.kmsKeyId, "kmsKeyId", report);
@@ -294,6 +354,20 @@ export const messagingCustomerKey = resourceRule({
   remediationSteps: "Set kmsMasterKeyId to the ARN of a KMS key of the stack.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(2)(iv)"],
+    lgpd: ["Art. 46", "Art. 48 §3"],
+    docs: [
+      "https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html",
+      "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html",
+    ],
+  },
+  evidence: {
+    properties: {
+      "aws:sns/topic:Topic": ["kmsMasterKeyId"],
+      "aws:sqs/queue:Queue": ["kmsMasterKeyId", "sqsManagedSseEnabled"],
+    },
+  },
   checks: {
     "aws:sns/topic:Topic": (props, { report }) => {
       requireCustomerKey(() => props.kmsMasterKeyId, "kmsMasterKeyId", report);
@@ -313,6 +387,12 @@ export const secretsManagerCustomerKey = resourceRule({
   remediationSteps: "Set kmsKeyId to the ARN of a KMS key of the stack (e.g. the data tier's key).",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.312(d)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html"],
+  },
+  evidence: { properties: { "aws:secretsmanager/secret:Secret": ["kmsKeyId"] } },
   checks: {
     "aws:secretsmanager/secret:Secret": (props, { report }) => {
       requireCustomerKey(() => props.kmsKeyId, "kmsKeyId", report);
@@ -346,6 +426,17 @@ export const ecrCustomerKey = resourceRule({
     "Set encryptionConfigurations: [{ encryptionType: 'KMS', kmsKey: key.arn }] (a replica key in replica regions).",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.308(a)(1)(ii)(B)"],
+    lgpd: ["Art. 46", "Art. 49"],
+    docs: ["https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:ecr/repository:Repository": ["encryptionConfigurations"],
+      "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": ["encryptionConfigurations"],
+    },
+  },
   checks: {
     "aws:ecr/repository:Repository": (props, { report }) => checkEcr(props.encryptionConfigurations, report),
     "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": (props, { report }) =>
@@ -367,6 +458,20 @@ export const k8sStorageClassEncrypted = resourceRule<StorageClassConfig>({
     "Set parameters: { type: 'gp3', encrypted: 'true', kmsKeyId: key.arn } on the StorageClass.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(2)(iv)"],
+    lgpd: ["Art. 46", "Art. 48 §3"],
+    docs: ["https://github.com/kubernetes-sigs/aws-ebs-csi-driver/blob/master/docs/parameters.md"],
+  },
+  evidence: {
+    properties: {
+      "kubernetes:storage.k8s.io/v1:StorageClass": [
+        "provisioner",
+        "parameters.encrypted",
+        "parameters.kmsKeyId",
+      ],
+    },
+  },
   config: {
     defaults: { ebsProvisioners: ["ebs.csi.aws.com", "kubernetes.io/aws-ebs"] },
     schema: {
@@ -405,6 +510,16 @@ export const kmsKeyRotation = resourceRule<RotationConfig>({
     "Set enableKeyRotation: true and rotationPeriodInDays (90-365) on the aws.kms.Key, or use KmsKey from @hcp/platform.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(2)(iv)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:kms/key:Key": ["customerMasterKeySpec", "enableKeyRotation", "rotationPeriodInDays"],
+    },
+  },
   config: {
     defaults: { maximumRotationPeriodDays: 365 },
     schema: { maximumRotationPeriodDays: { type: "integer", minimum: 90, maximum: 2560 } },
@@ -440,6 +555,17 @@ export const kmsKeyDeletionWindow = resourceRule<DeletionWindowConfig>({
   remediationSteps: "Set deletionWindowInDays: 30 (or leave it unset: AWS defaults to 30).",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(c)(1)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:kms/key:Key": ["deletionWindowInDays"],
+      "aws:kms/replicaKey:ReplicaKey": ["deletionWindowInDays"],
+    },
+  },
   config: {
     defaults: { minimumDeletionWindowDays: 30 },
     schema: { minimumDeletionWindowDays: { type: "integer", minimum: 7, maximum: 30 } },
@@ -470,6 +596,17 @@ export const kmsKeyLockoutSafetyCheck = resourceRule({
     "Remove bypassPolicyLockoutSafetyCheck or set it to false; keep the account-root administration statement in the key policy.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(2)(iv)", "164.312(c)(1)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:kms/key:Key": ["bypassPolicyLockoutSafetyCheck"],
+      "aws:kms/replicaKey:ReplicaKey": ["bypassPolicyLockoutSafetyCheck"],
+    },
+  },
   checks: {
     "aws:kms/key:Key": (props, { report }) => {
       if (props.bypassPolicyLockoutSafetyCheck === true) {

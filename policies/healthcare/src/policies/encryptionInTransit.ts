@@ -61,6 +61,17 @@ export const lbListenerTls = resourceRule<ListenerConfig>({
     "Set protocol 'HTTPS' (ALB) or 'TLS' (NLB), a certificateArn and sslPolicy 'ELBSecurityPolicy-TLS13-1-2-2021-06'; turn port 80 listeners into { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(e)(1)", "164.312(e)(2)(ii)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:lb/listener:Listener": ["protocol", "sslPolicy", "certificateArn", "defaultActions"],
+      "aws:alb/listener:Listener": ["protocol", "sslPolicy", "certificateArn", "defaultActions"],
+    },
+  },
   config: {
     defaults: {
       allowedSslPolicyPrefixes: [
@@ -129,6 +140,21 @@ export const s3TlsOnlyBucketPolicy = stackRule({
     "Use SecureBucket from @hcp/platform, or add an aws.s3.BucketPolicy for the bucket that starts with tlsOnlyStatements(bucketArn, objectsArn) from @hcp/platform.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(e)(1)", "164.312(e)(2)(ii)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://repost.aws/knowledge-center/s3-bucket-policy-for-config-rule",
+      "https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html",
+    ],
+  },
+  evidence: {
+    properties: {
+      "aws:s3/bucket:Bucket": ["bucket", "policy"],
+      "aws:s3/bucketV2:BucketV2": ["bucket", "policy"],
+      "aws:s3/bucketPolicy:BucketPolicy": ["bucket", "policy"],
+    },
+  },
   examines: [...BUCKET_TYPES, "aws:s3/bucketPolicy:BucketPolicy"],
   validate: (ctx) => {
     const buckets = ctx.ofType(...BUCKET_TYPES);
@@ -218,6 +244,23 @@ export const k8sLoadBalancerTls13 = resourceRule<K8sTlsConfig>({
     "Add the ssl-policy / ssl-negotiation-policy annotations (or the chart's defaultSSLPolicy) with ELBSecurityPolicy-TLS13-1-2-2021-06; set alb.ingress.kubernetes.io/listen-ports '[{\"HTTPS\":443}]'.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(e)(1)", "164.312(e)(2)(ii)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/ingress/annotations/",
+      "https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/service/annotations/",
+    ],
+  },
+  evidence: {
+    properties: {
+      "kubernetes:networking.k8s.io/v1:Ingress": ["metadata.annotations", "spec.ingressClassName"],
+      "kubernetes:core/v1:Service": ["metadata.annotations", "spec.type"],
+      "kubernetes:helm.sh/v4:Chart": ["chart", "values.defaultSSLPolicy"],
+      "kubernetes:helm.sh/v3:Chart": ["chart", "values.defaultSSLPolicy"],
+      "kubernetes:helm.sh/v3:Release": ["chart", "values.defaultSSLPolicy"],
+    },
+  },
   config: {
     defaults: { tls13PolicyPrefixes: ["ELBSecurityPolicy-TLS13-"], albIngressClasses: ["alb"] },
     schema: {
@@ -338,6 +381,20 @@ export const postgresHbaTlsOnly = resourceRule({
     "Change host lines to hostssl in the Patroni pg_hba list (or pg_hba.conf) rendered into the ConfigMap.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(e)(1)", "164.312(e)(2)(ii)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://www.postgresql.org/docs/16/auth-pg-hba-conf.html",
+      "https://patroni.readthedocs.io/en/latest/yaml_configuration.html",
+    ],
+  },
+  evidence: {
+    properties: {
+      "kubernetes:core/v1:ConfigMap": ["data"],
+      "kubernetes:core/v1:Secret": ["stringData"],
+    },
+  },
   checks: {
     "kubernetes:core/v1:ConfigMap": (props, { report }) => checkHba(props.data, "data", report),
     "kubernetes:core/v1:Secret": (props, { report }) => checkHba(props.stringData, "stringData", report),
@@ -363,6 +420,20 @@ export const generatedTlsKeyStrength = resourceRule<TlsKeyConfig>({
     "Create the key with algorithm 'ECDSA' and ecdsaCurve 'P256' (or RSA with rsaBits 3072+), and give the CA's SelfSignedCert validityPeriodHours of at most 10 years with earlyRenewalHours so it is rotated.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(e)(1)", "164.312(e)(2)(ii)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://www.pulumi.com/registry/packages/tls/api-docs/privatekey/",
+      "https://www.pulumi.com/registry/packages/tls/api-docs/selfsignedcert/",
+    ],
+  },
+  evidence: {
+    properties: {
+      "tls:index/privateKey:PrivateKey": ["algorithm", "rsaBits", "ecdsaCurve"],
+      "tls:index/selfSignedCert:SelfSignedCert": ["isCaCertificate", "validityPeriodHours"],
+    },
+  },
   config: {
     defaults: { minimumRsaBits: 3072, allowedEcdsaCurves: ["P256", "P384"], maximumCaValidityYears: 10 },
     schema: {

@@ -8,6 +8,7 @@ import {
   type PodTemplate,
   podTemplate,
   WORKLOAD_TYPES,
+  workloadEvidence,
   type WorkloadType,
 } from "../k8s";
 import { type ResourceChecks, type ResourceContext, type Rule, resourceRule, stackRule } from "../policy";
@@ -81,6 +82,22 @@ export const k8sNoHostAccess = resourceRule<ExemptionConfig>({
     "Remove privileged, hostNetwork, hostPID, hostIPC, hostPath volumes and hostPort; use a PVC or emptyDir instead of hostPath.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)"],
+    lgpd: ["Art. 46", "Art. 49"],
+    docs: ["https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline"],
+  },
+  evidence: {
+    properties: workloadEvidence([
+      "hostNetwork",
+      "hostPID",
+      "hostIPC",
+      "volumes[].hostPath",
+      "containers[].securityContext.privileged",
+      "containers[].ports[].hostPort",
+      "initContainers[].securityContext.privileged",
+    ]),
+  },
   config: exemptionConfig,
   checks: workloadChecks((template, { report }) => {
     const spec = template.spec;
@@ -124,6 +141,18 @@ export const k8sRestrictedSecurityContext = resourceRule<ExemptionConfig>({
     "Set the pod's securityContext { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } and each container's securityContext { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }; mount an emptyDir where the process writes.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)"],
+    lgpd: ["Art. 46", "Art. 49"],
+    docs: ["https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted"],
+  },
+  evidence: {
+    properties: workloadEvidence([
+      "securityContext",
+      "containers[].securityContext",
+      "initContainers[].securityContext",
+    ]),
+  },
   config: exemptionConfig,
   checks: workloadChecks((template, { report }) => {
     const pod = template.spec?.securityContext;
@@ -169,6 +198,12 @@ export const k8sResourceLimits = resourceRule<LimitsConfig>({
   remediationSteps: "Set resources: { requests: { cpu, memory }, limits: { memory } } on every container.",
   severity: "medium",
   enforcementLevel: "advisory",
+  controls: {
+    hipaa: ["164.306(a)(1)"],
+    lgpd: ["Art. 49"],
+    docs: ["https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/"],
+  },
+  evidence: { properties: workloadEvidence(["containers[].resources", "initContainers[].resources"]) },
   config: {
     defaults: { exemptNamespaces: [], requireCpuLimit: false },
     schema: { exemptNamespaces: exemptionSchema, requireCpuLimit: { type: "boolean" } },
@@ -202,6 +237,12 @@ export const k8sNamespaceRestricted = resourceRule<ExemptionConfig>({
     "Add labels { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } to the Namespace.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)"],
+    lgpd: ["Art. 46", "Art. 49"],
+    docs: ["https://kubernetes.io/docs/concepts/security/pod-security-admission/"],
+  },
+  evidence: { properties: { "kubernetes:core/v1:Namespace": ["metadata.name", "metadata.labels"] } },
   config: exemptionConfig,
   checks: {
     "kubernetes:core/v1:Namespace": (props, { config, report }) => {
@@ -257,6 +298,20 @@ export const k8sDefaultDenyNetworkPolicy = stackRule<DefaultDenyConfig>({
     "Add a NetworkPolicy { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } to the namespace, plus policies allowing DNS and the flows the workloads need.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.312(e)(1)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-deny-all-ingress-and-all-egress-traffic",
+    ],
+  },
+  evidence: {
+    properties: {
+      ...workloadEvidence([]),
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy": ["metadata.namespace", "spec"],
+      "kubernetes:core/v1:Namespace": ["metadata.name"],
+    },
+  },
   config: {
     defaults: { exemptNamespaces: [], systemNamespaces: ["kube-system"] },
     schema: {
@@ -327,6 +382,18 @@ export const k8sInternalLoadBalancer = resourceRule<LoadBalancerConfig>({
     "Add the annotation service.beta.kubernetes.io/aws-load-balancer-scheme: internal, or expose the service through the Ingress.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.312(e)(1)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/service/annotations/#lb-scheme",
+    ],
+  },
+  evidence: {
+    properties: {
+      "kubernetes:core/v1:Service": ["spec.type", "metadata.annotations"],
+    },
+  },
   config: {
     defaults: { allowedPublicServices: [] },
     schema: { allowedPublicServices: { type: "array", items: { type: "string", pattern: "^[^/]+/[^/]+$" } } },
@@ -356,6 +423,12 @@ export const k8sNoHelmRelease = resourceRule({
     "Replace the Release with new k8s.helm.v4.Chart(name, { chart, version, repositoryOpts, values }).",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.308(a)(8)"],
+    lgpd: ["Art. 49", "Art. 6 X"],
+    docs: ["https://www.pulumi.com/registry/packages/kubernetes/api-docs/helm/v4/chart/"],
+  },
+  evidence: { properties: { "kubernetes:helm.sh/v3:Release": ["chart"] } },
   checks: {
     "kubernetes:helm.sh/v3:Release": (_props, { report }) => {
       report("this is a helm.v3.Release.");

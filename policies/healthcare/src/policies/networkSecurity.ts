@@ -49,6 +49,27 @@ export const securityGroupNoPublicIngress = resourceRule<IngressConfig>({
     "Restrict the rule's source to the VPC CIDR, a peer CIDR or a security group; give DefaultSecurityGroup ingress: [] and egress: [].",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.312(e)(1)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-security-groups.html",
+      "https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html",
+    ],
+  },
+  evidence: {
+    properties: {
+      "aws:ec2/securityGroup:SecurityGroup": ["ingress"],
+      "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": [
+        "cidrIpv4",
+        "cidrIpv6",
+        "fromPort",
+        "toPort",
+        "ipProtocol",
+      ],
+      "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ["ingress", "egress"],
+    },
+  },
   config: {
     defaults: { publicPorts: [443] },
     schema: {
@@ -111,6 +132,23 @@ export const securityGroupEgressScoped = resourceRule<EgressConfig>({
     "Limit the egress rule to ipProtocol 'tcp' with fromPort = toPort = 443, or to a VPC / peer CIDR or a security group.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.312(e)(1)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:ec2/securityGroup:SecurityGroup": ["egress"],
+      "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": [
+        "cidrIpv4",
+        "cidrIpv6",
+        "fromPort",
+        "toPort",
+        "ipProtocol",
+      ],
+    },
+  },
   config: {
     defaults: { internetPorts: [443] },
     schema: {
@@ -165,6 +203,17 @@ export const vpcFlowLogs = stackRule({
     "Add the network layer's FlowLogs component (trafficType 'ALL', to a KMS-encrypted log group kept per retention.logs.security).",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(b)", "164.308(a)(1)(ii)(D)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:ec2/vpc:Vpc": ["cidrBlock"],
+      "aws:ec2/flowLog:FlowLog": ["vpcId", "trafficType"],
+    },
+  },
   examines: ["aws:ec2/vpc:Vpc", "aws:ec2/flowLog:FlowLog"],
   validate: (ctx) => {
     const vpcs = ctx.ofType("aws:ec2/vpc:Vpc");
@@ -223,6 +272,24 @@ export const s3PublicAccessBlocked = stackRule({
     "Use SecureBucket from @hcp/platform, or add a BucketPublicAccessBlock for the bucket with the four flags true.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:s3/bucket:Bucket": ["bucket"],
+      "aws:s3/bucketV2:BucketV2": ["bucket"],
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": [
+        "bucket",
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+      ],
+    },
+  },
   examines: [...BUCKET_TYPES, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
   validate: (ctx) => {
     const buckets = ctx.ofType(...BUCKET_TYPES);
@@ -260,6 +327,24 @@ export const eksControlPlane = resourceRule<EndpointConfig>({
     "Set vpcConfig { endpointPrivateAccess: true, endpointPublicAccess: false } (or publicAccessCidrs with the VPN range) and enabledClusterLogTypes including 'audit' and 'authenticator'.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.312(b)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html",
+      "https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html",
+    ],
+  },
+  evidence: {
+    properties: {
+      "aws:eks/cluster:Cluster": [
+        "vpcConfig.endpointPrivateAccess",
+        "vpcConfig.endpointPublicAccess",
+        "vpcConfig.publicAccessCidrs",
+        "enabledClusterLogTypes",
+      ],
+    },
+  },
   config: {
     defaults: { requiredLogTypes: ["api", "audit", "authenticator"] },
     schema: {

@@ -67,6 +67,19 @@ export const phiAllowedRegions = resourceRule<ResidencyConfig>({
     "Create the resource with the regional provider of an allowed region (ctx.aws(region)), or add the region to residency.allowedRegions in Pulumi.<env>.yaml after a legal review.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: [],
+    lgpd: ["Art. 33"],
+    docs: ["https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html"],
+  },
+  evidence: {
+    generic: [
+      "region",
+      "tags.DataClassification",
+      "provider:region",
+      "provider:defaultTags.tags.DataClassification",
+    ],
+  },
   config: { defaults: residencyDefaults, schema: residencySchema },
   generic: {
     scope: "AWS resources tagged DataClassification=phi",
@@ -106,6 +119,19 @@ export const phiInternationalTransfer = resourceRule<ResidencyConfig>({
     "Add an internationalTransfers entry { destinationCountry, basis, reference } for the country to Pulumi.<env>.yaml (it flows into the policy config through policyConfigFor), or keep the data in the home country.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: [],
+    lgpd: ["Art. 33"],
+    docs: ["https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html"],
+  },
+  evidence: {
+    generic: [
+      "region",
+      "tags.DataClassification",
+      "provider:region",
+      "provider:defaultTags.tags.DataClassification",
+    ],
+  },
   config: { defaults: residencyDefaults, schema: residencySchema },
   generic: {
     scope: "AWS resources tagged DataClassification=phi",
@@ -153,6 +179,21 @@ export const phiCrossBorderCopy = stackRule<ResidencyConfig>({
     "Document the transfer in residency.internationalTransfers of Pulumi.<env>.yaml and list the region in residency.allowedRegions, or replicate within the home country.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: [],
+    lgpd: ["Art. 33"],
+    docs: [
+      "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication.html",
+      "https://pgbackrest.org/configuration.html#section-repository/option-repo-s3-region",
+    ],
+  },
+  evidence: {
+    properties: {
+      "aws:s3/bucketReplicationConfig:BucketReplicationConfig": ["bucket", "rules[].destination.bucket"],
+      "kubernetes:core/v1:ConfigMap": ["data"],
+      "kubernetes:core/v1:Secret": ["stringData"],
+    },
+  },
   config: { defaults: residencyDefaults, schema: residencySchema },
   examines: [
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig",

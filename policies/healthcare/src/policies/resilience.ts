@@ -46,6 +46,12 @@ export const statefulResourcesProtected = resourceRule<ProtectConfig>({
     "Pass { protect: ctx.protectStateful } to the resource (components forward it to their stateful children).",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(c)(1)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://www.pulumi.com/docs/iac/concepts/options/protect/"],
+  },
+  evidence: { generic: ["option:protect"] },
   config: {
     defaults: { requireProtect: true, statefulTypes: DEFAULT_STATEFUL_TYPES },
     schema: {
@@ -119,6 +125,12 @@ export const noIgnoreChangesOnSecuritySettings = resourceRule<IgnoreChangesConfi
     "Remove the property from ignoreChanges; if another controller manages it, manage it in one place only.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.308(a)(1)(ii)(B)"],
+    lgpd: ["Art. 46", "Art. 49"],
+    docs: ["https://www.pulumi.com/docs/iac/concepts/options/ignorechanges/"],
+  },
+  evidence: { generic: ["option:ignoreChanges"] },
   config: {
     defaults: { securityProperties: DEFAULT_SECURITY_PROPERTIES },
     schema: {
@@ -192,6 +204,26 @@ export const podDisruptionBudgetCoverage = stackRule<PdbConfig>({
     "Add a policy/v1 PodDisruptionBudget { selector: { matchLabels: <the pod labels> }, maxUnavailable: 1 } next to the workload.",
   severity: "medium",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.306(a)(1)"],
+    lgpd: ["Art. 49"],
+    docs: ["https://kubernetes.io/docs/tasks/run-application/configure-pdb/"],
+  },
+  evidence: {
+    properties: {
+      "kubernetes:apps/v1:Deployment": [
+        "metadata.namespace",
+        "spec.replicas",
+        "spec.template.metadata.labels",
+      ],
+      "kubernetes:apps/v1:StatefulSet": [
+        "metadata.namespace",
+        "spec.replicas",
+        "spec.template.metadata.labels",
+      ],
+      "kubernetes:policy/v1:PodDisruptionBudget": ["metadata.namespace", "spec.selector"],
+    },
+  },
   config: {
     defaults: { minimumReplicas: 2 },
     schema: {
@@ -244,6 +276,12 @@ export const k8sStorageClassRetain = resourceRule({
   remediationSteps: "Set reclaimPolicy: 'Retain' on the StorageClass.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(c)(1)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://kubernetes.io/docs/concepts/storage/storage-classes/#reclaim-policy"],
+  },
+  evidence: { properties: { "kubernetes:storage.k8s.io/v1:StorageClass": ["reclaimPolicy"] } },
   checks: {
     "kubernetes:storage.k8s.io/v1:StorageClass": (props, { report }) => {
       if (props.reclaimPolicy !== "Retain") {

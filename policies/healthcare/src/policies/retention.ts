@@ -75,6 +75,16 @@ export const cloudwatchLogRetention = resourceRule<LogRetentionConfig>({
     "Tag the log group with LogClass and set retentionInDays from the environment's retention.logs.<class> (e.g. 2557 for audit).",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(b)", "164.316(b)(2)(i)"],
+    lgpd: ["Art. 37"],
+    docs: [
+      "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html",
+    ],
+  },
+  evidence: {
+    properties: { "aws:cloudwatch/logGroup:LogGroup": ["name", "retentionInDays", "tags.LogClass"] },
+  },
   config: {
     defaults: {
       auditMinimumDays: SEVEN_YEARS_DAYS,
@@ -263,6 +273,19 @@ export const s3RetentionLifecycle = stackRule<BucketRetentionConfig>({
     "Raise expiration.days / noncurrentVersionExpiration.noncurrentDays to at least the minimum, or remove the expiration.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(c)(1)", "164.316(b)(2)(i)"],
+    lgpd: ["Art. 37", "Art. 46"],
+    docs: ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:s3/bucket:Bucket": ["bucket", "tags.RetentionClass"],
+      "aws:s3/bucketV2:BucketV2": ["bucket", "tags.RetentionClass"],
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ["bucket", "rules"],
+      "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": ["bucket", "rules"],
+    },
+  },
   config: { defaults: bucketRetentionDefaults, schema: bucketRetentionSchema },
   examines: [
     ...BUCKET_TYPES,
@@ -318,6 +341,33 @@ export const s3RetentionObjectLock = stackRule<BucketRetentionConfig>({
     "Create the bucket with SecureBucket({ objectLock: { mode: 'COMPLIANCE', days: yearsToDays(retention.auditYears) } }).",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(c)(1)", "164.316(b)(2)(i)"],
+    lgpd: ["Art. 37", "Art. 46"],
+    docs: ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:s3/bucket:Bucket": [
+        "bucket",
+        "tags.RetentionClass",
+        "objectLockEnabled",
+        "objectLockConfiguration",
+        "versioning",
+      ],
+      "aws:s3/bucketV2:BucketV2": [
+        "bucket",
+        "tags.RetentionClass",
+        "objectLockEnabled",
+        "objectLockConfiguration",
+        "versionings",
+      ],
+      "aws:s3/bucketVersioning:BucketVersioning": ["bucket", "versioningConfiguration"],
+      "aws:s3/bucketVersioningV2:BucketVersioningV2": ["bucket", "versioningConfiguration"],
+      "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": ["bucket", "rule"],
+      "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2": ["bucket", "rule"],
+    },
+  },
   config: { defaults: bucketRetentionDefaults, schema: bucketRetentionSchema },
   examines: [
     ...BUCKET_TYPES,
@@ -444,6 +494,17 @@ export const backupRetentionMinimum = resourceRule<BackupRetentionConfig>({
     "Render repoN-retention-full/diff from the environment's retention.backups (fullRetentionCount, diffRetentionCount).",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.308(a)(7)(ii)(A)", "164.308(a)(7)(ii)(B)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://pgbackrest.org/configuration.html#section-repository/option-repo-retention-full"],
+  },
+  evidence: {
+    properties: {
+      "kubernetes:core/v1:ConfigMap": ["data"],
+      "kubernetes:core/v1:Secret": ["stringData"],
+    },
+  },
   config: {
     defaults: { minimumFullRetentionCount: 4, minimumDiffRetentionCount: 14 },
     schema: {
@@ -469,6 +530,24 @@ export const cloudtrailAuditTrail = resourceRule({
     "Set isMultiRegionTrail: true, enableLogFileValidation: true, enableLogging: true and kmsKeyId on the trail (the environment layer's AuditTrail does).",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(b)", "164.308(a)(1)(ii)(D)"],
+    lgpd: ["Art. 37", "Art. 6 X"],
+    docs: [
+      "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html",
+      "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html",
+    ],
+  },
+  evidence: {
+    properties: {
+      "aws:cloudtrail/trail:Trail": [
+        "isMultiRegionTrail",
+        "enableLogFileValidation",
+        "enableLogging",
+        "kmsKeyId",
+      ],
+    },
+  },
   checks: {
     "aws:cloudtrail/trail:Trail": (props, { report }) => {
       if (props.isMultiRegionTrail !== true) {

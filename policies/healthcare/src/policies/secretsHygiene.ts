@@ -1,4 +1,4 @@
-import { containersOf, podTemplate, WORKLOAD_TYPES } from "../k8s";
+import { containersOf, podTemplate, WORKLOAD_TYPES, workloadEvidence } from "../k8s";
 import { type ResourceChecks, type Rule, resourceRule } from "../policy";
 import { isPlaceholder, plaintextSecretFindings, SECRET_NAME } from "../secrets";
 import type { ArgsOf, TypeToken } from "../types";
@@ -36,6 +36,17 @@ export const k8sNoPlaintextSecrets = resourceRule({
     "Move the value into a k8s Secret built from a Pulumi secret (random.RandomPassword, config --secret) and reference it; keep only non-secret settings in the ConfigMap.",
   severity: "critical",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.312(d)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://kubernetes.io/docs/concepts/configuration/secret/"],
+  },
+  evidence: {
+    properties: {
+      ...workloadEvidence(["containers[].env", "initContainers[].env"]),
+      "kubernetes:core/v1:ConfigMap": ["data", "binaryData"],
+    },
+  },
   checks: {
     ...workloadEnvChecks,
     "kubernetes:core/v1:ConfigMap": (props, { report }) => {

@@ -24,6 +24,15 @@ export const awsDataClassificationTag = resourceRule({
     "Create the resource with a provider from ctx.aws() (its defaultTags classify it by layer) and set tags: { DataClassification: 'phi' } on resources holding patient data.",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.308(a)(1)(ii)(A)"],
+    lgpd: ["Art. 37"],
+    docs: [
+      "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
+      "https://www.pulumi.com/registry/packages/aws/api-docs/provider/#defaulttags",
+    ],
+  },
+  evidence: { generic: ["tags.DataClassification", "provider:defaultTags.tags.DataClassification"] },
   generic: {
     scope: "taggable AWS resources",
     appliesTo: isTaggable,
@@ -53,6 +62,15 @@ export const awsRequiredTags = resourceRule<RequiredTagsConfig>({
     "Use a provider from ctx.aws() (awsProvider from @hcp/platform sets standardTags as defaultTags).",
   severity: "low",
   enforcementLevel: "advisory",
+  controls: {
+    hipaa: ["164.308(a)(1)(ii)(A)"],
+    lgpd: ["Art. 37"],
+    docs: [
+      "https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html",
+      "https://www.pulumi.com/registry/packages/aws/api-docs/provider/#defaulttags",
+    ],
+  },
+  evidence: { generic: ["tags", "provider:defaultTags.tags"] },
   config: {
     defaults: { requiredKeys: [...REQUIRED_TAG_KEYS] },
     schema: { requiredKeys: { type: "array", items: { type: "string", minLength: 1 }, uniqueItems: true } },
