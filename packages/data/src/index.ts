@@ -16,7 +16,9 @@ import {
 import {
   BackupSchedule,
   BootstrapJob,
+  CA_ESCROW_PURPOSE,
   DatabaseSecrets,
+  dataSecretName,
   DataTierTls,
   dataTierPolicies,
   KUBERNETES_SECRET_NAMES,
@@ -183,7 +185,7 @@ export = async () => {
       // The DR stacks read the CA from the escrow's replica to sign their own certificates, so a
       // standby verifies the primary and, after a promotion, the old primary verifies the new writer.
       caEscrow: {
-        secretName: `hcp/${ctx.environment}/data/ca`,
+        secretName: dataSecretName(ctx.environment, CA_ESCROW_PURPOSE),
         kmsKeyArn: keys.primary.arn,
         replicas: Object.fromEntries(dr.map((r) => [r.name, keyArns.apply((arns) => arns[r.name])])),
         protect: ctx.protectStateful,

@@ -162,3 +162,14 @@ export function replicationHostName(environment: string, region: string): string
 export function memberHost(names: DataTierNames, podName: string): string {
   return `${podName}.${names.hosts.membersWildcard.slice(2)}`;
 }
+
+/**
+ * Secrets Manager name of one of the data tier's secrets: `hcp/<env>/data/<purpose>` (a credential,
+ * or `ca` for the CA escrow). Replicas in the DR regions keep the name.
+ */
+export function dataSecretName(environment: string, purpose: string): string {
+  return `hcp/${environment}/data/${purpose}`;
+}
+
+/** Purpose (last name segment) of the CA escrow secret. */
+export const CA_ESCROW_PURPOSE = "ca";
