@@ -130,7 +130,8 @@ export = async () => {
       caCommonName: `${ctx.namePrefix}-data-ca`,
       ca: {
         kind: "existing",
-        certificatePem: ca.apply((c) => c.certificatePem),
+        // The certificate is public (every client mounts it); only the key stays a secret.
+        certificatePem: pulumi.unsecret(ca.apply((c) => c.certificatePem)),
         privateKeyPem: pulumi.secret(ca.apply((c) => c.privateKeyPem)),
       },
       certificates: {
