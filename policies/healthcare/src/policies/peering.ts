@@ -1,4 +1,5 @@
 import { type Rule, resourceRule } from "../policy";
+import { known } from "../unknowns";
 
 /**
  * Inter-region peering of the DR layer: a peering connection is explicit about its peer (VPC and
@@ -23,11 +24,17 @@ export const peeringRoutesScoped = resourceRule({
   enforcementLevel: "mandatory",
   checks: {
     "aws:ec2/route:Route": (props, { report }) => {
+      // The destination first: a VPC-sized IPv4 block is fine whatever the target, so the target
+      // (unknown in a preview until the peering exists) is read only for a wider destination.
+      const v4 = props.destinationCidrBlock;
+      const v6 = props.destinationIpv6CidrBlock;
+      const prefix = Number(/\/(\d+)$/.exec(v4 ?? "")?.[1] ?? NaN);
+      if (v6 === undefined && props.destinationPrefixListId === undefined && prefix >= WIDEST_PEER_PREFIX) {
+        return;
+      }
       if (props.vpcPeeringConnectionId === undefined) {
         return;
       }
-      const v4 = props.destinationCidrBlock;
-      const v6 = props.destinationIpv6CidrBlock;
       for (const block of [v4, v6]) {
         if (block !== undefined && ANYWHERE.includes(block)) {
           report(
@@ -42,12 +49,9 @@ export const peeringRoutesScoped = resourceRule({
         );
         return;
       }
-      const prefix = Number(/\/(\d+)$/.exec(v4 ?? "")?.[1] ?? NaN);
-      if (!(prefix >= WIDEST_PEER_PREFIX)) {
-        report(
-          `the route sends ${v4 ?? "no block"} to a VPC peering connection: wider than a VPC (/${WIDEST_PEER_PREFIX}); use the peer VPC's CIDR.`,
-        );
-      }
+      report(
+        `the route sends ${v4 ?? "no block"} to a VPC peering connection: wider than a VPC (/${WIDEST_PEER_PREFIX}); use the peer VPC's CIDR.`,
+      );
     },
   },
 });
@@ -64,7 +68,10 @@ export const peeringExplicitPeer = resourceRule({
   enforcementLevel: "mandatory",
   checks: {
     "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": (props, { report }) => {
-      const missing = (["peerVpcId", "peerOwnerId"] as const).filter((k) => props[k] === undefined);
+      // A value computed in a preview (the peer VPC from a stack reference) is set: only an absent one fails.
+      const missing = (["peerVpcId", "peerOwnerId"] as const).filter(
+        (k) => known(() => props[k]) === undefined,
+      );
       if (missing.length > 0) {
         report(`the peering connection does not set ${missing.join(" and ")}.`);
       }
