@@ -646,7 +646,7 @@ for (const c of cases) {
 
     it("stores every credential and the CA in Secrets Manager, replicated to the DR regions with their replica keys", () => {
       const replicaKeys = Object.fromEntries(
-        ofType(resources, T.replicaKey).map((k) => [k.provider!.split("::")[3]!.replace(/^aws-/, ""), k]),
+        ofType(resources, T.replicaKey).map((k) => [k.provider!.split("::")[3].replace(/^aws-/, ""), k]),
       );
       const names = ofType(resources, T.smSecret).map((s) => String(s.inputs["name"]).split("/").pop());
       assert.deepEqual(names.sort(), [
@@ -688,7 +688,7 @@ for (const c of cases) {
         value["certificatePem"],
         one(resources, "tls:index/selfSignedCert:SelfSignedCert").wireOutputs["certPem"],
       );
-      assert.match(value["privateKeyPem"]!, /PRIVATE KEY/);
+      assert.match(value["privateKeyPem"], /PRIVATE KEY/);
       const secrets = childrenOf(resources, one(resources, "hcp:postgres:DatabaseSecrets"));
       assert.equal(secrets.filter((r) => r.type === T.secret).length, 3);
     });

@@ -171,8 +171,8 @@ async function preconditions(
   }
   let replayAgeSeconds: number | undefined;
   if (kind !== "fence") {
-    if (args.writer === "lost") {
-      const stamp = targetState instanceof Error ? undefined : targetState.xlog?.replayed_timestamp;
+    if (args.writer === "lost" && !(targetState instanceof Error)) {
+      const stamp = targetState.xlog?.replayed_timestamp;
       if (!stamp) {
         problems.push(
           `${target} reports no replayed commit time, so the data loss cannot be bounded. Fix: pass --accept-data-loss after checking the standby by hand.`,

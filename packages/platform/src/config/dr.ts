@@ -129,7 +129,8 @@ export function checkDr(raw: Raw, path: PathFn): ConfigProblem[] {
           : "name the region `pnpm dr promote` promoted, or remove the key",
       });
     } else {
-      const mode = String(obj(data?.["patroni"])?.["synchronousMode"] ?? "");
+      const raw = obj(data?.["patroni"])?.["synchronousMode"];
+      const mode = typeof raw === "string" ? raw : "";
       const needed = WRITER_MEMBERS[mode];
       const members = num(obj(region["sizes"])?.["databaseMembers"]);
       if (needed !== undefined && members !== undefined && members < needed) {
