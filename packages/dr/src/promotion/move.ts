@@ -171,9 +171,12 @@ async function preconditions(
   }
   let replayAgeSeconds: number | undefined;
   if (kind !== "fence") {
-    if (args.writer === "lost" && !(targetState instanceof Error)) {
-      const stamp = targetState.xlog?.replayed_timestamp;
-      if (!stamp) {
+    if (args.writer === "lost") {
+      // An unreachable target is already reported; its replay time is then unknown, not missing.
+      const stamp = targetState instanceof Error ? "unreachable" : targetState.xlog?.replayed_timestamp;
+      if (stamp === "unreachable") {
+        // reported above
+      } else if (!stamp) {
         problems.push(
           `${target} reports no replayed commit time, so the data loss cannot be bounded. Fix: pass --accept-data-loss after checking the standby by hand.`,
         );
