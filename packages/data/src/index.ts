@@ -16,7 +16,9 @@ import {
 import {
   BackupSchedule,
   BootstrapJob,
+  CA_ESCROW_PURPOSE,
   DatabaseSecrets,
+  dataSecretName,
   DataTierTls,
   dataTierPolicies,
   KUBERNETES_SECRET_NAMES,
@@ -28,6 +30,7 @@ import {
   patroniLabels,
   PORTS,
   renderArtifacts,
+  ReplicationFirewall,
   dataPrivateZoneName,
   replicationHostName,
   s3Endpoint,
@@ -69,6 +72,11 @@ export = async () => {
   // Everything but the pgBackRest files is known before deployment.
   const artifacts = renderArtifacts(topology, region);
   const { names, sizing } = artifacts;
+  // Normally the writer; once a DR region is promoted (dr.promotedRegion) a standby cluster of it, so
+  // a returning old primary follows the new writer instead of accepting writes of its own.
+  const role = artifacts.inputs.patroni.role;
+  const peers = topology.regions.filter((r) => r.name !== region);
+  const peerCidrs = peers.map((r) => r.vpcCidr);
 
   const namespace = new RestrictedNamespace(
     "namespace",
@@ -79,7 +87,8 @@ export = async () => {
       policies: dataTierPolicies({
         patroniLabels: patroniLabels(names.scope),
         pgbouncerLabels: PGBOUNCER_LABELS,
-        replicationSourceCidrs: dr.map((r) => r.vpcCidr),
+        replicationSourceCidrs: peerCidrs,
+        replicationTargetCidrs: peerCidrs,
         loadBalancerSubnetCidrs: planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
           .filter((s) => s.tier === "private")
           .map((s) => s.cidr),
@@ -173,8 +182,16 @@ export = async () => {
           usages: ["client auth"],
         },
       },
+      // The DR stacks read the CA from the escrow's replica to sign their own certificates, so a
+      // standby verifies the primary and, after a promotion, the old primary verifies the new writer.
+      caEscrow: {
+        secretName: dataSecretName(ctx.environment, CA_ESCROW_PURPOSE),
+        kmsKeyArn: keys.primary.arn,
+        replicas: Object.fromEntries(dr.map((r) => [r.name, keyArns.apply((arns) => arns[r.name])])),
+        protect: ctx.protectStateful,
+      },
     },
-    { providers: [k8s, tlsProvider], ...formerType("hcp:data:Tls") },
+    { providers: [k8s, tlsProvider, awsProvider], ...formerType("hcp:data:Tls") },
   );
   const certificateSecret = (key: string) => tls.certificates[key].metadata.name;
 
@@ -184,9 +201,7 @@ export = async () => {
       namespace: ns,
       secretNamePrefix: `hcp/${ctx.environment}/data`,
       kmsKeyArn: keys.primary.arn,
-      replicationSecretReplicas: Object.fromEntries(
-        dr.map((r) => [r.name, keyArns.apply((arns) => arns[r.name])]),
-      ),
+      replicaRegions: Object.fromEntries(dr.map((r) => [r.name, keyArns.apply((arns) => arns[r.name])])),
       databaseName: topology.data.databaseName,
       endpoints: {
         app: { host: names.hosts.pgbouncer, port: PORTS.pgbouncer },
@@ -201,10 +216,22 @@ export = async () => {
     { providers: [awsProvider, k8s, randomProvider], ...formerType("hcp:data:Secrets") },
   );
 
+  const firewall = new ReplicationFirewall(
+    "replication-firewall",
+    {
+      vpcId: network.vpcId,
+      vpcCidr: ctx.region.vpcCidr,
+      peerCidrs,
+      nameTag: `${ctx.namePrefix}-replication`,
+    },
+    { provider: awsProvider },
+  );
+
   const patroni = new PatroniCluster(
     "patroni",
     {
-      role: "primary",
+      role: role.kind,
+      standbySource: role.kind === "standby" ? role.source : undefined,
       names,
       namespace: ns,
       members: ctx.region.sizes.databaseMembers,
@@ -217,7 +244,11 @@ export = async () => {
       credentialsSecretName: secrets.kubernetesSecrets.patroni.metadata.name,
       tlsSecretName: certificateSecret("postgres"),
       readinessLagBytes: topology.data.patroni.maximumLagOnFailoverBytes,
-      replicationEndpoint: { subnetIds: network.subnetIds.private, sourceCidrs: dr.map((r) => r.vpcCidr) },
+      replicationEndpoint: {
+        subnetIds: network.subnetIds.private,
+        sourceCidrs: peerCidrs,
+        securityGroupIds: [firewall.securityGroupId],
+      },
       protect: ctx.protectStateful,
     },
     // The members archive WAL from their first start: buckets, role and grants come first.
@@ -293,6 +324,8 @@ export = async () => {
           command: artifacts.pgbackrest.backupCommands.diff,
         },
       },
+      // A standby's leader has nothing to back up: the schedules wait for the failback.
+      state: role.kind === "primary" ? "active" : "suspended",
       archiveCopy: {
         image: topology.data.backup.archiveCopyImage,
         sourceBucket: storage.repositories[0].bucket.bucketName,

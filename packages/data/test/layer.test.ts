@@ -195,7 +195,8 @@ for (const c of cases) {
         ...ofType(resources, T.smSecret),
         ...ofType(resources, T.statefulSet),
       ];
-      assert.equal(stateful.length, 1 + dr.length + (2 + dr.length) + 9 + 1);
+      // 9 credentials + the CA escrow in Secrets Manager.
+      assert.equal(stateful.length, 1 + dr.length + (2 + dr.length) + 9 + 1 + 1);
       for (const r of stateful) {
         assert.equal(r.options.protect, production, `${r.type} ${r.name}`);
       }
@@ -534,7 +535,26 @@ for (const c of cases) {
       const annotations = at(nlb, "metadata.annotations") as Record<string, string>;
       assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internal");
       assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"], "ip");
-      assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-path"], "/primary");
+      // The lock holder answers /leader as a primary and as a standby leader alike: a promotion or a
+      // fencing through the dynamic configuration keeps the endpoint working before any deploy.
+      assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-healthcheck-path"], "/leader");
+      const firewall = one(resources, "aws:ec2/securityGroup:SecurityGroup");
+      assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-security-groups"], firewall.id);
+      assert.equal(
+        annotations["service.beta.kubernetes.io/aws-load-balancer-manage-backend-security-group-rules"],
+        "true",
+      );
+      const ingress = ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+      assert.deepEqual(
+        ingress.map((r) => [r.inputs["cidrIpv4"], r.inputs["fromPort"], r.inputs["toPort"]]),
+        dr.map((r) => [r.vpcCidr, 5432, 5432]),
+        "only PostgreSQL, only from the other regions' VPCs",
+      );
+      const egress = ofType(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule");
+      assert.deepEqual(egress.map((r) => [r.inputs["cidrIpv4"], r.inputs["fromPort"]]).sort(), [
+        [region.vpcCidr, 5432],
+        [region.vpcCidr, 8008],
+      ]);
       assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"], undefined);
       assert.match(annotations["service.beta.kubernetes.io/aws-load-balancer-subnets"], /^subnet-.*,subnet-/);
       assert.deepEqual(
@@ -624,17 +644,51 @@ for (const c of cases) {
       assert.equal(envFrom, "bootstrap-credentials");
     });
 
-    it("stores the replication secret in Secrets Manager, replicated to the DR regions", () => {
-      const replication = ofType(resources, T.smSecret).find((s) =>
-        String(s.inputs["name"]).endsWith("/replication"),
-      )!;
-      assert.deepEqual(
-        (replication.inputs["replicas"] as Array<{ region: string }>).map((r) => r.region),
-        dr.map((r) => r.name),
+    it("stores every credential and the CA in Secrets Manager, replicated to the DR regions with their replica keys", () => {
+      const replicaKeys = Object.fromEntries(
+        ofType(resources, T.replicaKey).map((k) => [k.provider!.split("::")[3].replace(/^aws-/, ""), k]),
       );
+      const names = ofType(resources, T.smSecret).map((s) => String(s.inputs["name"]).split("/").pop());
+      assert.deepEqual(names.sort(), [
+        "admin",
+        "app",
+        "ca",
+        "monitoring",
+        "pgbouncerAuth",
+        "reader",
+        "replication",
+        "restApi",
+        "rewind",
+        "superuser",
+      ]);
       for (const s of ofType(resources, T.smSecret)) {
         assert.match(String(s.inputs["kmsKeyId"]), /mrk-/);
+        const replicas = s.inputs["replicas"] as Array<{ region: string; kmsKeyId: string }>;
+        assert.deepEqual(
+          replicas.map((r) => r.region),
+          dr.map((r) => r.name),
+          String(s.inputs["name"]),
+        );
+        for (const r of replicas) {
+          assert.ok(Object.keys(replicaKeys).length > 0);
+          assert.match(
+            r.kmsKeyId,
+            new RegExp(`:kms:${r.region}:.*mrk-`),
+            `${String(s.inputs["name"])} in ${r.region}`,
+          );
+        }
       }
+      // The escrow holds the CA the certificates are signed with, and only as a secret.
+      const escrow = ofType(resources, "aws:secretsmanager/secretVersion:SecretVersion").find((v) =>
+        String(v.name).includes("ca-escrow"),
+      )!;
+      assert.ok(escrow.secretInputPaths.includes("secretString"));
+      const value = JSON.parse(String(escrow.inputs["secretString"])) as Record<string, string>;
+      assert.equal(
+        value["certificatePem"],
+        one(resources, "tls:index/selfSignedCert:SelfSignedCert").wireOutputs["certPem"],
+      );
+      assert.match(value["privateKeyPem"], /PRIVATE KEY/);
       const secrets = childrenOf(resources, one(resources, "hcp:postgres:DatabaseSecrets"));
       assert.equal(secrets.filter((r) => r.type === T.secret).length, 3);
     });

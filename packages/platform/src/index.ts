@@ -1,6 +1,7 @@
 export * from "./ci";
 export * from "./cidr";
 export * from "./config/clock";
+export * from "./config/dr";
 export * from "./config/eks";
 export * from "./config/load";
 export * from "./config/parse";

@@ -5,6 +5,7 @@ export * from "./components/dataTierTls";
 export * from "./components/patroniCluster";
 export * from "./components/pgbackrestClient";
 export * from "./components/pgbouncerPool";
+export * from "./components/replicationFirewall";
 export * from "./components/security";
 export * from "./network";
 export * from "./render";

@@ -19,6 +19,12 @@ export interface DataTierPoliciesInput {
    * @default - none
    */
   readonly replicationSourceCidrs?: readonly string[];
+  /**
+   * CIDRs of the VPCs whose replication endpoints this cluster's members may connect to (the writer's,
+   * while this cluster is a standby: streaming and pg_rewind through the peering).
+   * @default - none
+   */
+  readonly replicationTargetCidrs?: readonly string[];
   /** CIDRs of the subnets the replication NLB lives in (its health checks come from there). */
   readonly loadBalancerSubnetCidrs: readonly string[];
 }
@@ -27,10 +33,11 @@ export interface DataTierPoliciesInput {
  * The flows of a data-tier namespace (for `RestrictedNamespace`'s `policies`), one policy per kind of
  * pod:
  * - `patroni`: PostgreSQL from the other members (replication, pg_rewind), PgBouncer, the tier's Jobs
- *   and the DR VPCs; the REST API from the members (leader race, failsafe), monitoring and the NLB's
- *   health check; the pgBackRest TLS server from the Jobs only. Out: the members, HTTPS (S3 in every
- *   region and the EKS API, which have no stable CIDR: the S3 gateway endpoint policy and IAM narrow
- *   what it reaches) and the Pod Identity agent.
+ *   and the other regions' VPCs; the REST API from the members (leader race, failsafe), monitoring and
+ *   the NLB's health check; the pgBackRest TLS server from the Jobs only. Out: the members, PostgreSQL
+ *   of the other regions' VPCs (a standby leader streams from the writer's replication endpoint),
+ *   HTTPS (S3 in every region and the EKS API, which have no stable CIDR: the S3 gateway endpoint
+ *   policy and IAM narrow what it reaches) and the Pod Identity agent.
  * - `pgbouncer`: clients from namespaces labelled `hcp.io/database-client=true` and monitoring; out to
  *   the members' PostgreSQL only.
  * - `db-clients` (pods labelled `hcp.io/db-client=true`): out to the members' PostgreSQL and pgBackRest
@@ -59,7 +66,14 @@ export function dataTierPolicies(input: DataTierPoliciesInput): Record<string, P
         },
         { peers: [dbClients], ports: [PORTS.pgbackrestServer] },
       ],
-      egress: [{ peers: [patroni], ports: [PORTS.postgres, PORTS.patroniApi] }, https, podIdentity],
+      egress: [
+        { peers: [patroni], ports: [PORTS.postgres, PORTS.patroniApi] },
+        ...((input.replicationTargetCidrs ?? []).length > 0
+          ? [{ peers: ipBlocks(input.replicationTargetCidrs ?? []), ports: [PORTS.postgres] }]
+          : []),
+        https,
+        podIdentity,
+      ],
     },
     pgbouncer: {
       pods: input.pgbouncerLabels,

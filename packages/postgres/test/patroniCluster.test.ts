@@ -3,28 +3,19 @@ import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import { at, ofType, one, type ProgramRun, repoTopology, runProgram } from "@hcp/testing";
 import { checkRole, PatroniCluster, type PatroniClusterArgs } from "../src/components/patroniCluster";
-import { renderArtifacts, type StandbySource } from "../src/render";
+import { renderArtifacts, type StandbySource, standbySourceOf } from "../src/render";
 
 /**
- * The DR layer will run PatroniCluster as a standby cluster: the same component, another role. These
+ * The DR layer runs PatroniCluster as a standby cluster: the same component, another role. These
  * tests run it on its own under the strict mocks.
  */
 
 const production = repoTopology("production");
-const source: StandbySource = {
-  host: "internal-pg-sa-east-1.elb.sa-east-1.amazonaws.com",
-  port: 5432,
-  sslMode: "verify-ca",
-  restoreCommand: 'pgbackrest --stanza=hcp-production archive-get %f "%p"',
-};
+const source: StandbySource = standbySourceOf(production, "us-east-1");
 
 function args(role: "primary" | "standby", withSource: boolean): PatroniClusterArgs {
   const region = role === "primary" ? "sa-east-1" : "us-east-1";
-  const artifacts = renderArtifacts(
-    production,
-    region,
-    role === "standby" ? { role: { kind: "standby", source } } : {},
-  );
+  const artifacts = renderArtifacts(production, region);
   return {
     role,
     standbySource: withSource ? source : undefined,
@@ -101,7 +92,7 @@ describe("PatroniCluster roles", () => {
       .find((y) => y !== undefined)!;
     assert.match(
       yaml,
-      /standby_cluster:\n\s+host: internal-pg-sa-east-1\.elb\.sa-east-1\.amazonaws\.com\n\s+port: 5432/,
+      /standby_cluster:\n\s+host: replication\.sa-east-1\.data\.production\.hcp\.internal\n\s+port: 5432\n\s+primary_slot_name: hcp_standby_us_east_1/,
     );
     const nlb = ofType(run.resources, "kubernetes:core/v1:Service").find(
       (s) => at(s.inputs, "metadata.name") === "pg-us-east-1-replication",
@@ -110,7 +101,8 @@ describe("PatroniCluster roles", () => {
       (at(nlb.inputs, "metadata.annotations") as Record<string, string>)[
         "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path"
       ],
-      "/standby-leader",
+      "/leader",
+      "the health check answers on the lock holder of either role, so a promotion needs no change",
     );
     // The standby leader carries the same role label value: the Services need no change on promotion.
     assert.equal(at(nlb.inputs, "spec.selector.role"), "primary");

@@ -15,7 +15,10 @@ import {
   renderInputs,
   renderPatroniConfig,
   renderPgbackrestConf,
+  replicationDynamicConfig,
+  standbySourceOf,
   synchronousSettings,
+  withWriter,
 } from "../src/render";
 
 const production = repoTopology("production");
@@ -123,6 +126,8 @@ describe("Patroni rendering", () => {
       "local all all scram-sha-256",
       "hostssl replication replicator 10.20.0.0/16 scram-sha-256",
       "hostssl replication replicator 10.30.0.0/16 scram-sha-256",
+      // The other region's standby leader may pg_rewind from here (a fenced old primary does).
+      "hostssl postgres rewind_user 10.30.0.0/16 scram-sha-256",
       "hostssl all all 10.20.0.0/16 scram-sha-256",
     ]);
   });
@@ -178,30 +183,90 @@ describe("Patroni rendering", () => {
     assert.equal(prod.patroni.config.restapi.authentication.password, "${PATRONI_RESTAPI_PASSWORD}");
   });
 
-  it("renders a standby cluster for a DR region and refuses the wrong role/region pairs", () => {
-    const source = { host: "nlb.example", port: 5432, sslMode: "verify-ca" as const, restoreCommand: "true" };
-    const dr = renderArtifacts(production, "us-east-1", { role: { kind: "standby", source } });
+  it("renders a DR region as a standby cluster of the primary and refuses the wrong role/region pairs", () => {
+    const dr = renderArtifacts(production, "us-east-1");
     assert.deepEqual(dr.patroni.config.bootstrap.dcs.standby_cluster, {
-      host: "nlb.example",
+      host: "replication.sa-east-1.data.production.hcp.internal",
       port: 5432,
-      create_replica_methods: ["basebackup"],
-      restore_command: "true",
+      primary_slot_name: "hcp_standby_us_east_1",
+      create_replica_methods: ["pgbackrest", "basebackup"],
+      restore_command:
+        'pgbackrest --stanza=hcp-production archive-get %f "%p" || pgbackrest --stanza=hcp-production-us-east-1 archive-get %f "%p"',
     });
+    assert.equal(
+      dr.patroni.config.bootstrap.dcs.slots,
+      undefined,
+      "a standby cluster keeps no permanent slot",
+    );
     assert.equal(dr.names.scope, "pg-us-east-1");
+    assert.equal(dr.names.stanza, "hcp-production-us-east-1");
+    // The primary keeps one slot per other region and streams to no one.
     assert.equal(prod.patroni.config.bootstrap.dcs.standby_cluster, undefined);
+    assert.deepEqual(prod.patroni.config.bootstrap.dcs.slots, {
+      hcp_standby_us_east_1: { type: "physical" },
+    });
+    const source = standbySourceOf(production, "us-east-1");
     assert.throws(
-      () => renderArtifacts(production, "us-east-1"),
+      () => renderArtifacts(production, "us-east-1", { role: { kind: "primary" } }),
       (e: Error) => {
         assert.ok(e instanceof RenderError);
-        assert.match(e.message, /us-east-1 is a dr region of production\. Fix: use sa-east-1/);
+        assert.match(
+          e.message,
+          /us-east-1 is not the writer of production \(sa-east-1 is\)\. Fix: render sa-east-1/,
+        );
         return true;
       },
     );
     assert.throws(
       () => renderArtifacts(production, "sa-east-1", { role: { kind: "standby", source } }),
-      /runs in a dr region; sa-east-1 is a primary region/,
+      /sa-east-1 is the writer of production/,
     );
     assert.throws(() => renderArtifacts(production, "eu-west-1"), /not part of environment production/);
+  });
+
+  it("follows dr.promotedRegion: the promoted region renders the primary, the old primary a standby of it", () => {
+    const promoted = withWriter(production, "us-east-1");
+    assert.equal(promoted.dr.promotedRegion, "us-east-1");
+    const dr = renderArtifacts(promoted, "us-east-1");
+    const old = renderArtifacts(promoted, "sa-east-1");
+    assert.equal(dr.patroni.config.bootstrap.dcs.standby_cluster, undefined);
+    assert.deepEqual(dr.patroni.config.bootstrap.dcs.slots, { hcp_standby_sa_east_1: { type: "physical" } });
+    assert.deepEqual(old.patroni.config.bootstrap.dcs.standby_cluster, {
+      host: "replication.us-east-1.data.production.hcp.internal",
+      port: 5432,
+      primary_slot_name: "hcp_standby_sa_east_1",
+      create_replica_methods: ["pgbackrest", "basebackup"],
+      // The promoted region's stanza first: the new timeline's WAL is archived there.
+      restore_command:
+        'pgbackrest --stanza=hcp-production-us-east-1 archive-get %f "%p" || pgbackrest --stanza=hcp-production archive-get %f "%p"',
+    });
+    // Each keeps writing its own stanza: the promoted cluster never archives into the primary's.
+    const params = (a: typeof dr) => a.patroni.config.bootstrap.dcs.postgresql.parameters;
+    assert.equal(
+      params(dr).archive_command,
+      'pgbackrest --stanza=hcp-production-us-east-1 archive-push "%p"',
+    );
+    assert.equal(params(old).archive_command, 'pgbackrest --stanza=hcp-production archive-push "%p"');
+    // The promoted cluster's repositories do not include the region it replaces.
+    assert.deepEqual(
+      dr.inputs.pgbackrest.repos.map((r) => (r.type === "s3" ? r.region : r.path)),
+      ["us-east-1"],
+    );
+    assert.deepEqual(replicationDynamicConfig(promoted, "us-east-1"), {
+      standby_cluster: null,
+      slots: { hcp_standby_sa_east_1: { type: "physical" } },
+      postgresql: { parameters: { max_slot_wal_keep_size: "64GB" } },
+    });
+    assert.deepEqual(withWriter(promoted, "sa-east-1").dr, production.dr);
+  });
+
+  it("bounds the WAL kept for a disconnected standby and restores from every stanza, the writer's first", () => {
+    const params = prod.patroni.config.bootstrap.dcs.postgresql.parameters;
+    assert.equal(params.max_slot_wal_keep_size, "64GB");
+    assert.equal(
+      prod.patroni.config.postgresql.recovery_conf.restore_command,
+      'pgbackrest --stanza=hcp-production archive-get %f "%p" || pgbackrest --stanza=hcp-production-us-east-1 archive-get %f "%p"',
+    );
   });
 
   it("renders an etcd3 variant from the same inputs (local clusters)", () => {

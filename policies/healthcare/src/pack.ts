@@ -5,6 +5,7 @@ import { encryptionAtRestRules } from "./policies/encryptionAtRest";
 import { encryptionInTransitRules } from "./policies/encryptionInTransit";
 import { kubernetesSecurityRules } from "./policies/kubernetesSecurity";
 import { networkSecurityRules } from "./policies/networkSecurity";
+import { peeringRules } from "./policies/peering";
 import { residencyRules } from "./policies/residency";
 import { resilienceRules } from "./policies/resilience";
 import { retentionRules } from "./policies/retention";
@@ -22,6 +23,7 @@ export const CHECK_RULES: readonly Rule[] = [
   ...residencyRules,
   ...resilienceRules,
   ...networkSecurityRules,
+  ...peeringRules,
   ...kubernetesSecurityRules,
   ...taggingRules,
   ...secretsHygieneRules,

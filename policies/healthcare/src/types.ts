@@ -34,6 +34,9 @@ export interface ResourceClasses {
   "aws:ec2/securityGroup:SecurityGroup": typeof aws.ec2.SecurityGroup;
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": typeof aws.ec2.DefaultSecurityGroup;
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": typeof aws.vpc.SecurityGroupIngressRule;
+  "aws:ec2/route:Route": typeof aws.ec2.Route;
+  "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": typeof aws.ec2.VpcPeeringConnection;
+  "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": typeof aws.ec2.VpcPeeringConnectionAccepter;
   "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": typeof aws.vpc.SecurityGroupEgressRule;
   "aws:codebuild/project:Project": typeof aws.codebuild.Project;
   "aws:codebuild/webhook:Webhook": typeof aws.codebuild.Webhook;
@@ -98,6 +101,9 @@ export const TYPE_TOKENS = Object.keys({
   "aws:ec2/securityGroup:SecurityGroup": true,
   "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": true,
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": true,
+  "aws:ec2/route:Route": true,
+  "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": true,
+  "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": true,
   "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": true,
   "aws:codebuild/project:Project": true,
   "aws:codebuild/webhook:Webhook": true,

@@ -72,9 +72,14 @@ export const COVERAGE_WAIVERS: readonly CoverageWaiver[] = [
       "Network plumbing without data or access rules; the address plan is pure logic with exact tests in the network layer.",
   },
   {
-    type: "aws:ec2/route:Route",
+    type: "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions",
     reason:
-      "Network plumbing without data or access rules; the address plan is pure logic with exact tests in the network layer.",
+      "Only lets each peered VPC resolve the other's private DNS names; the peering itself and its routes are examined (vpc-peering-*).",
+  },
+  {
+    type: "aws:route53/zoneAssociation:ZoneAssociation",
+    reason:
+      "Joins a VPC to a private hosted zone so it resolves names; it grants no access to data (the records' targets are reachable only through the examined security groups and routes).",
   },
   {
     type: "aws:ec2/routeTableAssociation:RouteTableAssociation",

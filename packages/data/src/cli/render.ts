@@ -1,7 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, type EnvironmentTopology, loadEnvironmentConfigFile } from "@hcp/platform";
+import {
+  ConfigError,
+  type EnvironmentTopology,
+  loadEnvironmentConfigFile,
+  primaryRegion,
+} from "@hcp/platform";
 import { artifactFiles, RenderError, renderArtifacts } from "@hcp/postgres";
 
 /**
@@ -84,6 +89,14 @@ export function loadTopology(repoRoot: string, env: string): EnvironmentTopology
 
 /** Renders and writes the files; returns their paths relative to `out`. */
 export function renderToDirectory(topology: EnvironmentTopology, region: string, out: string): string[] {
+  const known = topology.regions.find((r) => r.name === region);
+  if (known && known.role !== "primary") {
+    // hcp-data runs in the primary region only; a DR region's cluster is the dr layer's.
+    throw new UsageError(
+      `${region} is a ${known.role} region of ${topology.name}. Fix: use ${primaryRegion(topology).name} ` +
+        "(hcp-data runs in the primary region; the DR region's standby cluster is rendered by the dr layer)",
+    );
+  }
   const files = artifactFiles(renderArtifacts(topology, region));
   for (const [name, text] of Object.entries(files)) {
     const target = path.join(out, name);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { SchemaMatches } from "../typecheck";
+import { drSchema } from "./dr";
 import { DEFAULT_CLUSTER_VERSION } from "./eks";
 import type { EnvironmentConfig } from "./types";
 
@@ -546,6 +547,7 @@ export const environmentSchema = z
     ecr,
     cluster,
     data,
+    dr: drSchema,
   })
   .strict();
 

@@ -1,3 +1,5 @@
+import type { DrConfig } from "./dr";
+
 /**
  * The environment definition: what the root `Pulumi.<env>.yaml` holds under the
  * `healthcare-platform:` namespace, after parsing and defaults. The environment stack publishes it
@@ -299,6 +301,7 @@ export interface EnvironmentConfig {
   readonly ecr: EcrConfig;
   readonly cluster: ClusterConfig;
   readonly data: DataConfig;
+  readonly dr: DrConfig;
 }
 
 /**

@@ -2,13 +2,14 @@ import { z } from "zod";
 import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
 import { type DatabaseEndpoints, databaseEndpointsSchema } from "./data";
-import { arn, certificatePem, region, text } from "./fields";
+import { arn, certificatePem, hostname, port, region, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
 
 /**
  * What a DR stack exports as `dr`: the DR region's local database endpoints, which the DR-region
  * workloads use (read-only while the standby follows the primary, read-write once the environment
- * file marks the region promoted). DNS failover is the edge layer's, not this one's.
+ * file marks the region promoted with `dr.promotedRegion`). DNS failover is the edge layer's, not
+ * this one's.
  */
 export interface DrOutputs {
   /** Region the standby runs in. */
@@ -45,6 +46,15 @@ export interface DrOutputs {
   };
   /** VPC peering connection to the primary region. */
   readonly peeringConnectionId: string;
+  /**
+   * This region's replication endpoint: a stable private name (on the region's server certificate)
+   * for the NLB that follows this cluster's leader. After a promotion the old primary and every
+   * other region stream from it.
+   */
+  readonly replication: {
+    readonly host: string;
+    readonly port: number;
+  };
 }
 
 const schema = z.object({
@@ -67,6 +77,7 @@ const schema = z.object({
     bucketName: text(),
   }),
   peeringConnectionId: text(),
+  replication: z.object({ host: hostname(), port: port() }),
 });
 const _matches: SchemaMatches<typeof schema, DrOutputs> = true;
 void _matches;

@@ -35,7 +35,17 @@ export interface BackupScheduleArgs extends DbClientPodArgs {
   readonly stanza: string;
   /** Cron schedule (UTC) and shell command of each backup type. */
   readonly backups: Readonly<Record<BackupType, { readonly schedule: string; readonly command: string }>>;
-  readonly archiveCopy: ArchiveCopyArgs;
+  /**
+   * The yearly copy into the Object-Locked long-term archive (in the primary region).
+   * @default - no yearly copy (a DR region's schedule: the archive bucket is the primary region's)
+   */
+  readonly archiveCopy?: ArchiveCopyArgs;
+  /**
+   * `active` runs the schedules; `suspended` keeps the CronJobs but starts no Job (a cluster that is
+   * not the writer has nothing to back up: its leader is a standby). Switching is an in-place update.
+   * @default "active"
+   */
+  readonly state?: "active" | "suspended";
 }
 
 /** Shell script of the yearly copy's pgBackRest step: a full backup with the WAL it needs inside. */
@@ -76,7 +86,9 @@ export function yearlyCopyScript(args: {
  * is the leader through the primary Service and that member's pgBackRest TLS server.
  */
 export class BackupSchedule extends pulumi.ComponentResource {
-  readonly cronJobs: Readonly<Record<BackupType | "yearly", k8s.batch.v1.CronJob>>;
+  readonly cronJobs: Readonly<Record<BackupType, k8s.batch.v1.CronJob>> & {
+    readonly yearly?: k8s.batch.v1.CronJob;
+  };
 
   constructor(name: string, args: BackupScheduleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:postgres:BackupSchedule", name, {}, opts);
@@ -93,6 +105,8 @@ export class BackupSchedule extends pulumi.ComponentResource {
           metadata: { name: `pgbackrest-${key}`, namespace: args.namespace, labels: DB_CLIENT_LABELS },
           spec: {
             schedule,
+            // Only a suspended schedule says so: an active one keeps the object it always had.
+            ...(args.state === "suspended" ? { suspend: true } : {}),
             timeZone: "Etc/UTC",
             concurrencyPolicy: "Forbid",
             startingDeadlineSeconds: 3600,
@@ -117,7 +131,14 @@ export class BackupSchedule extends pulumi.ComponentResource {
         dbClientPodSpec(args, [dbClientContainer(args, "pgbackrest", args.backups[type].command)]),
         12 * 3600,
       );
+    const full = backup("full");
+    const diff = backup("diff");
     const copy = args.archiveCopy;
+    if (!copy) {
+      this.cronJobs = { full, diff };
+      this.registerOutputs({});
+      return;
+    }
     // The backup step hands the backup label to the copy step through /work.
     const scratch = writableVolumes({ work: "/work" });
     const work = scratch.mounts.work;
@@ -170,7 +191,7 @@ export class BackupSchedule extends pulumi.ComponentResource {
       ),
       24 * 3600,
     );
-    this.cronJobs = { full: backup("full"), diff: backup("diff"), yearly };
+    this.cronJobs = { full, diff, yearly };
     this.registerOutputs({});
   }
 }

@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
@@ -31,6 +32,47 @@ export interface DataTierTlsArgs {
    * @default 10
    */
   readonly caValidityYears?: number;
+  /**
+   * `generate`: the component generates the CA (the primary region). `existing`: it uses a CA that
+   * already exists (a DR region uses the environment's CA, read from the escrow secret's replica),
+   * so every region's certificates chain to one CA and a cluster verifies any other region's
+   * (verify-full) with the `ca.crt` it already has.
+   * @default - `{ kind: "generate" }`
+   */
+  readonly ca?: { readonly kind: "generate" } | ExistingCa;
+  /**
+   * Keep a copy of the generated CA (certificate and key) in a Secrets Manager secret replicated to
+   * the DR regions, where their DR stacks read it to sign their own certificates.
+   * @default - no copy
+   */
+  readonly caEscrow?: CaEscrowArgs;
+}
+
+/** A CA that already exists. */
+export interface ExistingCa {
+  readonly kind: "existing";
+  readonly certificatePem: pulumi.Input<string>;
+  /** Secret input. */
+  readonly privateKeyPem: pulumi.Input<string>;
+}
+
+/** Where the generated CA is kept for the DR regions. */
+export interface CaEscrowArgs {
+  /** Secrets Manager name, e.g. `hcp/production/data/ca`. */
+  readonly secretName: string;
+  /** KMS key of the secret (the data key). */
+  readonly kmsKeyArn: pulumi.Input<string>;
+  /** DR region -> the data key's replica there. */
+  readonly replicas: Readonly<Record<string, pulumi.Input<string>>>;
+  readonly protect: boolean;
+  /** Days a deleted secret stays recoverable. @default 30 */
+  readonly recoveryWindowDays?: number;
+}
+
+/** The JSON the CA escrow secret holds. */
+export interface CaEscrowValue {
+  readonly certificatePem: string;
+  readonly privateKeyPem: string;
 }
 
 const CERT_MANAGER = "cert-manager.io/v1";
@@ -45,7 +87,10 @@ const CA_SECRET = "data-ca-keypair";
  * other with (verify-full).
  */
 export class DataTierTls extends pulumi.ComponentResource {
-  readonly caCertificate: tls.SelfSignedCert;
+  /** The generated CA certificate (`undefined` with an existing CA). */
+  readonly caCertificate: tls.SelfSignedCert | undefined;
+  /** The escrow secret (`undefined` without `caEscrow`). */
+  readonly caEscrowSecret: aws.secretsmanager.Secret | undefined;
   /** PEM of the CA certificate (public part): what clients verify the servers against. */
   readonly caCertificatePem: pulumi.Output<string>;
   readonly caIssuer: k8s.apiextensions.CustomResource;
@@ -64,30 +109,73 @@ export class DataTierTls extends pulumi.ComponentResource {
     // and the applications verify the servers against it (verify-full). Its private key lives in the
     // stack state, encrypted by the stack's KMS secrets provider, and in the keypair Secret below.
     const years = args.caValidityYears ?? 10;
-    const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, after());
-    this.caCertificate = new tls.SelfSignedCert(
-      `${name}-ca-cert`,
-      {
-        privateKeyPem: caKey.privateKeyPem,
-        isCaCertificate: true,
-        subject: { commonName: args.caCommonName, organization: "healthcare-platform" },
-        validityPeriodHours: years * 8766,
-        // Replaced by the first `pulumi up` in its last year; leaf certificates are then reissued.
-        earlyRenewalHours: 8766,
-        allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-      },
-      after(caKey),
-    );
-    this.caCertificatePem = this.caCertificate.certPem;
+    const ca = args.ca ?? { kind: "generate" };
+    let caKeyPem: pulumi.Output<string>;
+    if (ca.kind === "existing") {
+      this.caCertificate = undefined;
+      this.caCertificatePem = pulumi.output(ca.certificatePem);
+      caKeyPem = pulumi.secret(ca.privateKeyPem);
+    } else {
+      const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, after());
+      this.caCertificate = new tls.SelfSignedCert(
+        `${name}-ca-cert`,
+        {
+          privateKeyPem: caKey.privateKeyPem,
+          isCaCertificate: true,
+          subject: { commonName: args.caCommonName, organization: "healthcare-platform" },
+          validityPeriodHours: years * 8766,
+          // Replaced by the first `pulumi up` in its last year; leaf certificates are then reissued
+          // (and the DR stacks, which deploy after this one, pick the new CA up from the escrow).
+          earlyRenewalHours: 8766,
+          allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+        },
+        after(caKey),
+      );
+      this.caCertificatePem = this.caCertificate.certPem;
+      caKeyPem = caKey.privateKeyPem;
+    }
+    this.caEscrowSecret = undefined;
+    if (args.caEscrow) {
+      if (ca.kind === "existing") {
+        throw new Error(
+          `DataTierTls ${name}: caEscrow keeps a generated CA; an existing CA has its escrow already.`,
+        );
+      }
+      const escrow = args.caEscrow;
+      const secret = new aws.secretsmanager.Secret(
+        `${name}-ca-escrow`,
+        {
+          name: escrow.secretName,
+          description: "CA of the data tier (certificate and private key), for the DR regions' certificates",
+          kmsKeyId: escrow.kmsKeyArn,
+          recoveryWindowInDays: escrow.recoveryWindowDays ?? 30,
+          replicas: Object.entries(escrow.replicas).map(([region, kmsKeyId]) => ({ region, kmsKeyId })),
+          tags: { DataClassification: "confidential" },
+        },
+        { ...after(), protect: escrow.protect },
+      );
+      new aws.secretsmanager.SecretVersion(
+        `${name}-ca-escrow`,
+        {
+          secretId: secret.id,
+          secretString: pulumi.jsonStringify({
+            certificatePem: this.caCertificatePem,
+            privateKeyPem: caKeyPem,
+          } satisfies Record<keyof CaEscrowValue, pulumi.Input<string>>),
+        },
+        after(),
+      );
+      this.caEscrowSecret = secret;
+    }
     const keypair = new k8s.core.v1.Secret(
       `${name}-ca-keypair`,
       {
         metadata: { name: CA_SECRET, namespace: ns },
         type: "kubernetes.io/tls",
         stringData: {
-          "tls.crt": this.caCertificate.certPem,
-          "tls.key": caKey.privateKeyPem,
-          "ca.crt": this.caCertificate.certPem,
+          "tls.crt": this.caCertificatePem,
+          "tls.key": caKeyPem,
+          "ca.crt": this.caCertificatePem,
         },
       },
       after(),

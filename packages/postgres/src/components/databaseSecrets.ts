@@ -37,8 +37,13 @@ export interface DatabaseSecretsArgs {
   readonly secretNamePrefix: string;
   /** KMS key encrypting the Secrets Manager secrets. */
   readonly kmsKeyArn: pulumi.Input<string>;
-  /** DR regions that get a replica of the replication secret, with their replica key ARN. */
-  readonly replicationSecretReplicas: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * DR regions that get a replica of every credential's secret, with their replica key ARN. A standby
+   * cluster is a physical copy of the primary: its roles and passwords are the primary's, so the DR
+   * region's Patroni, PgBouncer and workloads need the same credentials, readable there even when the
+   * primary region is gone.
+   */
+  readonly replicaRegions: Readonly<Record<string, pulumi.Input<string>>>;
   readonly databaseName: string;
   /**
    * Endpoint stored with a credential (PgBouncer for the application roles). Credentials without one
@@ -69,9 +74,9 @@ export function bootstrapPasswordEnv(variable: string): string {
 
 /**
  * Generated passwords (never in config), delivered where they are used: Kubernetes Secrets for the
- * pods of the namespace, and Secrets Manager (the data key) for everything outside it, the
- * replication secret replicated to the DR regions for their standby clusters. Only references leave
- * the stack.
+ * pods of the namespace, and Secrets Manager (the data key) for everything outside it, every secret
+ * replicated to the DR regions (with the key's replica there) for their standby clusters and
+ * workloads. Only references leave the stack.
  */
 export class DatabaseSecrets extends pulumi.ComponentResource {
   readonly passwords: Readonly<Record<Credential, random.RandomPassword>>;
@@ -97,7 +102,7 @@ export class DatabaseSecrets extends pulumi.ComponentResource {
     const pw = (cred: Credential) => passwords[cred].result;
 
     const secrets = creds.map((cred) => {
-      const replicas = cred === "replication" ? args.replicationSecretReplicas : {};
+      const replicas = args.replicaRegions;
       const secret = new aws.secretsmanager.Secret(
         `${name}-${cred}`,
         {

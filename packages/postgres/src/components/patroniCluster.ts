@@ -14,8 +14,17 @@ import { CONTAINER_SECURITY, POD_SECURITY } from "./security";
 export interface ReplicationEndpointArgs {
   /** Private subnets of the VPC (the NLB's subnets). */
   readonly subnetIds: pulumi.Input<readonly string[]>;
-  /** CIDRs of the DR VPCs allowed through the NLB (its listener's source ranges). */
+  /** CIDRs of the other regions' VPCs allowed through the NLB (its listener's source ranges). */
   readonly sourceCidrs: readonly string[];
+  /**
+   * Frontend security groups of the NLB, created by the caller with rules limited to `sourceCidrs` and
+   * the PostgreSQL port (see {@link ReplicationFirewall}). The AWS Load Balancer Controller attaches
+   * them instead of generating one and adds the rule that lets the NLB reach the members to the
+   * nodes' cluster security group (`manage-backend-security-group-rules`); with security groups on
+   * the NLB the members accept its traffic although client IPs are preserved.
+   * @default - the controller generates the frontend group from `sourceCidrs`
+   */
+  readonly securityGroupIds?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /** Arguments of {@link PatroniCluster}. */
@@ -412,11 +421,13 @@ export class PatroniCluster extends pulumi.ComponentResource {
             .output(endpoint.subnetIds)
             .apply((ids) => ids.join(",")),
           // Besides the role selector, the NLB only sends traffic to a target whose Patroni says it
-          // holds the leader lock as primary, so a stale label never routes a standby to a replica.
+          // holds the leader lock, so a stale label never routes a standby to a replica. `/leader`
+          // (Patroni 2.1+) answers 200 on the lock holder of a primary cluster and of a standby
+          // cluster alike, so the endpoint keeps working when the DR commands promote or demote the
+          // cluster through its dynamic configuration, before any `pulumi up`.
           "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "HTTPS",
           "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": String(PORTS.patroniApi),
-          "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path":
-            args.role === "primary" ? "/primary" : "/standby-leader",
+          "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/leader",
           "service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval": "10",
           "service.beta.kubernetes.io/aws-load-balancer-healthcheck-healthy-threshold": "2",
           "service.beta.kubernetes.io/aws-load-balancer-healthcheck-unhealthy-threshold": "2",
@@ -424,6 +435,14 @@ export class PatroniCluster extends pulumi.ComponentResource {
           "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes":
             "preserve_client_ip.enabled=true,deregistration_delay.timeout_seconds=10",
           "service.beta.kubernetes.io/aws-load-balancer-attributes": "load_balancing.cross_zone.enabled=true",
+          ...(endpoint.securityGroupIds
+            ? {
+                "service.beta.kubernetes.io/aws-load-balancer-security-groups": pulumi
+                  .output(endpoint.securityGroupIds)
+                  .apply((ids) => ids.join(",")),
+                "service.beta.kubernetes.io/aws-load-balancer-manage-backend-security-group-rules": "true",
+              }
+            : {}),
         },
       );
     }

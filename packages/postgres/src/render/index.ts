@@ -27,9 +27,15 @@ import {
   type RenderedPgbackrest,
   renderPgbackrestConf,
   replicaRestoreCommand,
-  restoreCommand,
 } from "./pgbackrest";
 import { deployMarker, ENV } from "./placeholders";
+import {
+  clusterRole,
+  permanentSlots,
+  readStanzas,
+  restoreCommandChain,
+  slotWalKeepSize,
+} from "./replication";
 import { type BootstrapSqlInput, type RenderedSql, renderBootstrapSql, ROLES } from "./sql";
 
 export * from "./layout";
@@ -37,6 +43,7 @@ export * from "./patroni";
 export * from "./pgbackrest";
 export * from "./pgbouncer";
 export * from "./placeholders";
+export * from "./replication";
 export * from "./sql";
 export { instanceShape, type PostgresSizing, type PostgresSizingInput, sizePostgres } from "../sizing";
 
@@ -59,9 +66,9 @@ export interface DeployValues {
 /** Options of {@link renderArtifacts}. */
 export interface RenderOptions {
   /**
-   * Role of the cluster rendered. A primary cluster must be rendered for the primary region, a standby
-   * cluster (DR layer) for a DR region.
-   * @default - `{ kind: "primary" }`
+   * Role of the cluster rendered. A primary cluster runs only in the writer region (the primary, or
+   * the promoted DR region), a standby cluster in any other region.
+   * @default - the region's role in the environment as configured ({@link clusterRole})
    */
   readonly role?: PatroniClusterRole;
   /** @default - every deploy-time value is a `<deploy:...>` marker */
@@ -135,6 +142,9 @@ export function postgresParameters(
     max_wal_senders: 10,
     max_replication_slots: 10,
     wal_keep_size: "1GB",
+    // A standby cluster that stops streaming keeps its slot on the writer; past this much WAL the
+    // slot is given up (the standby then catches up from the archive) instead of filling the volume.
+    max_slot_wal_keep_size: slotWalKeepSize(topology),
     // A standby retries its WAL source every 5 s by default; after a promotion in strict synchronous
     // mode nothing is acknowledged until a standby streams from the new primary, so that delay is
     // write downtime. Measured with Patroni (docs/benchmarks/failover.md): node-loss recovery median
@@ -202,6 +212,8 @@ export function s3Endpoint(region: string): string {
 /**
  * The pgBackRest repositories of a cluster: repo1 in its own region, then one per DR region of the
  * environment in topology order (a DR standby cluster's repo1 is the primary's repo in its region).
+ * A DR region's cluster never lists the primary region's bucket: once promoted it archives into
+ * buckets that do not depend on the region it replaces.
  */
 export function backupRepositories(
   topology: EnvironmentTopology,
@@ -233,15 +245,19 @@ export function renderInputs(
   options: RenderOptions = {},
 ): { readonly names: DataTierNames; readonly sizing: PostgresSizing; readonly inputs: RenderInputs } {
   const region = regionOf(topology, regionName);
-  const role = options.role ?? { kind: "primary" };
-  const wanted = role.kind === "primary" ? "primary" : "dr";
-  if (region.role !== wanted) {
+  const configured = clusterRole(topology, region.name);
+  const role = options.role ?? configured;
+  if (role.kind !== configured.kind) {
+    const writer = topology.regions.find((r) => clusterRole(topology, r.name).kind === "primary")!.name;
     throw new RenderError(
-      `${role.kind === "primary" ? "A primary" : "A standby"} data cluster runs in a ${wanted} region; ${regionName} is a ` +
-        `${region.role} region of ${topology.name}. Fix: use ${topology.regions
-          .filter((r) => r.role === wanted)
-          .map((r) => r.name)
-          .join(", ")}.`,
+      role.kind === "primary"
+        ? `A primary data cluster runs in the writer region; ${regionName} is not the writer of ${topology.name} ` +
+            `(${writer} is${topology.dr.promotedRegion ? ", as dr.promotedRegion says" : ""}). Fix: render ${writer}, or a standby cluster for ${regionName}.`
+        : `A standby data cluster runs outside the writer region; ${regionName} is the writer of ${topology.name}. ` +
+            `Fix: render it as a primary, or use one of ${topology.regions
+              .filter((r) => r.name !== regionName)
+              .map((r) => r.name)
+              .join(", ")}.`,
     );
   }
   const names = dataTierNames(topology, region.name);
@@ -268,7 +284,10 @@ export function renderInputs(
     followerLabelValue: ROLE_LABELS.follower,
     standbyLeaderLabelValue: ROLE_LABELS.standbyLeader,
   };
-  const drCidrs = topology.regions.filter((r) => r.name !== region.name).map((r) => r.vpcCidr);
+  // Every other region's VPC: their standby clusters stream from this one (and this one from the
+  // writer when it is a standby), through the peering.
+  const peerCidrs = topology.regions.filter((r) => r.name !== region.name).map((r) => r.vpcCidr);
+  const stanzas = readStanzas(topology);
   const patroni: PatroniRenderInput = {
     scope: names.scope,
     dcs,
@@ -278,6 +297,7 @@ export function renderInputs(
     synchronousMode: data.patroni.synchronousMode,
     maximumLagOnFailoverBytes: data.patroni.maximumLagOnFailoverBytes,
     role,
+    permanentSlots: Object.keys(permanentSlots(topology, region.name)),
     postgres: {
       major,
       dataDir: PATHS.dataDir,
@@ -289,9 +309,14 @@ export function renderInputs(
       localParameters: {},
       tls: tls(PATHS.postgresTls),
       replicationSslMode: "verify-full",
-      hba: { clientCidrs: [region.vpcCidr], replicationCidrs: [region.vpcCidr, ...drCidrs] },
-      restoreCommand: restoreCommand(names.stanza),
-      pgbackrestReplicaCommand: replicaRestoreCommand(names.stanza),
+      hba: {
+        clientCidrs: [region.vpcCidr],
+        replicationCidrs: [region.vpcCidr, ...peerCidrs],
+        rewindCidrs: peerCidrs,
+      },
+      restoreCommand: restoreCommandChain(stanzas),
+      // A new member restores the writer's latest backup (it is in every region's repository).
+      pgbackrestReplicaCommand: replicaRestoreCommand(stanzas[0]),
     },
     restApi: { port: PORTS.patroniApi, tls: tls(PATHS.postgresTls) },
   };
@@ -314,6 +339,7 @@ export function renderInputs(
   };
   const pgbackrest: PgbackrestRenderInput = {
     stanza: names.stanza,
+    readStanzas: stanzas.filter((s) => s !== names.stanza),
     repos: backupRepositories(topology, region.name, options.deployValues),
     fullRetentionCount: topology.retention.backups.fullRetentionCount,
     diffRetentionCount: topology.retention.backups.diffRetentionCount,

@@ -1,5 +1,5 @@
 import { DATA_TIER_PORTS } from "@hcp/kube";
-import { type EnvironmentTopology, physicalName } from "@hcp/platform";
+import { type EnvironmentTopology, physicalName, primaryRegion } from "@hcp/platform";
 
 /**
  * Names, ports and in-container paths of the data tier. The renderers and the Kubernetes components
@@ -69,7 +69,10 @@ export interface DataTierNames {
   readonly namespace: string;
   /** Patroni scope (cluster name); also the StatefulSet name and the prefix of its DCS ConfigMaps. */
   readonly scope: string;
-  /** pgBackRest stanza: one per environment, shared by the primary and its DR standbys. */
+  /**
+   * pgBackRest stanza this region's cluster writes when it is the writer ({@link regionStanza}): the
+   * environment's stanza in the primary region, its own in a DR region.
+   */
   readonly stanza: string;
   readonly services: {
     /** Selects the Patroni leader (read-write). */
@@ -93,6 +96,19 @@ export interface DataTierNames {
   };
 }
 
+/**
+ * The pgBackRest stanza a region's cluster writes when it is the writer: the primary region keeps
+ * the environment's stanza (`hcp-<env>`, unchanged since the data tier was first deployed), a DR
+ * region gets its own (`hcp-<env>-<region>`). A promoted DR cluster therefore never writes into the
+ * archive or backup sets the primary wrote (a returning old primary cannot clobber them either), while
+ * both live side by side in the same buckets.
+ */
+export function regionStanza(topology: EnvironmentTopology, region: string): string {
+  return region === primaryRegion(topology).name
+    ? physicalName("kubernetes", "hcp", topology.name)
+    : physicalName("kubernetes", "hcp", topology.name, region);
+}
+
 /** Kubernetes namespace of the data tier. */
 export const DATA_NAMESPACE = "hcp-data";
 
@@ -112,7 +128,7 @@ export function dataTierNames(topology: EnvironmentTopology, region: string): Da
   return {
     namespace: DATA_NAMESPACE,
     scope,
-    stanza: physicalName("kubernetes", "hcp", topology.name),
+    stanza: regionStanza(topology, region),
     services,
     hosts: {
       primary: fqdn(services.primary),
@@ -146,3 +162,14 @@ export function replicationHostName(environment: string, region: string): string
 export function memberHost(names: DataTierNames, podName: string): string {
   return `${podName}.${names.hosts.membersWildcard.slice(2)}`;
 }
+
+/**
+ * Secrets Manager name of one of the data tier's secrets: `hcp/<env>/data/<purpose>` (a credential,
+ * or `ca` for the CA escrow). Replicas in the DR regions keep the name.
+ */
+export function dataSecretName(environment: string, purpose: string): string {
+  return `hcp/${environment}/data/${purpose}`;
+}
+
+/** Purpose (last name segment) of the CA escrow secret. */
+export const CA_ESCROW_PURPOSE = "ca";

@@ -38,18 +38,52 @@ export interface TlsFiles {
 /** libpq `sslmode` of member-to-member and standby connections. */
 export type ReplicationSslMode = "require" | "verify-ca" | "verify-full";
 
-/** What a standby cluster streams from (DR regions). */
+/** What a standby cluster streams from (the writer region's cluster). */
 export interface StandbySource {
-  /** An endpoint that always follows the source cluster's leader (its replication NLB). */
+  /**
+   * An endpoint that always follows the source cluster's leader: the stable private DNS name of its
+   * replication NLB (`replication.<region>.data.<env>.hcp.internal`), which is on the source's server
+   * certificate.
+   */
   readonly host: string;
   readonly port: number;
   /**
-   * libpq sslmode towards the source. The NLB's DNS name is not in the source's certificate, so
-   * `verify-ca` (with the source's CA installed) is the strongest mode that works through it.
+   * libpq sslmode towards the source. The replication host name is on the source's certificate, so
+   * `verify-full` works (the members' `postgresql.authentication.replication.sslmode` is what Patroni
+   * uses for the standby leader's connection, and it is the same value).
    */
   readonly sslMode: ReplicationSslMode;
-  /** Fallback when streaming is not possible: fetch WAL from the pgBackRest repository. */
+  /** Physical replication slot on the source that keeps WAL for this standby cluster. */
+  readonly primarySlotName: string;
+  /** Fallback when streaming is not possible: fetch WAL from the pgBackRest repositories. */
   readonly restoreCommand?: string;
+}
+
+/** `standby_cluster` as Patroni's dynamic configuration holds it. */
+export interface StandbyClusterConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly primary_slot_name: string;
+  readonly create_replica_methods: readonly string[];
+  readonly restore_command?: string;
+}
+
+/**
+ * How a standby cluster bootstraps its leader: from the pgBackRest repository in its own region (a
+ * restore of the writer's latest backup, then WAL from the archive and the stream), falling back to
+ * pg_basebackup over the inter-region path when the repository has no backup yet.
+ */
+export const STANDBY_REPLICA_METHODS = ["pgbackrest", "basebackup"] as const;
+
+/** `standby_cluster` of a source. */
+export function standbyClusterConfig(source: StandbySource): StandbyClusterConfig {
+  return {
+    host: source.host,
+    port: source.port,
+    primary_slot_name: source.primarySlotName,
+    create_replica_methods: [...STANDBY_REPLICA_METHODS],
+    ...(source.restoreCommand ? { restore_command: source.restoreCommand } : {}),
+  };
 }
 
 /** Role of the cluster. */
@@ -63,8 +97,15 @@ export type PatroniClusterRole =
 export interface HbaSources {
   /** CIDRs that may open database sessions (the VPC: pods get VPC addresses). */
   readonly clientCidrs: readonly string[];
-  /** CIDRs that may open replication sessions (this VPC and the DR VPCs). */
+  /** CIDRs that may open replication sessions (this VPC and the other regions' VPCs). */
   readonly replicationCidrs: readonly string[];
+  /**
+   * CIDRs outside `clientCidrs` from which the rewind user may connect to the `postgres` database:
+   * the other regions' VPCs, so a standby leader whose timeline diverged (an old primary fenced after
+   * a promotion) can pg_rewind from the cluster it now follows.
+   * @default - none
+   */
+  readonly rewindCidrs?: readonly string[];
 }
 
 /** PostgreSQL parameter value as Patroni writes it. */
@@ -81,6 +122,12 @@ export interface PatroniRenderInput {
   readonly synchronousMode: SynchronousMode;
   readonly maximumLagOnFailoverBytes: number;
   readonly role: PatroniClusterRole;
+  /**
+   * Permanent physical replication slots of the cluster (the slot each other region's standby cluster
+   * streams through, while this cluster is the writer).
+   * @default - none
+   */
+  readonly permanentSlots?: readonly string[];
   readonly postgres: {
     readonly major: number;
     readonly dataDir: string;
@@ -144,12 +191,8 @@ export interface PatroniConfig {
       readonly synchronous_mode_strict: boolean;
       readonly synchronous_node_count: number;
       readonly failsafe_mode: boolean;
-      readonly standby_cluster?: {
-        readonly host: string;
-        readonly port: number;
-        readonly create_replica_methods: readonly string[];
-        readonly restore_command?: string;
-      };
+      readonly standby_cluster?: StandbyClusterConfig;
+      readonly slots?: Readonly<Record<string, { readonly type: "physical" }>>;
       readonly postgresql: {
         readonly use_pg_rewind: boolean;
         readonly use_slots: boolean;
@@ -238,12 +281,13 @@ export function synchronousSettings(mode: SynchronousMode): {
  */
 export function renderPgHba(
   hba: HbaSources,
-  users: { readonly replication: string; readonly superuser: string },
+  users: { readonly replication: string; readonly superuser: string; readonly rewind: string },
 ): string[] {
   return [
     `local all ${users.superuser} peer`,
     "local all all scram-sha-256",
     ...hba.replicationCidrs.map((cidr) => `hostssl replication ${users.replication} ${cidr} scram-sha-256`),
+    ...(hba.rewindCidrs ?? []).map((cidr) => `hostssl postgres ${users.rewind} ${cidr} scram-sha-256`),
     ...hba.clientCidrs.map((cidr) => `hostssl all all ${cidr} scram-sha-256`),
   ];
 }
@@ -274,17 +318,11 @@ export function renderPatroniConfig(
   });
   const replicaMethods = pg.pgbackrestReplicaCommand ? ["pgbackrest", "basebackup"] : ["basebackup"];
   const standby =
-    input.role.kind === "standby"
-      ? {
-          standby_cluster: {
-            host: input.role.source.host,
-            port: input.role.source.port,
-            create_replica_methods: ["basebackup"],
-            ...(input.role.source.restoreCommand
-              ? { restore_command: input.role.source.restoreCommand }
-              : {}),
-          },
-        }
+    input.role.kind === "standby" ? { standby_cluster: standbyClusterConfig(input.role.source) } : {};
+  const slots = input.permanentSlots ?? [];
+  const permanent =
+    slots.length > 0
+      ? { slots: Object.fromEntries(slots.map((slot) => [slot, { type: "physical" as const }])) }
       : {};
   const dcs = input.dcs;
   const dcsSection =
@@ -331,6 +369,7 @@ export function renderPatroniConfig(
         synchronous_node_count: 1,
         failsafe_mode: true,
         ...standby,
+        ...permanent,
         postgresql: { use_pg_rewind: true, use_slots: true, parameters: pg.parameters },
       },
       initdb: [{ encoding: "UTF8" }, { locale: "C.UTF-8" }, "data-checksums"],

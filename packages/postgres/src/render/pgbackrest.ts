@@ -41,7 +41,15 @@ export interface PgbackrestTls {
 
 /** Input of {@link renderPgbackrestConf}. */
 export interface PgbackrestRenderInput {
+  /** The stanza this cluster archives to and backs up into (when it is the writer). */
   readonly stanza: string;
+  /**
+   * Other stanzas the members read WAL and backups from (the writer's, and those of the regions
+   * that wrote earlier timelines): each gets a section with the same database options, so
+   * `archive-get` and `restore` work for them. Nothing ever writes to them from this cluster.
+   * @default - none
+   */
+  readonly readStanzas?: readonly string[];
   readonly repos: readonly PgbackrestRepo[];
   /** Full backups kept in each repository. */
   readonly fullRetentionCount: number;
@@ -167,6 +175,7 @@ export function renderPgbackrestConf(input: PgbackrestRenderInput): RenderedPgba
     global: { ...global, ...server },
     "global:archive-push": { "process-max": Math.max(2, input.processMax) },
     [input.stanza]: pg,
+    ...Object.fromEntries((input.readStanzas ?? []).map((stanza) => [stanza, pg])),
   };
   const header = [
     `# pgBackRest configuration of stanza ${input.stanza}, rendered by @hcp/data.`,
@@ -227,11 +236,6 @@ export function backupCommand(stanza: string, repoIndexes: readonly number[], ty
 /** `archive_command` of the members. */
 export function archiveCommand(stanza: string): string {
   return `pgbackrest --stanza=${stanza} archive-push "%p"`;
-}
-
-/** `restore_command` of the members and standby clusters. */
-export function restoreCommand(stanza: string): string {
-  return `pgbackrest --stanza=${stanza} archive-get %f "%p"`;
 }
 
 /** Command Patroni runs to build a new replica from the repository instead of the primary. */

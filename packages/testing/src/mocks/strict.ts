@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { regionInfo } from "@hcp/platform";
 import { revealSecrets, rpcSecret } from "../secrets";
+import { getSecretVersion } from "./calls/secretsmanager";
 import { renderPolicyDocument } from "./policyDocument";
 import { type SdkTypeInfo, sdkTypeInfo } from "./sdkTypes";
 import { token as makeToken } from "./tokens";
@@ -228,6 +229,13 @@ export class StrictMocks implements pulumi.runtime.Mocks {
           groupNames: [provider.region],
         };
       }
+      case "aws:secretsmanager/getSecretVersion:getSecretVersion":
+        return getSecretVersion(revealSecrets(inputs).value as Record<string, unknown>, {
+          stack: this.options.stack,
+          region: provider.region,
+          accountId: provider.accountId,
+          partition,
+        });
       case "aws:iam/getPolicyDocument:getPolicyDocument":
         return {
           id: "policy",

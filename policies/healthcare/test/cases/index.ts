@@ -4,6 +4,7 @@ import { encryptionInTransitCases } from "./encryptionInTransit";
 import { kubernetesCases } from "./kubernetes";
 import { networkSecurityCases } from "./networkSecurity";
 import { otherCases } from "./other";
+import { peeringCases } from "./peering";
 import { residencyCases } from "./residency";
 import { retentionCases } from "./retention";
 
@@ -14,6 +15,7 @@ export const ALL_CASES: readonly Case[] = [
   ...retentionCases,
   ...residencyCases,
   ...networkSecurityCases,
+  ...peeringCases,
   ...kubernetesCases,
   ...otherCases,
 ];
