@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { SchemaMatches } from "../typecheck";
 import { DEFAULT_CLUSTER_VERSION } from "./eks";
 import type { EnvironmentConfig } from "./types";
+import { workloadsSchema } from "./workloads";
 
 /**
  * Structural schema of the environment definition. It checks types, enums, ranges and unknown keys
@@ -546,6 +547,7 @@ export const environmentSchema = z
     ecr,
     cluster,
     data,
+    workloads: workloadsSchema,
   })
   .strict();
 

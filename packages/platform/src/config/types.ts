@@ -5,6 +5,8 @@
  * of an environment and one parser.
  */
 
+import type { WorkloadsConfig } from "./workloads";
+
 /** Role of a region in an environment: exactly one `primary` (the writer), any number of `dr`. */
 export type RegionRole = "primary" | "dr";
 
@@ -299,6 +301,7 @@ export interface EnvironmentConfig {
   readonly ecr: EcrConfig;
   readonly cluster: ClusterConfig;
   readonly data: DataConfig;
+  readonly workloads: WorkloadsConfig;
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   MIN_AUDIT_YEARS,
   SEVEN_YEARS_DAYS,
 } from "./retention";
+import { checkWorkloads } from "./workloads";
 
 /**
  * Cross-field rules of the environment definition. They run on the raw values (guarding every type)
@@ -76,6 +77,7 @@ export function validateEnvironment(
     ...checkRegionCapacity(raw, path),
     ...checkData(raw, path),
     ...checkEcr(obj(raw["ecr"]), path),
+    ...checkWorkloads(raw, path),
   ];
 }
 
