@@ -110,6 +110,12 @@ export interface WorkloadSpec {
   readonly rollout?: { readonly maxSurge: number | string; readonly maxUnavailable: number | string };
   /** Plain environment (the `<name>-env` ConfigMap). */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * ConfigMaps (existing, in the namespace) whose every key becomes an environment variable, e.g.
+   * values only known at deployment such as bucket names.
+   * @default - none
+   */
+  readonly envConfigMaps?: readonly string[];
   /** Environment variables from Secrets (by variable name). */
   readonly secretEnv: Readonly<Record<string, SecretKeyRef>>;
   /** Volume name → path the container may write. */
@@ -246,7 +252,12 @@ export function podTemplate(spec: WorkloadSpec): k8s.types.input.core.v1.PodTemp
         },
       })),
   ];
-  const hasEnv = Object.keys(spec.env).length > 0;
+  const envFrom = [
+    ...(spec.envConfigMaps ?? []).map((name) => ({ configMapRef: { name, optional: false } })),
+    ...(Object.keys(spec.env).length > 0
+      ? [{ configMapRef: { name: `${spec.name}-env`, optional: false } }]
+      : []),
+  ];
   const longRunning = spec.kind === "http" || spec.kind === "worker";
   const labels = podLabelsOf(spec);
   const container: k8s.types.input.core.v1.Container = {
@@ -256,7 +267,7 @@ export function podTemplate(spec: WorkloadSpec): k8s.types.input.core.v1.PodTemp
     ...(spec.command ? { command: [...spec.command] } : {}),
     ...(spec.args ? { args: [...spec.args] } : {}),
     ...(ports.length > 0 ? { ports } : {}),
-    ...(hasEnv ? { envFrom: [{ configMapRef: { name: `${spec.name}-env`, optional: false } }] } : {}),
+    ...(envFrom.length > 0 ? { envFrom } : {}),
     ...(env.length > 0 ? { env } : {}),
     resources: {
       requests: { cpu: spec.resources.requests.cpu, memory: spec.resources.requests.memory },

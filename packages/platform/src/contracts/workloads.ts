@@ -41,21 +41,6 @@ export interface WorkloadService {
   readonly podLabels: Readonly<Record<string, string>>;
 }
 
-/**
- * What the primary region's workloads stack creates in a DR region for that region's workloads: the
- * replica of the documents bucket and the replicas of the application secrets.
- */
-export interface DrReplicas {
-  readonly documentsBucketName: string;
-  readonly documentsBucketArn: string;
-  /** Replica of the documents key in that region. */
-  readonly documentsKmsKeyArn: string;
-  /** Application secrets' replicas in that region, by secret (environment variable) name. */
-  readonly appSecretArns: Readonly<Record<string, string>>;
-  /** KMS key encrypting those replicas in that region. */
-  readonly appSecretsKmsKeyArn: string;
-}
-
 /** What a workloads stack exports as `workloads`. */
 export interface WorkloadsOutputs {
   readonly region: string;
@@ -75,23 +60,20 @@ export interface WorkloadsOutputs {
     readonly zoneId: string;
     /** WAFv2 web ACL associated with it. */
     readonly webAclArn: string;
-    /** Bucket receiving its access logs (SSE-S3: the only encryption ALB log delivery supports). */
+    /** Bucket receiving its access logs (SSE-S3: the only encryption ALB access-log delivery supports). */
     readonly accessLogBucketName: string;
-  };
-  /** The region's ElastiCache replication group. */
-  readonly cache: {
-    readonly replicationGroupId: string;
-    readonly primaryEndpoint: string;
-    readonly port: number;
-    /** Secrets Manager secret holding its AUTH token (never the token). */
-    readonly authTokenSecretArn: string;
   };
   readonly buckets: {
     readonly documents: { readonly name: string; readonly arn: string };
     readonly exports: { readonly name: string; readonly arn: string };
   };
-  /** Exported by the primary region's stack only: what it created in each DR region. */
-  readonly drReplicas: Readonly<Record<string, DrReplicas>>;
+  /**
+   * Secrets Manager names of the application secrets (SECRET_KEY_BASE, encryption keys, API keys), by
+   * environment variable. The primary region's stack creates them, replicated to every DR region
+   * under the same names (same values: data encrypted in one region decrypts in the other); a DR
+   * region's stack reads them from the primary's export.
+   */
+  readonly appSecretNames: Readonly<Record<string, string>>;
 }
 
 const bucket = z.object({ name: text(), arn: arn() });
@@ -126,23 +108,8 @@ const schema = z.object({
     webAclArn: arn(),
     accessLogBucketName: text(),
   }),
-  cache: z.object({
-    replicationGroupId: text(),
-    primaryEndpoint: hostname(),
-    port: port(),
-    authTokenSecretArn: arn(),
-  }),
   buckets: z.object({ documents: bucket, exports: bucket }),
-  drReplicas: z.record(
-    region(),
-    z.object({
-      documentsBucketName: text(),
-      documentsBucketArn: arn(),
-      documentsKmsKeyArn: arn(),
-      appSecretArns: z.record(z.string(), arn()),
-      appSecretsKmsKeyArn: arn(),
-    }),
-  ),
+  appSecretNames: z.record(z.string(), text()),
 });
 const _matches: SchemaMatches<typeof schema, WorkloadsOutputs> = true;
 void _matches;
