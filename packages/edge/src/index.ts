@@ -72,7 +72,7 @@ export = async () => {
           metricName: "HealthCheckStatus",
           dimensions: { HealthCheckId: check.id },
           statistic: "Minimum",
-          periodSeconds: 60,
+          period: 60,
           evaluationPeriods: 2,
           threshold: 1,
           comparisonOperator: "LessThanThreshold",

@@ -158,6 +158,7 @@ for (const env of ["production", "staging"]) {
       for (const a of alarms) {
         assert.equal(a.inputs.namespace, "AWS/Route53");
         assert.equal(a.inputs.metricName, "HealthCheckStatus");
+        assert.equal(a.inputs.period, 60);
         assert.match(String(a.provider), new RegExp(`aws-${ROUTE53_METRICS_REGION}`));
       }
       assert.ok(
