@@ -18,6 +18,7 @@ import {
   ofType,
   one,
   producerValue,
+  promotedTopology,
   type ProgramRun,
   redactSecrets,
   type RegisteredResource,
@@ -26,7 +27,7 @@ import {
   runLayer,
 } from "@hcp/testing";
 import { parse } from "yaml";
-import { replicationHostName, standbySlotName, withWriter } from "@hcp/postgres";
+import { replicationHostName, standbySlotName } from "@hcp/postgres";
 
 const T = {
   peering: "aws:ec2/vpcPeeringConnection:VpcPeeringConnection",
@@ -71,26 +72,6 @@ function patroniYaml(run: ProgramRun): PatroniYaml {
 
 function scopeOf(run: ProgramRun): string {
   return (run.outputs["dr"] as DrOutputs).patroniScope;
-}
-
-/** The environment with `region` sized like the primary region (members and database nodes). */
-function atWriterStrength(topology: EnvironmentTopology, region: string): EnvironmentTopology {
-  const primary = primaryRegion(topology);
-  return {
-    ...topology,
-    regions: topology.regions.map((r) =>
-      r.name !== region
-        ? r
-        : {
-            ...r,
-            sizes: {
-              ...r.sizes,
-              databaseMembers: Math.max(r.sizes.databaseMembers, primary.sizes.databaseMembers),
-              nodeGroups: { ...r.sizes.nodeGroups, database: primary.sizes.nodeGroups.database },
-            },
-          },
-    ),
-  };
 }
 
 const cases = ["production", "staging"].flatMap((env) => {
@@ -301,7 +282,7 @@ for (const c of cases) {
   describe(`hcp-dr ${c.env}-${c.region} with dr.promotedRegion = ${c.region}`, () => {
     // A promoted region is the writer: the config requires it at full strength (synchronous mode
     // strict needs 3 members), so the operator scales it up together with setting dr.promotedRegion.
-    const promoted: EnvironmentTopology = atWriterStrength(withWriter(c.topology, c.region), c.region);
+    const promoted: EnvironmentTopology = promotedTopology(c.topology, c.region);
     let run: ProgramRun;
 
     before(async () => {

@@ -3,3 +3,4 @@ export * from "./dependencies";
 export * from "./podIdentityRole";
 export * from "./restrictedNamespace";
 export * from "./securityContext";
+export * from "./workload";

@@ -21,8 +21,8 @@ export type Peer =
   | { readonly pods: Labels }
   /** Pods of namespaces with these labels (every pod of them, or those with `pods`). */
   | { readonly namespaces: Labels; readonly pods?: Labels }
-  /** An IP block (outside the cluster's pod network, or a peered VPC). */
-  | { readonly cidr: string };
+  /** An IP block (outside the cluster's pod network, or a peered VPC), minus `except`. */
+  | { readonly cidr: string; readonly except?: readonly string[] };
 
 /** A port: a number is TCP. */
 export type Port = number | { readonly port: number; readonly protocol: "TCP" | "UDP" };
@@ -74,7 +74,7 @@ type PolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 function peer(p: Peer): PolicyPeer {
   if ("cidr" in p) {
-    return { ipBlock: { cidr: p.cidr } };
+    return { ipBlock: { cidr: p.cidr, ...(p.except?.length ? { except: [...p.except] } : {}) } };
   }
   if ("namespaces" in p) {
     return {
@@ -114,9 +114,14 @@ export function flowProblems(policies: Readonly<Record<string, PodFlows>>): stri
           );
         }
         for (const p of flow.peers) {
-          const problem = "cidr" in p ? cidrProblem(p.cidr) : undefined;
-          if (problem) {
-            problems.push(`${where}: '${"cidr" in p ? p.cidr : ""}' ${problem}`);
+          if (!("cidr" in p)) {
+            continue;
+          }
+          for (const block of [p.cidr, ...(p.except ?? [])]) {
+            const problem = cidrProblem(block);
+            if (problem) {
+              problems.push(`${where}: '${block}' ${problem}`);
+            }
           }
         }
         for (const p of flow.ports) {
@@ -142,8 +147,6 @@ export function networkPolicySpecs(policies: Readonly<Record<string, PodFlows>>)
   if (problems.length > 0) {
     throw new Error(`Network policies: ${problems.join("; ")}.`);
   }
-  const rules = (list: readonly Flow[] | undefined, key: "from" | "to") =>
-    (list ?? []).map((f) => ({ [key]: f.peers.map(peer), ports: f.ports.map(port) }));
   return {
     [BASELINE_POLICIES.defaultDeny]: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
     [BASELINE_POLICIES.dns]: {
@@ -157,17 +160,33 @@ export function networkPolicySpecs(policies: Readonly<Record<string, PodFlows>>)
       ],
     },
     ...Object.fromEntries(
-      Object.entries(policies).map(([name, flows]): [string, PolicySpec] => [
-        name,
-        {
-          podSelector: { matchLabels: { ...flows.pods } },
-          policyTypes: ["Ingress", "Egress"],
-          ...(flows.ingress ? { ingress: rules(flows.ingress, "from") } : {}),
-          ...(flows.egress ? { egress: rules(flows.egress, "to") } : {}),
-        },
-      ]),
+      Object.entries(policies).map(([name, flows]): [string, PolicySpec] => [name, podFlowsSpec(flows)]),
     ),
   };
+}
+
+function podFlowsSpec(flows: PodFlows): PolicySpec {
+  const rules = (list: readonly Flow[] | undefined, key: "from" | "to") =>
+    (list ?? []).map((f) => ({ [key]: f.peers.map(peer), ports: f.ports.map(port) }));
+  return {
+    podSelector: { matchLabels: { ...flows.pods } },
+    policyTypes: ["Ingress", "Egress"],
+    ...(flows.ingress ? { ingress: rules(flows.ingress, "from") } : {}),
+    ...(flows.egress ? { egress: rules(flows.egress, "to") } : {}),
+  };
+}
+
+/**
+ * The NetworkPolicy spec of one group of pods (for a namespace that already has the baseline
+ * policies of {@link networkPolicySpecs}): both directions stated, so the policy is the whole list of
+ * what its pods may do besides DNS. Refuses the flows {@link flowProblems} refuses.
+ */
+export function networkPolicySpec(name: string, flows: PodFlows): PolicySpec {
+  const problems = flowProblems({ [name]: flows });
+  if (problems.length > 0) {
+    throw new Error(`Network policy ${name}: ${problems.join("; ")}.`);
+  }
+  return podFlowsSpec(flows);
 }
 
 /** Arguments of {@link RestrictedNamespace}. */

@@ -11,6 +11,7 @@ export * from "./config/retention";
 export * from "./config/schema";
 export * from "./config/secrets";
 export * from "./config/types";
+export * from "./config/workloads";
 export * from "./context";
 export * from "./contracts";
 export * from "./naming";

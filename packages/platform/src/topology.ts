@@ -129,9 +129,13 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
     runsIn: ["primary", "dr"],
     reads: [
       env,
+      // The cache's subnets and security group.
+      { layer: "network", scope: "same" },
       { layer: "cluster", scope: "same" },
       { layer: "data", scope: "same", onlyIn: "primary" },
       { layer: "dr", scope: "same", onlyIn: "dr" },
+      // A DR region's documents replica and application secrets are created by the primary's stack.
+      { layer: "workloads", scope: "primary", onlyIn: "dr" },
     ],
     reaches: "kubernetes",
     description: "application services, network policies, autoscaling, TLS ingress",
@@ -272,7 +276,11 @@ export function stacksOf(topology: EnvironmentTopology, layers: readonly LayerNa
       out.push(stackId(layer, topology.name));
       continue;
     }
-    for (const region of topology.regions) {
+    // The primary region first: a DR region's stack of a layer may read the primary's stack of it.
+    const regions = [...topology.regions].sort(
+      (a, b) => Number(b.role === "primary") - Number(a.role === "primary"),
+    );
+    for (const region of regions) {
       if (spec.runsIn.includes(region.role)) {
         out.push(stackId(layer, topology.name, region.name));
       }

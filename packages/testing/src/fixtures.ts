@@ -53,6 +53,33 @@ export function withRegions(
   return { ...topology, regions: topology.regions.map(change) };
 }
 
+/**
+ * The environment as an operator sets it after `pnpm dr promote` to `region` (docs/runbooks/dr.md):
+ * `dr.promotedRegion` names it, and it is sized like the primary region (database members and node
+ * group), which the config requires of the writer.
+ */
+export function promotedTopology(topology: EnvironmentTopology, region: string): EnvironmentTopology {
+  const primary = topology.regions.find((r) => r.role === "primary");
+  if (!primary || primary.name === region) {
+    throw new Error(`promotedTopology: ${region} is not a DR region of ${topology.name}`);
+  }
+  return {
+    ...withRegions(topology, (r) =>
+      r.name !== region
+        ? r
+        : {
+            ...r,
+            sizes: {
+              ...r.sizes,
+              databaseMembers: Math.max(r.sizes.databaseMembers, primary.sizes.databaseMembers),
+              nodeGroups: { ...r.sizes.nodeGroups, database: primary.sizes.nodeGroups.database },
+            },
+          },
+    ),
+    dr: { ...topology.dr, promotedRegion: region },
+  };
+}
+
 /** The root stack configuration that parses to `topology` (for running the environment program). */
 export function topologyConfig(topology: EnvironmentTopology): RawStackConfig {
   const { name: _name, ...keys } = topology;

@@ -3,6 +3,7 @@ import type { SchemaMatches } from "../typecheck";
 import { drSchema } from "./dr";
 import { DEFAULT_CLUSTER_VERSION } from "./eks";
 import type { EnvironmentConfig } from "./types";
+import { workloadsSchema } from "./workloads";
 
 /**
  * Structural schema of the environment definition. It checks types, enums, ranges and unknown keys
@@ -548,6 +549,7 @@ export const environmentSchema = z
     cluster,
     data,
     dr: drSchema,
+    workloads: workloadsSchema,
   })
   .strict();
 

@@ -7,6 +7,8 @@ import type { DrConfig } from "./dr";
  * of an environment and one parser.
  */
 
+import type { WorkloadsConfig } from "./workloads";
+
 /** Role of a region in an environment: exactly one `primary` (the writer), any number of `dr`. */
 export type RegionRole = "primary" | "dr";
 
@@ -302,6 +304,7 @@ export interface EnvironmentConfig {
   readonly cluster: ClusterConfig;
   readonly data: DataConfig;
   readonly dr: DrConfig;
+  readonly workloads: WorkloadsConfig;
 }
 
 /**

@@ -27,6 +27,7 @@ import {
   MIN_AUDIT_YEARS,
   SEVEN_YEARS_DAYS,
 } from "./retention";
+import { checkWorkloads } from "./workloads";
 
 /**
  * Cross-field rules of the environment definition. They run on the raw values (guarding every type)
@@ -78,6 +79,7 @@ export function validateEnvironment(
     ...checkData(raw, path),
     ...checkEcr(obj(raw["ecr"]), path),
     ...checkDr(raw, path),
+    ...checkWorkloads(raw, path),
   ];
 }
 

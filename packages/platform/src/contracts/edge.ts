@@ -11,6 +11,8 @@ export interface FailoverTarget {
   readonly failover: "PRIMARY" | "SECONDARY";
   /** The Route 53 health check the record is conditioned on. */
   readonly healthCheckId: string;
+  /** Load balancer the alias record points at. */
+  readonly loadBalancerDnsName: string;
 }
 
 /** A Route 53 health check of one region's public endpoint. */
@@ -19,10 +21,18 @@ export interface EdgeHealthCheck {
   readonly region: string;
   /** Public host name it stands for. */
   readonly hostname: string;
+  /** The region's own name of the endpoint that is probed (SNI and Host header). */
+  readonly fqdn: string;
   /** Path probed over HTTPS (the service's readiness path). */
   readonly resourcePath: string;
   /** CloudWatch alarm on the health check's status (routed by the observability layer). */
   readonly alarmArn: string;
+  readonly alarmName: string;
+  /**
+   * Region of the alarm: Route 53 publishes health-check metrics only in us-east-1, so every alarm
+   * lives there whatever region the endpoint is in; an SNS action must be a topic of that region.
+   */
+  readonly alarmRegion: string;
 }
 
 /** What the edge stack (once per environment) exports as `edge`. */
@@ -48,6 +58,7 @@ const schema = z.object({
             region: region(),
             failover: z.enum(["PRIMARY", "SECONDARY"]),
             healthCheckId: text(),
+            loadBalancerDnsName: hostname(),
           }),
         )
         .min(1),
@@ -58,8 +69,11 @@ const schema = z.object({
       id: text(),
       region: region(),
       hostname: hostname(),
+      fqdn: hostname(),
       resourcePath: z.string().regex(/^\//, "expected an absolute path"),
       alarmArn: arn(),
+      alarmName: text(),
+      alarmRegion: region(),
     }),
   ),
 });

@@ -236,6 +236,21 @@ export class StrictMocks implements pulumi.runtime.Mocks {
           accountId: provider.accountId,
           partition,
         });
+      case "aws:elb/getServiceAccount:getServiceAccount": {
+        // Elastic Load Balancing's log-delivery account of the region (AWS documentation).
+        const account = ELB_LOG_ACCOUNTS[provider.region];
+        if (!account) {
+          throw new Error(`StrictMocks: no ELB log-delivery account known for ${provider.region}; add it.`);
+        }
+        return { id: account, arn: `arn:${partition}:iam::${account}:root` };
+      }
+      case "aws:elb/getHostedZoneId:getHostedZoneId": {
+        const zone = ELB_HOSTED_ZONES[provider.region];
+        if (!zone) {
+          throw new Error(`StrictMocks: no ELB hosted zone id known for ${provider.region}; add it.`);
+        }
+        return { id: zone };
+      }
       case "aws:iam/getPolicyDocument:getPolicyDocument":
         return {
           id: "policy",
@@ -249,6 +264,24 @@ export class StrictMocks implements pulumi.runtime.Mocks {
     }
   }
 }
+
+/** ELB access-log delivery accounts (docs: "Enable access logs for your Application Load Balancer"). */
+const ELB_LOG_ACCOUNTS: Readonly<Record<string, string>> = {
+  "us-east-1": "127311923021",
+  "us-east-2": "033677994240",
+  "us-west-2": "797873946194",
+  "sa-east-1": "507241528517",
+  "eu-west-1": "156460612806",
+};
+
+/** Canonical hosted zone ids of Application (and Classic) Load Balancers, by region. */
+const ELB_HOSTED_ZONES: Readonly<Record<string, string>> = {
+  "us-east-1": "Z35SXDOTRQ7X7K",
+  "us-east-2": "Z3AADJGX6KTTL2",
+  "us-west-2": "Z1H1FL5HABSF5",
+  "sa-east-1": "Z2P70J7HTTTPLU",
+  "eu-west-1": "Z32O12XQLNTSW2",
+};
 
 function parseMaybeJson(v: unknown): unknown {
   if (typeof v === "string" && /^[[{]/.test(v.trim())) {

@@ -34,6 +34,53 @@ interface SseConfig {
   readonly allowedAlgorithms: string[];
 }
 
+/** Buckets a service can only write to with SSE-S3, recognised by name, each with the reason. */
+interface SseS3Exemption {
+  /** Regular expression the bucket name must match. */
+  readonly bucketPattern: string;
+  readonly reason: string;
+}
+
+interface SseResourceConfig extends SseConfig {
+  readonly sseS3Buckets: SseS3Exemption[];
+}
+
+/**
+ * ALB access logs: "The only server-side encryption option that's supported is Amazon S3-managed keys
+ * (SSE-S3)" (Elastic Load Balancing, "Enable access logs for your Application Load Balancer"). The
+ * workloads layer names its log bucket `<prefix>-alb-logs-<suffix>`; the bucket holds request
+ * metadata, not PHI, and is TLS-only with public access blocked.
+ */
+const ALB_ACCESS_LOGS: SseS3Exemption = {
+  bucketPattern: "^hcp-[a-z0-9-]+-alb-logs-[a-z0-9]+$",
+  reason:
+    "ALB access-log delivery supports only SSE-S3 (Elastic Load Balancing user guide); request metadata, no PHI.",
+};
+
+const sseS3Buckets: PolicyConfigJSONSchema = {
+  type: "array",
+  items: {
+    type: "object",
+    properties: { bucketPattern: { type: "string" }, reason: { type: "string", minLength: 10 } },
+    required: ["bucketPattern", "reason"],
+  },
+  description:
+    "Buckets whose writer supports only SSE-S3 (AES256), by name pattern, each with the reason (default: the ALB access-log buckets).",
+};
+
+/** True for an SSE-S3 rule of a bucket an exemption names (read rule by rule: a later rule may be unknown). */
+function sseS3Exempt(
+  bucket: () => string | undefined,
+  rule: SseRule | undefined,
+  cfg: SseResourceConfig,
+): boolean {
+  if (rule?.applyServerSideEncryptionByDefault?.sseAlgorithm !== "AES256") {
+    return false;
+  }
+  const name = bucket();
+  return name !== undefined && cfg.sseS3Buckets.some((e) => new RegExp(e.bucketPattern).test(name));
+}
+
 const sseAlgorithms: PolicyConfigJSONSchema = {
   type: "array",
   items: { type: "string", enum: ["aws:kms", "aws:kms:dsse"] },
@@ -66,7 +113,7 @@ function checkSseRule(rule: SseRule | undefined, where: string, cfg: SseConfig, 
 }
 
 /** S3 server-side encryption settings use SSE-KMS with a customer-managed key. */
-export const s3SseKmsCustomerKey = resourceRule<SseConfig>({
+export const s3SseKmsCustomerKey = resourceRule<SseResourceConfig>({
   name: "s3-sse-kms-customer-key",
   concern: "encryption-at-rest",
   description:
@@ -89,8 +136,8 @@ export const s3SseKmsCustomerKey = resourceRule<SseConfig>({
     },
   },
   config: {
-    defaults: { allowedAlgorithms: ["aws:kms", "aws:kms:dsse"] },
-    schema: { allowedAlgorithms: sseAlgorithms },
+    defaults: { allowedAlgorithms: ["aws:kms", "aws:kms:dsse"], sseS3Buckets: [ALB_ACCESS_LOGS] },
+    schema: { allowedAlgorithms: sseAlgorithms, sseS3Buckets },
   },
   checks: {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
@@ -100,7 +147,11 @@ export const s3SseKmsCustomerKey = resourceRule<SseConfig>({
       if ((props.rules ?? []).length === 0) {
         report("rules is empty.");
       }
-      (props.rules ?? []).forEach((rule, i) => checkSseRule(rule, `rules[${i}]`, config, report));
+      (props.rules ?? []).forEach((rule, i) => {
+        if (!sseS3Exempt(() => props.bucket, rule, config)) {
+          checkSseRule(rule, `rules[${i}]`, config, report);
+        }
+      });
     },
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": (
       props,

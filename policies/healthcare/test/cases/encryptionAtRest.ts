@@ -91,6 +91,33 @@ export const encryptionAtRestCases: Case[] = [
       expect: violation(/sseAlgorithm is 'AES256'/),
     },
     {
+      kind: "pass",
+      title: "SSE-S3 on an ALB access-log bucket (ELB log delivery supports nothing else)",
+      resource: sse(
+        { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        { bucket: "hcp-production-sa-east-1-alb-logs-20260101000000000001" },
+      ),
+      expect: pass,
+    },
+    {
+      kind: "fail",
+      title: "SSE-S3 on a bucket whose name only contains alb-logs",
+      resource: sse(
+        { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        { bucket: "hcp-production-sa-east-1-documents-alb-logs-x/" },
+      ),
+      expect: violation(/sseAlgorithm is 'AES256'/),
+    },
+    {
+      kind: "unknown",
+      title: "SSE-S3 on a bucket whose name is not known yet cannot be judged",
+      resource: sse(
+        { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        { bucket: unknown.string() },
+      ),
+      expect: preview,
+    },
+    {
       kind: "fail",
       title: "AWS-managed key alias",
       resource: sse({

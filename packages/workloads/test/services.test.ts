@@ -1,0 +1,101 @@
+import * as assert from "node:assert/strict";
+import { repoTopology } from "@hcp/testing";
+import {
+  databaseCredential,
+  databaseUrlTemplate,
+  imageRef,
+  migrationSpec,
+  type RegionInputs,
+  replicaRepositoryUrl,
+  serviceSpec,
+} from "../src/services";
+
+const topology = repoTopology("staging");
+const config = topology.workloads;
+const inputs: RegionInputs = {
+  region: "sa-east-1",
+  role: "primary",
+  mode: "readWrite",
+  workloadScale: 1,
+  repositoryUrls: Object.fromEntries(
+    topology.ecr.repositories.map((r) => [r, `444455556666.dkr.ecr.sa-east-1.amazonaws.com/${r}`]),
+  ),
+  database: {
+    namespace: "data",
+    host: "pgbouncer.data.svc.cluster.local",
+    port: 6432,
+    databaseName: "healthcare",
+  },
+  loadBalancerSubnetCidrs: ["10.0.0.0/24", "10.0.1.0/24"],
+};
+const service = (name: string) => config.services.find((s) => s.name === name)!;
+
+describe("services", () => {
+  it("pins the image by digest when there is one, else by tag, and refuses an unknown repository", () => {
+    const s = service("healthcare-app");
+    assert.equal(
+      imageRef(s, inputs.repositoryUrls),
+      `${inputs.repositoryUrls["healthcare-app"]}:${s.image.tag}`,
+    );
+    const digest = `sha256:${"b".repeat(64)}`;
+    assert.match(
+      imageRef({ ...s, image: { ...s.image, digest } }, inputs.repositoryUrls),
+      new RegExp(`@${digest}$`),
+    );
+    assert.throws(
+      () => imageRef({ ...s, image: { repository: "nope", tag: "1" } }, inputs.repositoryUrls),
+      /ecr\.repositories/,
+    );
+  });
+
+  it("moves a registry URL to the replica's region and keeps everything else", () => {
+    assert.equal(
+      replicaRepositoryUrl("444455556666.dkr.ecr.sa-east-1.amazonaws.com/healthcare-app", "us-east-1"),
+      "444455556666.dkr.ecr.us-east-1.amazonaws.com/healthcare-app",
+    );
+  });
+
+  it("maps access to the role: readWrite writes only where the database is writable", () => {
+    assert.equal(databaseCredential("readWrite", "readWrite"), "app");
+    assert.equal(databaseCredential("readWrite", "readOnly"), "reader");
+    assert.equal(databaseCredential("readOnly", "readWrite"), "reader");
+    assert.equal(
+      databaseUrlTemplate(inputs.database),
+      "postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@pgbouncer.data.svc.cluster.local:6432/healthcare?sslmode=verify-full&sslrootcert=/etc/hcp/database-ca/ca.crt",
+    );
+  });
+
+  it("admits only the declared callers and the ALB subnets, and opens only what the service needs", () => {
+    const mcp = serviceSpec(service("healthcare-mcp"), config, inputs);
+    assert.deepEqual(mcp.ingress[0], {
+      peers: [{ pods: { "app.kubernetes.io/name": "healthcare-app" } }],
+      ports: [8080],
+    });
+    assert.ok(
+      !mcp.ingress.some((f) => f.peers.some((p) => "cidr" in p)),
+      "no ingress of its own: no ALB flow",
+    );
+    assert.ok(!mcp.egress.some((f) => f.ports.includes(6432)), "no database access declared");
+    const app = serviceSpec(service("healthcare-app"), config, inputs);
+    assert.deepEqual(
+      app.ingress[0].peers,
+      inputs.loadBalancerSubnetCidrs.map((cidr) => ({ cidr })),
+    );
+    assert.ok(
+      app.egress.some((f) => f.ports.includes(8080)),
+      "reaches its callee",
+    );
+    assert.ok(
+      app.egress.some((f) => f.ports.includes(6432)),
+      "reaches PgBouncer",
+    );
+  });
+
+  it("runs migrations only in a writable primary region", () => {
+    const s = service("healthcare-app");
+    assert.ok(migrationSpec(s, config, inputs));
+    assert.equal(migrationSpec(s, config, { ...inputs, role: "dr" }), undefined);
+    assert.equal(migrationSpec(s, config, { ...inputs, mode: "readOnly" }), undefined);
+    assert.equal(migrationSpec(service("healthcare-mcp"), config, inputs), undefined);
+  });
+});
