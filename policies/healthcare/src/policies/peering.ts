@@ -22,6 +22,23 @@ export const peeringRoutesScoped = resourceRule({
     "Set destinationCidrBlock to the peer VPC's CIDR (the topology's vpcCidr of the other region); never route a default route to a peering connection.",
   severity: "high",
   enforcementLevel: "mandatory",
+  // A route wider than the peer VPC turns the peering into a path to anything behind it (access
+  // control and transmission security of the replication traffic).
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.312(e)(1)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-routing.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:ec2/route:Route": [
+        "destinationCidrBlock",
+        "destinationIpv6CidrBlock",
+        "destinationPrefixListId",
+        "vpcPeeringConnectionId",
+      ],
+    },
+  },
   checks: {
     "aws:ec2/route:Route": (props, { report }) => {
       // The destination first: a VPC-sized IPv4 block is fine whatever the target, so the target
@@ -66,6 +83,27 @@ export const peeringExplicitPeer = resourceRule({
     "Set peerVpcId and peerOwnerId (the environment's account) on the connection, autoAccept: false when peerRegion is set, and accept it with aws.ec2.VpcPeeringConnectionAccepter (autoAccept: true) through the peer region's provider.",
   severity: "medium",
   enforcementLevel: "mandatory",
+  // Which VPC and account the data tier's network is joined to is an access-control decision made
+  // in code, not by whoever accepts a pending request in the console.
+  controls: {
+    hipaa: ["164.312(a)(1)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://docs.aws.amazon.com/vpc/latest/peering/create-vpc-peering-connection.html",
+      "https://docs.aws.amazon.com/vpc/latest/peering/accept-vpc-peering-connection.html",
+    ],
+  },
+  evidence: {
+    properties: {
+      "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": [
+        "peerVpcId",
+        "peerOwnerId",
+        "peerRegion",
+        "autoAccept",
+      ],
+      "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter": ["autoAccept"],
+    },
+  },
   checks: {
     "aws:ec2/vpcPeeringConnection:VpcPeeringConnection": (props, { report }) => {
       // A value computed in a preview (the peer VPC from a stack reference) is set: only an absent one fails.
