@@ -3,6 +3,7 @@ export * from "./cidr";
 export * from "./config/clock";
 export * from "./config/eks";
 export * from "./config/load";
+export * from "./config/observability";
 export * from "./config/parse";
 export * from "./config/problems";
 export * from "./config/reference";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { SchemaMatches } from "../typecheck";
 import { DEFAULT_CLUSTER_VERSION } from "./eks";
+import { observabilitySchema } from "./observability";
 import type { EnvironmentConfig } from "./types";
 
 /**
@@ -546,6 +547,7 @@ export const environmentSchema = z
     ecr,
     cluster,
     data,
+    observability: observabilitySchema,
   })
   .strict();
 

@@ -1,3 +1,7 @@
+import type { z } from "zod";
+import type { DeepReadonly } from "../typecheck";
+import type { observabilitySchema } from "./observability";
+
 /**
  * The environment definition: what the root `Pulumi.<env>.yaml` holds under the
  * `healthcare-platform:` namespace, after parsing and defaults. The environment stack publishes it
@@ -299,7 +303,11 @@ export interface EnvironmentConfig {
   readonly ecr: EcrConfig;
   readonly cluster: ClusterConfig;
   readonly data: DataConfig;
+  readonly observability: ObservabilityConfig;
 }
+
+/** The `observability` section (its schema, with every key documented, is `config/observability.ts`). */
+export type ObservabilityConfig = DeepReadonly<z.output<typeof observabilitySchema>>;
 
 /**
  * What the environment stack publishes as `environment.topology`: the parsed definition. It is plain

@@ -18,6 +18,7 @@ import {
   eksVersionSupport,
 } from "./eks";
 import { configNow } from "./clock";
+import { checkObservability } from "./observability";
 import { type ConfigProblem, type ConfigWarning, show } from "./problems";
 import {
   CLOUDWATCH_RETENTION_DAYS,
@@ -76,6 +77,7 @@ export function validateEnvironment(
     ...checkRegionCapacity(raw, path),
     ...checkData(raw, path),
     ...checkEcr(obj(raw["ecr"]), path),
+    ...checkObservability(raw, path),
   ];
 }
 
