@@ -17,6 +17,9 @@ import {
   BackupSchedule,
   BootstrapJob,
   DatabaseSecrets,
+  dataTierMetricsEndpoints,
+  exporterFamily,
+  PgbackrestExporter,
   DataTierTls,
   dataTierPolicies,
   KUBERNETES_SECRET_NAMES,
@@ -36,6 +39,9 @@ import {
 import { BackupStorage } from "./components/backupStorage";
 import { DataKeys } from "./components/dataKeys";
 import { ReplicationDns } from "./components/replicationDns";
+
+/** cert-manager Secret of the PostgreSQL server certificate (its `ca.crt` also verifies Patroni's REST API). */
+const POSTGRES_TLS_SECRET = "postgres-tls";
 
 /** ServiceAccount of the bootstrap and backup Jobs. */
 const PGBACKREST_SERVICE_ACCOUNT = "pgbackrest";
@@ -83,6 +89,7 @@ export = async () => {
         loadBalancerSubnetCidrs: planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
           .filter((s) => s.tier === "private")
           .map((s) => s.cidr),
+        metrics: true,
       }),
     },
     { provider: k8s, ...formerType("hcp:data:Namespace") },
@@ -142,7 +149,7 @@ export = async () => {
       caCommonName: `${ctx.namePrefix}-data-ca`,
       certificates: {
         postgres: {
-          secretName: "postgres-tls",
+          secretName: POSTGRES_TLS_SECRET,
           commonName: names.hosts.primary,
           dnsNames: [
             names.services.primary,
@@ -201,6 +208,10 @@ export = async () => {
     { providers: [awsProvider, k8s, randomProvider], ...formerType("hcp:data:Secrets") },
   );
 
+  // Exporters next to the database pods (read as the metrics role); observability scrapes them.
+  const exporters = topology.observability.exporters;
+  const monitoringSecret = secrets.kubernetesSecrets.monitoring.metadata.name;
+
   const patroni = new PatroniCluster(
     "patroni",
     {
@@ -217,6 +228,7 @@ export = async () => {
       credentialsSecretName: secrets.kubernetesSecrets.patroni.metadata.name,
       tlsSecretName: certificateSecret("postgres"),
       readinessLagBytes: topology.data.patroni.maximumLagOnFailoverBytes,
+      metrics: { image: exporters.postgres, credentialsSecretName: monitoringSecret },
       replicationEndpoint: { subnetIds: network.subnetIds.private, sourceCidrs: dr.map((r) => r.vpcCidr) },
       protect: ctx.protectStateful,
     },
@@ -247,6 +259,7 @@ export = async () => {
       ini: artifacts.pgbouncer.ini,
       userlistSecretName: secrets.kubernetesSecrets.pgbouncerAuth.metadata.name,
       tlsSecretName: certificateSecret("pgbouncer"),
+      metrics: { image: exporters.pgbouncer, credentialsSecretName: monitoringSecret },
     },
     { provider: k8s, ...formerType("hcp:data:PgbouncerPool") },
   );
@@ -261,6 +274,12 @@ export = async () => {
       clientTlsSecretName: certificateSecret("pgbackrestClient"),
     },
     { provider: k8s, dependsOn: backupAccess, ...formerType("hcp:data:PgbackrestClient") },
+  );
+
+  new PgbackrestExporter(
+    "pgbackrest-exporter",
+    { namespace: ns, pod: jobs.pod, image: exporters.pgbackrest },
+    { provider: k8s, dependsOn: backupAccess },
   );
 
   new BootstrapJob(
@@ -345,5 +364,9 @@ export = async () => {
       user: SYSTEM_USERS.replication,
       passwordSecretArn: secrets.secretArns.apply((a) => a.replication),
     },
+    metrics: dataTierMetricsEndpoints(names, {
+      postgresTlsSecretName: POSTGRES_TLS_SECRET,
+      postgresExporterFamily: exporterFamily("postgres_exporter", exporters.postgres),
+    }),
   });
 };

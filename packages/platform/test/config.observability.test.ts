@@ -44,7 +44,13 @@ describe("config: observability section", () => {
     }
   });
 
-  const cases: Array<{ name: string; env: "production" | "staging"; change: (v: Raw) => void; path: string; allowed: RegExp }> = [
+  const cases: Array<{
+    name: string;
+    env: "production" | "staging";
+    change: (v: Raw) => void;
+    path: string;
+    allowed: RegExp;
+  }> = [
     {
       name: "a size retention above 90 % of the volume",
       env: "staging",
@@ -76,7 +82,8 @@ describe("config: observability section", () => {
     {
       name: "a floating exporter tag",
       env: "staging",
-      change: (v) => ((obs(v)["exporters"] as Raw)["postgres"] = { repository: "x/postgres-exporter", tag: "latest" }),
+      change: (v) =>
+        ((obs(v)["exporters"] as Raw)["postgres"] = { repository: "x/postgres-exporter", tag: "latest" }),
       path: "healthcare-platform:observability.exporters.postgres.tag",
       allowed: /.+/,
     },

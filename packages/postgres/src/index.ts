@@ -8,3 +8,4 @@ export * from "./components/pgbouncerPool";
 export * from "./components/security";
 export * from "./network";
 export * from "./render";
+export * from "./metrics";

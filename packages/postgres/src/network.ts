@@ -1,4 +1,5 @@
 import { DATA_TIER_ACCESS_LABELS, labelMap, type Peer, type PodFlows } from "@hcp/kube";
+import { METRICS_PORTS, PGBACKREST_EXPORTER_LABELS } from "./metrics";
 import { PORTS } from "./render/layout";
 
 /** Pod label of the data tier's own database clients (the bootstrap and backup Jobs). */
@@ -21,6 +22,12 @@ export interface DataTierPoliciesInput {
   readonly replicationSourceCidrs?: readonly string[];
   /** CIDRs of the subnets the replication NLB lives in (its health checks come from there). */
   readonly loadBalancerSubnetCidrs: readonly string[];
+  /**
+   * Admit the monitoring namespace to the exporters (postgres_exporter in the members, pgbouncer_exporter
+   * in PgBouncer, the pgBackRest exporter).
+   * @default false
+   */
+  readonly metrics?: boolean;
 }
 
 /**
@@ -58,17 +65,30 @@ export function dataTierPolicies(input: DataTierPoliciesInput): Record<string, P
           ports: [PORTS.patroniApi],
         },
         { peers: [dbClients], ports: [PORTS.pgbackrestServer] },
+        ...(input.metrics ? [{ peers: [monitoring], ports: [METRICS_PORTS.postgresExporter] }] : []),
       ],
       egress: [{ peers: [patroni], ports: [PORTS.postgres, PORTS.patroniApi] }, https, podIdentity],
     },
     pgbouncer: {
       pods: input.pgbouncerLabels,
-      ingress: [{ peers: [appNamespaces, monitoring], ports: [PORTS.pgbouncer] }],
+      ingress: [
+        { peers: [appNamespaces, monitoring], ports: [PORTS.pgbouncer] },
+        ...(input.metrics ? [{ peers: [monitoring], ports: [METRICS_PORTS.pgbouncerExporter] }] : []),
+      ],
       egress: [{ peers: [patroni], ports: [PORTS.postgres] }],
     },
     "db-clients": {
       pods: labelMap(DB_CLIENT_LABEL),
       egress: [{ peers: [patroni], ports: [PORTS.postgres, PORTS.pgbackrestServer] }, https, podIdentity],
     },
+    // Its egress is the Jobs' (it carries their client label); this admits the scrapes.
+    ...(input.metrics
+      ? {
+          "pgbackrest-exporter": {
+            pods: PGBACKREST_EXPORTER_LABELS,
+            ingress: [{ peers: [monitoring], ports: [METRICS_PORTS.pgbackrestExporter] }],
+          },
+        }
+      : {}),
   };
 }

@@ -251,7 +251,12 @@ export function checkObservability(
   }
   if (raw["tier"] === "production") {
     const minimums: Array<[string, unknown, number, string]> = [
-      ["prometheus", prometheus?.["replicas"] ?? 2, 2, "a single Prometheus is a single point of failure of every alert"],
+      [
+        "prometheus",
+        prometheus?.["replicas"] ?? 2,
+        2,
+        "a single Prometheus is a single point of failure of every alert",
+      ],
       [
         "alertmanager",
         obj(o["alertmanager"])?.["replicas"] ?? 3,

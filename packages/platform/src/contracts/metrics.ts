@@ -55,9 +55,7 @@ export const metricsEndpointSchema = z.object({
   port: text(),
   path: z.string().regex(/^\//, "expected an absolute path"),
   scheme: z.enum(["http", "https"]),
-  tls: z
-    .object({ ca: z.object({ name: text(), key: text() }), serverName: text() })
-    .nullable(),
+  tls: z.object({ ca: z.object({ name: text(), key: text() }), serverName: text() }).nullable(),
   basicAuth: z
     .object({
       username: z.object({ name: text(), key: text() }),
