@@ -2,6 +2,7 @@ import type { OutputsFn } from "../values";
 import { CLUSTER_OUTPUTS } from "./cluster";
 import { CORE_OUTPUTS } from "./core";
 import { NETWORK_OUTPUTS } from "./network";
+import { OBSERVABILITY_OUTPUTS } from "./observability";
 
 /**
  * Every structured output mock, by type token. A domain (network, cluster, data, ...) adds its own
@@ -11,6 +12,7 @@ const sources: ReadonlyArray<Readonly<Record<string, OutputsFn>>> = [
   CORE_OUTPUTS,
   NETWORK_OUTPUTS,
   CLUSTER_OUTPUTS,
+  OBSERVABILITY_OUTPUTS,
 ];
 
 export const TYPE_OUTPUTS: Record<string, OutputsFn> = {};
