@@ -20,6 +20,8 @@ import { HEALTHCARE_APP, libraryInputs, renderContext, renderGroups, ruleLibrary
 import {
   alertmanagerPolicy,
   MONITORING_NAMESPACE,
+  MONITORING_NAMESPACE_LABELS,
+  monitoringFlows,
   RELEASE,
   remoteWritePolicy,
   SERVICE_ACCOUNTS,
@@ -63,7 +65,12 @@ export = async () => {
 
   const namespace = new RestrictedNamespace(
     "namespace",
-    { name: MONITORING_NAMESPACE, kubernetesVersion: topology.cluster.version },
+    {
+      name: MONITORING_NAMESPACE,
+      kubernetesVersion: topology.cluster.version,
+      labels: { ...MONITORING_NAMESPACE_LABELS },
+      policies: monitoringFlows(ctx.region.vpcCidr),
+    },
     { provider: k8s },
   );
 

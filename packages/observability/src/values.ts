@@ -1,4 +1,5 @@
 import type * as aws from "@pulumi/aws";
+import type { Flow, PodFlows } from "@hcp/kube";
 import type { EnvironmentTopology, MetricsEndpoint } from "@hcp/platform";
 import { NOTIFICATION_SECRET } from "./alertmanager";
 
@@ -9,6 +10,9 @@ import { NOTIFICATION_SECRET } from "./alertmanager";
 
 /** Namespace of the monitoring stack. */
 export const MONITORING_NAMESPACE = "monitoring";
+
+/** Namespace of node-exporter (host access; Pod Security `privileged`). */
+export const NODE_EXPORTER_NAMESPACE = "monitoring-node";
 
 /** Helm release name; the chart prefixes its objects with it. */
 export const RELEASE = "kps";
@@ -134,7 +138,7 @@ export function stackValues(i: StackValueInputs): Record<string, unknown> {
     "kube-state-metrics": { securityContext: NOBODY, containerSecurityContext: CONTAINER },
     // node-exporter needs the host's PID and network namespaces: it runs in its own privileged namespace
     // (see README), never in the restricted monitoring namespace.
-    "prometheus-node-exporter": { namespaceOverride: "monitoring-node" },
+    "prometheus-node-exporter": { namespaceOverride: NODE_EXPORTER_NAMESPACE },
   };
 }
 
@@ -256,5 +260,70 @@ export function alertmanagerPolicy(topicArns: readonly string[], keyArn: string)
         Resource: keyArn,
       },
     ],
+  };
+}
+
+/** Namespace label the data tier's NetworkPolicies admit for scraping (`@hcp/kube` DATA_TIER_ACCESS_LABELS). */
+export const MONITORING_NAMESPACE_LABELS = { "hcp.io/monitoring": "true" } as const;
+
+/**
+ * Ports Prometheus scrapes in other namespaces: postgres_exporter 9187, pgbouncer_exporter 9127,
+ * pgbackrest_exporter 9854, Patroni's REST API 8008, cert-manager 9402; on the nodes (VPC): kubelet
+ * 10250 and node-exporter 9100.
+ */
+export const SCRAPE_PORTS = { pods: [9187, 9127, 9854, 8008, 9402], nodes: [10250, 9100] } as const;
+
+/**
+ * The monitoring namespace's flows besides DNS (each a NetworkPolicy of `RestrictedNamespace`):
+ * Prometheus scrapes pods of every namespace on the exporters' ports and the nodes in the VPC, and
+ * reaches the API server / AMP on 443; Alertmanager gossips with its peers and reaches SNS on 443;
+ * Grafana reads Prometheus and Alertmanager; the operator and kube-state-metrics talk to the API
+ * server, the operator's admission webhook is called from the control plane's ENIs in the VPC.
+ */
+export function monitoringFlows(vpcCidr: string): Readonly<Record<string, PodFlows>> {
+  const https: Flow = { peers: [{ cidr: "0.0.0.0/0" }], ports: [443] };
+  const prometheus = { "app.kubernetes.io/name": "prometheus" };
+  const alertmanager = { "app.kubernetes.io/name": "alertmanager" };
+  const grafana = { "app.kubernetes.io/name": "grafana" };
+  const ksm = { "app.kubernetes.io/name": "kube-state-metrics" };
+  const gossip = [9094, { port: 9094, protocol: "UDP" as const }];
+  return {
+    prometheus: {
+      pods: prometheus,
+      ingress: [{ peers: [{ pods: grafana }], ports: [9090] }],
+      egress: [
+        { peers: [{ namespaces: {} }], ports: [...SCRAPE_PORTS.pods] },
+        { peers: [{ pods: alertmanager }], ports: [9093] },
+        { peers: [{ pods: ksm }], ports: [8080] },
+        { peers: [{ cidr: vpcCidr }], ports: [...SCRAPE_PORTS.nodes] },
+        https,
+      ],
+    },
+    alertmanager: {
+      pods: alertmanager,
+      ingress: [
+        { peers: [{ pods: prometheus }, { pods: grafana }], ports: [9093] },
+        { peers: [{ pods: alertmanager }], ports: gossip },
+      ],
+      egress: [{ peers: [{ pods: alertmanager }], ports: gossip }, https],
+    },
+    grafana: {
+      pods: grafana,
+      egress: [
+        { peers: [{ pods: prometheus }], ports: [9090] },
+        { peers: [{ pods: alertmanager }], ports: [9093] },
+        https,
+      ],
+    },
+    "kube-state-metrics": {
+      pods: ksm,
+      ingress: [{ peers: [{ pods: prometheus }], ports: [8080] }],
+      egress: [https],
+    },
+    operator: {
+      pods: { app: "kube-prometheus-stack-operator" },
+      ingress: [{ peers: [{ cidr: vpcCidr }], ports: [10250] }],
+      egress: [https],
+    },
   };
 }

@@ -5,6 +5,7 @@ import { encryptionAtRestRules } from "./policies/encryptionAtRest";
 import { encryptionInTransitRules } from "./policies/encryptionInTransit";
 import { kubernetesSecurityRules } from "./policies/kubernetesSecurity";
 import { networkSecurityRules } from "./policies/networkSecurity";
+import { observabilityRules } from "./policies/observability";
 import { residencyRules } from "./policies/residency";
 import { resilienceRules } from "./policies/resilience";
 import { retentionRules } from "./policies/retention";
@@ -25,6 +26,7 @@ export const CHECK_RULES: readonly Rule[] = [
   ...kubernetesSecurityRules,
   ...taggingRules,
   ...secretsHygieneRules,
+  ...observabilityRules,
 ];
 
 /** Every rule of the pack, in report order. */

@@ -71,6 +71,8 @@ export class AlertingFoundation extends pulumi.ComponentResource {
             name: `/hcp/${args.namePrefix}/${c}`,
             retentionInDays: args.logRetentionDays[c],
             kmsKeyId: this.logsKey.arn,
+            // The policy pack reads the class (and its minimum retention) from this tag.
+            tags: { LogClass: c },
           },
           stateful,
         ),
