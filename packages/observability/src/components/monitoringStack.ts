@@ -8,7 +8,6 @@ import {
   CLUSTER_SECRET_STORE,
   GRAFANA_ADMIN_SECRET,
   monitorObject,
-  NODE_EXPORTER_NAMESPACE,
   RELEASE,
   SELECTOR_LABELS,
 } from "../values";
@@ -64,22 +63,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
       externalSecret("grafana-admin", GRAFANA_ADMIN_SECRET, args.secretNames.grafanaAdmin),
       externalSecret("notification-keys", NOTIFICATION_SECRET, args.secretNames.notificationKeys),
     ];
-    // node-exporter reads the host (hostNetwork, hostPID, hostPath): it cannot run under `restricted`,
-    // so it gets a namespace of its own where only it runs, `privileged` enforced and audited.
-    const nodeNamespace = new k8s.core.v1.Namespace(
-      `${name}-node-namespace`,
-      {
-        metadata: {
-          name: NODE_EXPORTER_NAMESPACE,
-          labels: {
-            "pod-security.kubernetes.io/enforce": "privileged",
-            "pod-security.kubernetes.io/audit": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
-          },
-        },
-      },
-      child,
-    );
     this.chart = new k8s.helm.v4.Chart(
       `${name}-chart`,
       {
@@ -90,7 +73,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         namespace: args.namespace,
         values: args.values,
       },
-      { parent: this, dependsOn: inheritedDependsOn(opts, nodeNamespace, ...secrets) },
+      { parent: this, dependsOn: inheritedDependsOn(opts, ...secrets) },
     );
     const afterChart = { parent: this, dependsOn: inheritedDependsOn(opts, this.chart) };
     new k8s.apiextensions.CustomResource(
