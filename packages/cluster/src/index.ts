@@ -17,7 +17,7 @@ import { NodeGroups } from "./components/nodeGroups";
 import { PinnedChart } from "./components/pinnedChart";
 import { StorageClasses } from "./components/storageClasses";
 import { ebsCsiKmsPolicy, ebsKeyStatements } from "./policies";
-import { certManagerValues, metricsServerValues } from "./services";
+import { certManagerMetrics, certManagerValues, metricsServerValues } from "./services";
 
 /**
  * Program of `hcp-cluster` (stack `<env>-<region>`): the region's EKS cluster, node groups, add-ons
@@ -161,5 +161,6 @@ export = async () => {
     storageClassName: storage.defaultClassName,
     kmsKeyArns: { secrets: secretsKey.arn, ebs: ebsKey.arn },
     databaseNodes: nodes.placements.database,
+    metrics: [certManagerMetrics("cert-manager")],
   });
 };

@@ -1,3 +1,5 @@
+import type { MetricsEndpoint } from "@hcp/platform";
+
 /**
  * Cluster services as data: the default storage class and the Helm values of the AWS Load Balancer
  * Controller, cert-manager and metrics-server.
@@ -81,6 +83,26 @@ export function certManagerValues() {
     webhook: { replicaCount: 2, nodeSelector: SYSTEM_NODES },
     cainjector: { replicaCount: 2, nodeSelector: SYSTEM_NODES },
     podDisruptionBudget: { enabled: true, minAvailable: 1 },
+  };
+}
+
+/**
+ * The metrics endpoint of cert-manager's controller: the chart's `prometheus.enabled` (default on)
+ * creates the Service `cert-manager` with the port `tcp-prometheus-servicemonitor` (9402); the
+ * observability layer creates the ServiceMonitor (certificate expiry alerts).
+ */
+export function certManagerMetrics(namespace: string): MetricsEndpoint {
+  return {
+    name: "cert-manager",
+    kind: "service",
+    namespace,
+    selector: { "app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/component": "controller" },
+    port: "tcp-prometheus-servicemonitor",
+    path: "/metrics",
+    scheme: "http",
+    tls: null,
+    basicAuth: null,
+    exporter: "cert-manager",
   };
 }
 

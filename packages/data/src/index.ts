@@ -19,6 +19,9 @@ import {
   CA_ESCROW_PURPOSE,
   DatabaseSecrets,
   dataSecretName,
+  dataTierMetricsEndpoints,
+  exporterFamily,
+  PgbackrestExporter,
   DataTierTls,
   dataTierPolicies,
   KUBERNETES_SECRET_NAMES,
@@ -39,6 +42,9 @@ import {
 import { BackupStorage } from "./components/backupStorage";
 import { DataKeys } from "./components/dataKeys";
 import { ReplicationDns } from "./components/replicationDns";
+
+/** cert-manager Secret of the PostgreSQL server certificate (its `ca.crt` also verifies Patroni's REST API). */
+const POSTGRES_TLS_SECRET = "postgres-tls";
 
 /** ServiceAccount of the bootstrap and backup Jobs. */
 const PGBACKREST_SERVICE_ACCOUNT = "pgbackrest";
@@ -92,6 +98,7 @@ export = async () => {
         loadBalancerSubnetCidrs: planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
           .filter((s) => s.tier === "private")
           .map((s) => s.cidr),
+        metrics: true,
       }),
     },
     { provider: k8s, ...formerType("hcp:data:Namespace") },
@@ -151,7 +158,7 @@ export = async () => {
       caCommonName: `${ctx.namePrefix}-data-ca`,
       certificates: {
         postgres: {
-          secretName: "postgres-tls",
+          secretName: POSTGRES_TLS_SECRET,
           commonName: names.hosts.primary,
           dnsNames: [
             names.services.primary,
@@ -226,6 +233,9 @@ export = async () => {
     },
     { provider: awsProvider },
   );
+  // Exporters next to the database pods (read as the metrics role); observability scrapes them.
+  const exporters = topology.observability.exporters;
+  const monitoringSecret = secrets.kubernetesSecrets.monitoring.metadata.name;
 
   const patroni = new PatroniCluster(
     "patroni",
@@ -244,6 +254,7 @@ export = async () => {
       credentialsSecretName: secrets.kubernetesSecrets.patroni.metadata.name,
       tlsSecretName: certificateSecret("postgres"),
       readinessLagBytes: topology.data.patroni.maximumLagOnFailoverBytes,
+      metrics: { image: exporters.postgres, credentialsSecretName: monitoringSecret },
       replicationEndpoint: {
         subnetIds: network.subnetIds.private,
         sourceCidrs: peerCidrs,
@@ -278,6 +289,7 @@ export = async () => {
       ini: artifacts.pgbouncer.ini,
       userlistSecretName: secrets.kubernetesSecrets.pgbouncerAuth.metadata.name,
       tlsSecretName: certificateSecret("pgbouncer"),
+      metrics: { image: exporters.pgbouncer, credentialsSecretName: monitoringSecret },
     },
     { provider: k8s, ...formerType("hcp:data:PgbouncerPool") },
   );
@@ -292,6 +304,12 @@ export = async () => {
       clientTlsSecretName: certificateSecret("pgbackrestClient"),
     },
     { provider: k8s, dependsOn: backupAccess, ...formerType("hcp:data:PgbackrestClient") },
+  );
+
+  new PgbackrestExporter(
+    "pgbackrest-exporter",
+    { namespace: ns, pod: jobs.pod, image: exporters.pgbackrest },
+    { provider: k8s, dependsOn: backupAccess },
   );
 
   new BootstrapJob(
@@ -378,5 +396,9 @@ export = async () => {
       user: SYSTEM_USERS.replication,
       passwordSecretArn: secrets.secretArns.apply((a) => a.replication),
     },
+    metrics: dataTierMetricsEndpoints(names, {
+      postgresTlsSecretName: POSTGRES_TLS_SECRET,
+      postgresExporterFamily: exporterFamily("postgres_exporter", exporters.postgres),
+    }),
   });
 };

@@ -179,8 +179,8 @@ for (const c of cases) {
           assert.ok(r.secretInputPaths.length > 0, `${r.type} ${r.name}`);
         }
       }
-      // 9 Secrets Manager versions + 3 Kubernetes Secrets.
-      assert.equal(secretHolders, 12);
+      // 9 Secrets Manager versions + 4 Kubernetes Secrets (Patroni, PgBouncer auth_file, bootstrap, metrics role).
+      assert.equal(secretHolders, 13);
       const outputs = JSON.stringify(redactSecrets(run.wireOutputs));
       for (const p of passwords) {
         assert.ok(!outputs.includes(p));
@@ -218,7 +218,8 @@ for (const c of cases) {
           at(r.inputs, "spec.jobTemplate.spec.template.spec"),
         ]),
       ];
-      assert.equal(pods.length, 6);
+      // Patroni, PgBouncer, the pgBackRest exporter, the bootstrap Job and three CronJobs.
+      assert.equal(pods.length, 7);
       for (const [name, spec] of pods) {
         assert.equal(at(spec, "securityContext.runAsNonRoot"), true, name);
         assert.equal(at(spec, "securityContext.seccompProfile.type"), "RuntimeDefault", name);
@@ -246,6 +247,7 @@ for (const c of cases) {
         "db-clients",
         "default-deny",
         "patroni",
+        "pgbackrest-exporter",
         "pgbouncer",
       ]);
       assert.deepEqual(at(policies["default-deny"], "spec"), {
@@ -564,7 +566,7 @@ for (const c of cases) {
     });
 
     it("runs PgBouncer with the configured replicas, spread, a PDB and the rendered ini", () => {
-      const deploy = one(resources, T.deployment);
+      const deploy = ofType(resources, T.deployment).find((d) => d.name === "pgbouncer-deployment")!;
       assert.equal(at(deploy.inputs, "spec.replicas"), region.sizes.pgbouncerReplicas);
       const keys = (podSpec(deploy)["topologySpreadConstraints"] as Array<{ topologyKey: string }>).map(
         (t) => t.topologyKey,
@@ -690,7 +692,70 @@ for (const c of cases) {
       );
       assert.match(value["privateKeyPem"], /PRIVATE KEY/);
       const secrets = childrenOf(resources, one(resources, "hcp:postgres:DatabaseSecrets"));
-      assert.equal(secrets.filter((r) => r.type === T.secret).length, 3);
+      assert.equal(secrets.filter((r) => r.type === T.secret).length, 4);
+    });
+
+    it("runs the exporters next to the database pods and exports their endpoints in the contract", () => {
+      const value = run.outputs["data"] as DataOutputs;
+      assert.deepEqual(
+        value.metrics.map((m) => [m.name, m.kind, m.port, m.scheme]),
+        [
+          ["patroni", "pod", "patroni", "https"],
+          ["postgres-exporter", "pod", "pg-metrics", "http"],
+          ["pgbouncer-exporter", "pod", "metrics", "http"],
+          ["pgbackrest-exporter", "pod", "metrics", "http"],
+        ],
+      );
+      const patroniMetrics = value.metrics[0];
+      assert.deepEqual(patroniMetrics.tls, {
+        ca: { name: "postgres-tls", key: "ca.crt" },
+        serverName: value.endpoints.primaryHost,
+      });
+      // Patroni serves GET /metrics without auth: Prometheus never holds the REST (switchover) password.
+      assert.equal(patroniMetrics.basicAuth, null);
+      const sts = one(resources, T.statefulSet);
+      const containers = at(podSpec(sts), "containers") as Array<Record<string, unknown>>;
+      const exporter = containers.find((x) => x["name"] === "postgres-exporter")!;
+      const image = c.topology.observability.exporters.postgres;
+      assert.equal(exporter["image"], `${image.repository}:${image.tag}`);
+      assert.deepEqual(at(exporter, "ports[0]"), { name: "pg-metrics", containerPort: 9187 });
+      const env = exporter["env"] as Array<{ name: string; value?: string; valueFrom?: unknown }>;
+      assert.match(
+        env.find((e) => e.name === "DATA_SOURCE_URI")!.value!,
+        /host=\/var\/run\/postgresql&sslmode=disable$/,
+      );
+      assert.deepEqual(
+        at(
+          env.find((e) => e.name === "DATA_SOURCE_PASS"),
+          "valueFrom.secretKeyRef",
+        ),
+        {
+          name: "monitoring-credentials",
+          key: "password",
+        },
+      );
+      const pgbouncer = ofType(resources, T.deployment).find((d) => d.name === "pgbouncer-deployment")!;
+      const names = (at(podSpec(pgbouncer), "containers") as Array<{ name: string }>).map((x) => x.name);
+      assert.deepEqual(names, ["pgbouncer", "pgbouncer-exporter"]);
+      const backrest = ofType(resources, T.deployment).find(
+        (d) => d.name === "pgbackrest-exporter-deployment",
+      )!;
+      assert.equal(at(podSpec(backrest), "serviceAccountName"), "pgbackrest");
+      assert.equal(
+        at(backrest.inputs, "spec.template.metadata.labels")!["hcp.io/db-client" as never],
+        "true",
+      );
+      // The monitoring namespace reaches the exporter ports, nothing else does.
+      const policies = Object.fromEntries(
+        ofType(resources, T.policy).map((p) => [String(at(p.inputs, "metadata.name")), p.inputs]),
+      );
+      const ingressPorts = (name: string) =>
+        (at(policies[name], "spec.ingress") as Array<{ ports: Array<{ port: number }> }>).flatMap((r) =>
+          r.ports.map((p) => p.port),
+        );
+      assert.ok(ingressPorts("patroni").includes(9187));
+      assert.ok(ingressPorts("pgbouncer").includes(9127));
+      assert.deepEqual(ingressPorts("pgbackrest-exporter"), [9854]);
     });
   });
 }

@@ -4,6 +4,7 @@ export * from "./config/clock";
 export * from "./config/dr";
 export * from "./config/eks";
 export * from "./config/load";
+export * from "./config/observability";
 export * from "./config/parse";
 export * from "./config/problems";
 export * from "./config/reference";

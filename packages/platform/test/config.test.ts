@@ -237,7 +237,8 @@ describe("environment config", () => {
     assert.deepEqual(only(c), {
       path: "healthcare-platform:regoins",
       received: problems(c)[0].received,
-      allowed: "only the keys tier, owner, regions, retention, residency, dns, access, ecr, cluster, data, workloads",
+      allowed:
+        "only the keys tier, owner, regions, retention, residency, dns, access, ecr, cluster, data, dr, workloads, observability",
       fix: "rename it to regions",
     });
   });

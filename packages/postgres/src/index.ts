@@ -9,3 +9,4 @@ export * from "./components/replicationFirewall";
 export * from "./components/security";
 export * from "./network";
 export * from "./render";
+export * from "./metrics";

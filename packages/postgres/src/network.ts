@@ -1,4 +1,5 @@
 import { DATA_TIER_ACCESS_LABELS, labelMap, type Peer, type PodFlows } from "@hcp/kube";
+import { METRICS_PORTS, PGBACKREST_EXPORTER_LABELS } from "./metrics";
 import { PORTS } from "./render/layout";
 
 /** Pod label of the data tier's own database clients (the bootstrap and backup Jobs). */
@@ -27,6 +28,12 @@ export interface DataTierPoliciesInput {
   readonly replicationTargetCidrs?: readonly string[];
   /** CIDRs of the subnets the replication NLB lives in (its health checks come from there). */
   readonly loadBalancerSubnetCidrs: readonly string[];
+  /**
+   * Admit the monitoring namespace to the exporters (postgres_exporter in the members, pgbouncer_exporter
+   * in PgBouncer, the pgBackRest exporter).
+   * @default false
+   */
+  readonly metrics?: boolean;
 }
 
 /**
@@ -65,6 +72,7 @@ export function dataTierPolicies(input: DataTierPoliciesInput): Record<string, P
           ports: [PORTS.patroniApi],
         },
         { peers: [dbClients], ports: [PORTS.pgbackrestServer] },
+        ...(input.metrics ? [{ peers: [monitoring], ports: [METRICS_PORTS.postgresExporter] }] : []),
       ],
       egress: [
         { peers: [patroni], ports: [PORTS.postgres, PORTS.patroniApi] },
@@ -77,12 +85,24 @@ export function dataTierPolicies(input: DataTierPoliciesInput): Record<string, P
     },
     pgbouncer: {
       pods: input.pgbouncerLabels,
-      ingress: [{ peers: [appNamespaces, monitoring], ports: [PORTS.pgbouncer] }],
+      ingress: [
+        { peers: [appNamespaces, monitoring], ports: [PORTS.pgbouncer] },
+        ...(input.metrics ? [{ peers: [monitoring], ports: [METRICS_PORTS.pgbouncerExporter] }] : []),
+      ],
       egress: [{ peers: [patroni], ports: [PORTS.postgres] }],
     },
     "db-clients": {
       pods: labelMap(DB_CLIENT_LABEL),
       egress: [{ peers: [patroni], ports: [PORTS.postgres, PORTS.pgbackrestServer] }, https, podIdentity],
     },
+    // Its egress is the Jobs' (it carries their client label); this admits the scrapes.
+    ...(input.metrics
+      ? {
+          "pgbackrest-exporter": {
+            pods: PGBACKREST_EXPORTER_LABELS,
+            ingress: [{ peers: [monitoring], ports: [METRICS_PORTS.pgbackrestExporter] }],
+          },
+        }
+      : {}),
   };
 }

@@ -311,15 +311,26 @@ describe("PgBouncer rendering", () => {
     assert.match(prod.ini, /^server_login_retry = 1$/m);
   });
 
-  it("renders every option as one `key = value` line and the userlist with a placeholder", () => {
+  it("renders every option as one `key = value` line and the userlist with placeholders", () => {
     const lines = prod.ini.split("\n").filter((l) => /^[a-z_]+ = /.test(l));
     assert.equal(lines.length, Object.keys(prod.config.pgbouncer).length + 1);
-    assert.equal(prod.userlist, '"pgbouncer_auth" "${PGBOUNCER_AUTH_PASSWORD}"\n');
     assert.equal(
-      fillPlaceholders(prod.userlist, { PGBOUNCER_AUTH_PASSWORD: "s3cret" }),
-      '"pgbouncer_auth" "s3cret"\n',
+      prod.userlist,
+      '"pgbouncer_auth" "${PGBOUNCER_AUTH_PASSWORD}"\n"hcp_monitoring" "${MONITORING_PASSWORD}"\n',
     );
-    assert.throws(() => fillPlaceholders(prod.userlist, {}), /no value for PGBOUNCER_AUTH_PASSWORD/);
+    assert.equal(
+      fillPlaceholders(prod.userlist, { PGBOUNCER_AUTH_PASSWORD: "s3cret", MONITORING_PASSWORD: "m0n" }),
+      '"pgbouncer_auth" "s3cret"\n"hcp_monitoring" "m0n"\n',
+    );
+    assert.throws(
+      () => fillPlaceholders(prod.userlist, {}),
+      /no value for PGBOUNCER_AUTH_PASSWORD, MONITORING_PASSWORD/,
+    );
+  });
+
+  it("lets only the metrics role read the admin console (stats_users), from the auth_file", () => {
+    assert.equal(prod.config.pgbouncer["stats_users"], "hcp_monitoring");
+    assert.equal(prod.config.pgbouncer["admin_users"], undefined);
   });
 });
 

@@ -6,6 +6,7 @@ import { encryptionInTransitRules } from "./policies/encryptionInTransit";
 import { kubernetesSecurityRules } from "./policies/kubernetesSecurity";
 import { networkSecurityRules } from "./policies/networkSecurity";
 import { peeringRules } from "./policies/peering";
+import { observabilityRules } from "./policies/observability";
 import { residencyRules } from "./policies/residency";
 import { resilienceRules } from "./policies/resilience";
 import { retentionRules } from "./policies/retention";
@@ -27,6 +28,7 @@ export const CHECK_RULES: readonly Rule[] = [
   ...kubernetesSecurityRules,
   ...taggingRules,
   ...secretsHygieneRules,
+  ...observabilityRules,
 ];
 
 /** Every rule of the pack, in report order. */

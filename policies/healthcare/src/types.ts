@@ -12,6 +12,7 @@ import type { ResolvedResource } from "@pulumi/pulumi/queryable";
  * `__pulumiType`.
  */
 export interface ResourceClasses {
+  "aws:amp/workspace:Workspace": typeof aws.amp.Workspace;
   "aws:s3/bucket:Bucket": typeof aws.s3.Bucket;
   "aws:s3/bucketV2:BucketV2": typeof aws.s3.BucketV2;
   "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": typeof aws.s3.BucketServerSideEncryptionConfiguration;
@@ -139,6 +140,7 @@ export const TYPE_TOKENS = Object.keys({
   "kubernetes:helm.sh/v3:Release": true,
   "kubernetes:helm.sh/v3:Chart": true,
   "kubernetes:helm.sh/v4:Chart": true,
+  "aws:amp/workspace:Workspace": true,
 } satisfies Record<TypeToken, true>) as TypeToken[];
 
 type ArgsParam<C> = C extends new (name: string, args: infer A, ...rest: never[]) => Resource ? A : never;

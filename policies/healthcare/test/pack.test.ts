@@ -105,6 +105,7 @@ describe("pack", () => {
       aws.ec2.DefaultSecurityGroup,
       aws.vpc.SecurityGroupIngressRule,
       aws.secretsmanager.Secret,
+      aws.amp.Workspace,
       aws.cloudtrail.Trail,
       aws.ec2.LaunchTemplate,
       aws.ec2.Instance,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { SchemaMatches } from "../typecheck";
 import { drSchema } from "./dr";
 import { DEFAULT_CLUSTER_VERSION } from "./eks";
+import { observabilitySchema } from "./observability";
 import type { EnvironmentConfig } from "./types";
 import { workloadsSchema } from "./workloads";
 
@@ -550,6 +551,7 @@ export const environmentSchema = z
     data,
     dr: drSchema,
     workloads: workloadsSchema,
+    observability: observabilitySchema,
   })
   .strict();
 

@@ -1,4 +1,7 @@
 import type { DrConfig } from "./dr";
+import type { z } from "zod";
+import type { DeepReadonly } from "../typecheck";
+import type { observabilitySchema } from "./observability";
 
 /**
  * The environment definition: what the root `Pulumi.<env>.yaml` holds under the
@@ -305,7 +308,11 @@ export interface EnvironmentConfig {
   readonly data: DataConfig;
   readonly dr: DrConfig;
   readonly workloads: WorkloadsConfig;
+  readonly observability: ObservabilityConfig;
 }
+
+/** The `observability` section (its schema, with every key documented, is `config/observability.ts`). */
+export type ObservabilityConfig = DeepReadonly<z.output<typeof observabilitySchema>>;
 
 /**
  * What the environment stack publishes as `environment.topology`: the parsed definition. It is plain

@@ -19,6 +19,7 @@ import {
 } from "./eks";
 import { configNow } from "./clock";
 import { checkDr } from "./dr";
+import { checkObservability } from "./observability";
 import { type ConfigProblem, type ConfigWarning, show } from "./problems";
 import {
   CLOUDWATCH_RETENTION_DAYS,
@@ -80,6 +81,7 @@ export function validateEnvironment(
     ...checkEcr(obj(raw["ecr"]), path),
     ...checkDr(raw, path),
     ...checkWorkloads(raw, path),
+    ...checkObservability(raw, path),
   ];
 }
 

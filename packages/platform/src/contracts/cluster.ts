@@ -3,6 +3,7 @@ import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
 import { arn, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
+import { type MetricsEndpoint, metricsEndpointsSchema } from "./metrics";
 
 /** A Kubernetes taint. */
 export interface Taint {
@@ -40,6 +41,8 @@ export interface ClusterOutputs {
   };
   /** Where the data tier runs. */
   readonly databaseNodes: NodePlacement;
+  /** Metrics endpoints of the cluster services (cert-manager); observability scrapes them. */
+  readonly metrics: readonly MetricsEndpoint[];
 }
 
 const schema = z.object({
@@ -64,6 +67,7 @@ const schema = z.object({
       }),
     ),
   }),
+  metrics: metricsEndpointsSchema,
 });
 const _matches: SchemaMatches<typeof schema, ClusterOutputs> = true;
 void _matches;

@@ -3,6 +3,7 @@ import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
 import { arn, certificatePem, hostname, port, region, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
+import { type MetricsEndpoint, metricsEndpointsSchema } from "./metrics";
 
 /** One pgBackRest repository (an S3 bucket in one region). */
 export interface BackupRepository {
@@ -91,6 +92,11 @@ export interface DataOutputs {
     /** Secrets Manager secret (replicated to DR regions) with the replication password. */
     readonly passwordSecretArn: string;
   };
+  /**
+   * The tier's metrics endpoints (postgres_exporter, Patroni, PgBouncer and pgBackRest exporters);
+   * the observability layer creates the monitors that scrape them.
+   */
+  readonly metrics: readonly MetricsEndpoint[];
 }
 
 const schema = z.object({
@@ -128,6 +134,7 @@ const schema = z.object({
     user: text(),
     passwordSecretArn: arn(),
   }),
+  metrics: metricsEndpointsSchema,
 });
 const _matches: SchemaMatches<typeof schema, DataOutputs> = true;
 void _matches;

@@ -8,6 +8,7 @@ export * from "./observability";
 export * from "./dr";
 export * from "./edge";
 export * from "./fields";
+export * from "./metrics";
 
 import type { Contract } from "./contract";
 import { clusterContract } from "./cluster";

@@ -65,6 +65,8 @@ export const KUBERNETES_SECRET_NAMES = {
   pgbouncerAuth: "pgbouncer-auth",
   /** The bootstrap Job's superuser session and the login roles' passwords. */
   bootstrap: "bootstrap-credentials",
+  /** The metrics role (`username`, `password`), read by the exporters next to the database pods. */
+  monitoring: "monitoring-credentials",
 } as const;
 
 /** Environment variable of the bootstrap Job holding a psql password variable's value. */
@@ -164,11 +166,15 @@ export class DatabaseSecrets extends pulumi.ComponentResource {
         [ENV.restApiPassword]: pw("restApi"),
       }),
       pgbouncerAuth: secret("pgbouncerAuth", {
-        "userlist.txt": pw("pgbouncerAuth").apply((p) =>
-          fillPlaceholders(args.pgbouncerUserlist, { [ENV.pgbouncerAuthPassword]: p }),
+        "userlist.txt": pulumi.all([pw("pgbouncerAuth"), pw("monitoring")]).apply(([auth, monitoring]) =>
+          fillPlaceholders(args.pgbouncerUserlist, {
+            [ENV.pgbouncerAuthPassword]: auth,
+            [ENV.monitoringPassword]: monitoring,
+          }),
         ),
       }),
       bootstrap: secret("bootstrap", { PGPASSWORD: pw("superuser"), ...bootstrapPasswords }),
+      monitoring: secret("monitoring", { username: CREDENTIALS.monitoring, password: pw("monitoring") }),
     };
     this.registerOutputs({ secretArns: this.secretArns });
   }

@@ -8,6 +8,7 @@ import { type DataTierNames, PATHS, PORTS } from "../render/layout";
 import type { RenderedPatroni, StandbySource } from "../render/patroni";
 import { ENV } from "../render/placeholders";
 import { SIDECAR_CPU_MILLIS, SIDECAR_MEMORY_MIB } from "../sizing";
+import { type ExporterSidecarArgs, postgresExporterContainer } from "../metrics";
 import { CONTAINER_SECURITY, POD_SECURITY } from "./security";
 
 /** Where the replication NLB lives and who may reach it. */
@@ -68,6 +69,12 @@ export interface PatroniClusterArgs {
   readonly replicationEndpoint?: ReplicationEndpointArgs;
   /** Protect the StatefulSet (and so its volume claims) from deletion (production). */
   readonly protect: boolean;
+  /**
+   * Metrics: a postgres_exporter sidecar in every member, reading its own member through the Unix
+   * socket as the metrics role (Patroni's own `/metrics` needs nothing extra).
+   * @default - no exporter
+   */
+  readonly metrics?: ExporterSidecarArgs;
 }
 
 /** Problems with the role arguments, e.g. a standby without a source. */
@@ -329,6 +336,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
                   securityContext: CONTAINER_SECURITY,
                   volumeMounts: [mounts.data, mounts.socket, mounts.tls, mounts.pgbackrest, mounts.tmp],
                 },
+                ...(args.metrics ? [postgresExporterContainer(args.metrics)] : []),
               ],
               volumes: [
                 ...writable.volumes,

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { inheritedDependsOn, writableVolumes } from "@hcp/kube";
 import type { ImageRef } from "@hcp/platform";
 import { PATHS, PORTS } from "../render/layout";
+import { type ExporterSidecarArgs, pgbouncerExporterContainer } from "../metrics";
 import { CONTAINER_SECURITY, POD_SECURITY } from "./security";
 
 /** Pod labels of PgBouncer. */
@@ -30,6 +31,12 @@ export interface PgbouncerPoolArgs {
   readonly tlsSecretName: pulumi.Input<string>;
   /** @default - 500m CPU, 256 MiB (PgBouncer is single-threaded; memory grows ~2 KiB per client) */
   readonly resources?: { readonly cpuMillis: number; readonly memoryMiB: number };
+  /**
+   * Metrics: a pgbouncer_exporter sidecar reading the admin console on loopback as the metrics role
+   * (listed in `stats_users` and the auth_file by the renderer).
+   * @default - no exporter
+   */
+  readonly metrics?: ExporterSidecarArgs;
 }
 
 /**
@@ -116,6 +123,7 @@ export class PgbouncerPool extends pulumi.ComponentResource {
                     writable.mounts.tmp,
                   ],
                 },
+                ...(args.metrics ? [pgbouncerExporterContainer(args.metrics)] : []),
               ],
               terminationGracePeriodSeconds: 30,
               volumes: [

@@ -330,6 +330,8 @@ export function renderInputs(
     reservePoolSize: PGBOUNCER_RESERVE_POOL_SIZE,
     authUser: SYSTEM_USERS.pgbouncerAuth,
     authPasswordEnv: ENV.pgbouncerAuthPassword,
+    // The pgbouncer_exporter sidecar reads SHOW POOLS / STATS / DATABASES as the metrics role.
+    statsUsers: [{ user: SYSTEM_USERS.monitoring, passwordEnv: ENV.monitoringPassword }],
     files: {
       userlist: PATHS.pgbouncerUserlist,
       clientCert: `${PATHS.pgbouncerTls}/tls.crt`,

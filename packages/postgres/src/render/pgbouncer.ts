@@ -15,6 +15,13 @@ export interface PgbouncerRenderInput {
   readonly authUser: string;
   /** Environment variable holding the auth user's password (filled into the userlist Secret). */
   readonly authPasswordEnv: string;
+  /**
+   * Read-only admin-console users (`stats_users`: SHOW POOLS/STATS, what the metrics exporter runs),
+   * with the environment variable of each one's password. The admin console has no database to run
+   * `auth_query` in, so these users are in the auth_file.
+   * @default - none
+   */
+  readonly statsUsers?: ReadonlyArray<{ readonly user: string; readonly passwordEnv: string }>;
   readonly files: {
     /** auth_file: the userlist with only the auth user. */
     readonly userlist: string;
@@ -85,6 +92,7 @@ export function renderPgbouncerIni(input: PgbouncerRenderInput): RenderedPgbounc
       auth_file: input.files.userlist,
       auth_user: input.authUser,
       auth_query: `SELECT usename, passwd FROM ${PGBOUNCER_AUTH_FUNCTION}($1)`,
+      ...(input.statsUsers?.length ? { stats_users: input.statsUsers.map((u) => u.user).join(", ") } : {}),
       client_tls_sslmode: "require",
       client_tls_cert_file: input.files.clientCert,
       client_tls_key_file: input.files.clientKey,
@@ -117,5 +125,6 @@ export function renderPgbouncerIni(input: PgbouncerRenderInput): RenderedPgbounc
     ...Object.entries(config.pgbouncer).map(([k, v]) => `${k} = ${v}`),
     "",
   ].join("\n");
-  return { config, ini, userlist: `"${input.authUser}" "${envRef(input.authPasswordEnv)}"\n` };
+  const users = [{ user: input.authUser, passwordEnv: input.authPasswordEnv }, ...(input.statsUsers ?? [])];
+  return { config, ini, userlist: users.map((u) => `"${u.user}" "${envRef(u.passwordEnv)}"\n`).join("") };
 }

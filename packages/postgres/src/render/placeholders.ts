@@ -22,6 +22,8 @@ export const ENV = {
   postgresConnectAddress: "PATRONI_POSTGRESQL_CONNECT_ADDRESS",
   restApiConnectAddress: "PATRONI_RESTAPI_CONNECT_ADDRESS",
   pgbouncerAuthPassword: "PGBOUNCER_AUTH_PASSWORD",
+  /** The metrics role's password (PgBouncer's auth_file: the exporter logs in to the admin console). */
+  monitoringPassword: "MONITORING_PASSWORD",
 } as const;
 
 /** `${NAME}`: a reference to an environment variable of the reading container. */

@@ -3,6 +3,7 @@ import { encryptionAtRestCases } from "./encryptionAtRest";
 import { encryptionInTransitCases } from "./encryptionInTransit";
 import { kubernetesCases } from "./kubernetes";
 import { networkSecurityCases } from "./networkSecurity";
+import { observabilityCases } from "./observability";
 import { otherCases } from "./other";
 import { peeringCases } from "./peering";
 import { residencyCases } from "./residency";
@@ -11,6 +12,7 @@ import { retentionCases } from "./retention";
 /** Every case of every rule. */
 export const ALL_CASES: readonly Case[] = [
   ...encryptionAtRestCases,
+  ...observabilityCases,
   ...encryptionInTransitCases,
   ...retentionCases,
   ...residencyCases,

@@ -3,6 +3,7 @@ import { CLUSTER_OUTPUTS } from "./cluster";
 import { CORE_OUTPUTS } from "./core";
 import { NETWORK_OUTPUTS } from "./network";
 import { WORKLOADS_OUTPUTS } from "./workloads";
+import { OBSERVABILITY_OUTPUTS } from "./observability";
 
 /**
  * Every structured output mock, by type token. A domain (network, cluster, data, ...) adds its own
@@ -13,6 +14,7 @@ const sources: ReadonlyArray<Readonly<Record<string, OutputsFn>>> = [
   NETWORK_OUTPUTS,
   CLUSTER_OUTPUTS,
   WORKLOADS_OUTPUTS,
+  OBSERVABILITY_OUTPUTS,
 ];
 
 export const TYPE_OUTPUTS: Record<string, OutputsFn> = {};

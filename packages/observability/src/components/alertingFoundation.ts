@@ -1,0 +1,122 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { KmsKey, LOG_CLASSES, type LogClass } from "@hcp/platform";
+import { alertingKeyStatements, logsKeyStatements } from "../values";
+
+/** Arguments of {@link AlertingFoundation}. */
+export interface AlertingFoundationArgs {
+  /** `<env>-<region>` prefix of names. */
+  readonly namePrefix: string;
+  /** Alias prefix of the keys, e.g. `hcp/production/sa-east-1`. */
+  readonly aliasPrefix: string;
+  readonly region: string;
+  /** Retention in days per log class (config `retention.logs`). */
+  readonly logRetentionDays: Readonly<Record<LogClass, number>>;
+  /** E-mail addresses subscribed to the alert topic. */
+  readonly emailAddresses: readonly string[];
+  /**
+   * Seconds without a Watchdog publication before the dead man's switch alarm fires.
+   * @default 300 - five missed heartbeats
+   */
+  readonly heartbeatTimeoutSeconds?: number;
+  /** Protect keys, log groups and topics (production). */
+  readonly protect: boolean;
+}
+
+/**
+ * The AWS side of the layer: a CloudWatch Logs key and one log group per log class, an alerting key,
+ * the KMS-encrypted alert topic (e-mail subscribers) and heartbeat topic, and the dead man's switch:
+ * an alarm on the heartbeat topic's missing publications, routed to the alert topic.
+ */
+export class AlertingFoundation extends pulumi.ComponentResource {
+  readonly logsKey: KmsKey;
+  readonly alertingKey: KmsKey;
+  readonly logGroups: Record<LogClass, aws.cloudwatch.LogGroup>;
+  readonly alertTopic: aws.sns.Topic;
+  readonly heartbeatTopic: aws.sns.Topic;
+
+  constructor(name: string, args: AlertingFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hcp:observability:AlertingFoundation", name, {}, opts);
+    const child = { parent: this };
+    const partition = aws.getPartitionOutput({}, child);
+    this.logsKey = new KmsKey(
+      `${name}-logs-key`,
+      {
+        description: `CloudWatch Logs of ${args.namePrefix}`,
+        alias: `${args.aliasPrefix}/logs`,
+        serviceStatements: (p, account) =>
+          partition.dnsSuffix.apply((dns) => logsKeyStatements(p, account, args.region, dns)),
+        protect: args.protect,
+      },
+      child,
+    );
+    this.alertingKey = new KmsKey(
+      `${name}-alerting-key`,
+      {
+        description: `Alert topics, notification secrets and the AMP workspace of ${args.namePrefix}`,
+        alias: `${args.aliasPrefix}/alerting`,
+        serviceStatements: (p, account) =>
+          partition.dnsSuffix.apply((dns) => alertingKeyStatements(p, account, dns)),
+        protect: args.protect,
+      },
+      child,
+    );
+    const stateful = { parent: this, protect: args.protect };
+    this.logGroups = Object.fromEntries(
+      LOG_CLASSES.map((c) => [
+        c,
+        new aws.cloudwatch.LogGroup(
+          `${name}-logs-${c}`,
+          {
+            name: `/hcp/${args.namePrefix}/${c}`,
+            retentionInDays: args.logRetentionDays[c],
+            kmsKeyId: this.logsKey.arn,
+            // The policy pack reads the class (and its minimum retention) from this tag.
+            tags: { LogClass: c },
+          },
+          stateful,
+        ),
+      ]),
+    ) as Record<LogClass, aws.cloudwatch.LogGroup>;
+    this.alertTopic = new aws.sns.Topic(
+      `${name}-alerts`,
+      { name: `${args.namePrefix}-alerts`, kmsMasterKeyId: this.alertingKey.arn },
+      stateful,
+    );
+    this.heartbeatTopic = new aws.sns.Topic(
+      `${name}-heartbeat`,
+      { name: `${args.namePrefix}-heartbeat`, kmsMasterKeyId: this.alertingKey.arn },
+      stateful,
+    );
+    args.emailAddresses.forEach((address) => {
+      new aws.sns.TopicSubscription(
+        `${name}-email-${address.replace(/[^a-zA-Z0-9]+/g, "-").toLowerCase()}`,
+        { topic: this.alertTopic.arn, protocol: "email", endpoint: address },
+        child,
+      );
+    });
+    const timeout = args.heartbeatTimeoutSeconds ?? 300;
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-watchdog-missing`,
+      {
+        name: `${args.namePrefix}-watchdog-missing`,
+        alarmDescription:
+          "Alertmanager stopped publishing the Watchdog: the alerting pipeline (Prometheus, Alertmanager or their AWS access) is broken. Runbook: docs/runbooks/alerts.md#watchdog",
+        namespace: "AWS/SNS",
+        metricName: "NumberOfMessagesPublished",
+        dimensions: { TopicName: this.heartbeatTopic.name },
+        statistic: "Sum",
+        period: timeout,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "LessThanThreshold",
+        // No publication at all is the failure this alarm exists for.
+        treatMissingData: "breaching",
+        alarmActions: [this.alertTopic.arn],
+        okActions: [this.alertTopic.arn],
+      },
+      child,
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,197 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { PodIdentityRole, RestrictedNamespace } from "@hcp/kube";
+import {
+  AMP_REGIONS,
+  exportContract,
+  kubernetesProvider,
+  type MetricsEndpoint,
+  observabilityContract,
+  primaryRegion,
+  readCluster,
+  readData,
+  regionalLayerContext,
+} from "@hcp/platform";
+import { alertmanagerConfig } from "./alertmanager";
+import { AlertingFoundation } from "./components/alertingFoundation";
+import { MonitoringStack } from "./components/monitoringStack";
+import { HEALTHCARE_APP, libraryInputs, renderContext, renderGroups, ruleLibrary } from "./rules";
+import {
+  alertmanagerPolicy,
+  MONITORING_NAMESPACE,
+  MONITORING_NAMESPACE_LABELS,
+  monitoringFlows,
+  RELEASE,
+  remoteWritePolicy,
+  SERVICE_ACCOUNTS,
+  stackValues,
+} from "./values";
+
+/**
+ * Program of `hcp-observability` (stacks `<env>-<region>`, every region): log groups, alert topics and
+ * the dead man's switch alarm, kube-prometheus-stack with the tested rule library and Alertmanager
+ * routing, monitors for the producers' metrics endpoints, remote write to AMP. Wiring only.
+ */
+export = async () => {
+  const ctx = await regionalLayerContext("observability");
+  const { topology } = ctx;
+  const region = ctx.region.name;
+  const o = topology.observability;
+  const cluster = readCluster(ctx.environment, region);
+  const isPrimary = primaryRegion(topology).name === region;
+  // The data tier's endpoints in the primary region. DR regions add the dr contract's `metrics` once
+  // the DR layer exports it (the field is specified in packages/observability/README.md).
+  const endpoints: pulumi.Output<readonly MetricsEndpoint[]> = pulumi
+    .all([cluster.metrics, isPrimary ? readData(ctx.environment, region).metrics : pulumi.output([])])
+    .apply(([c, d]) => [...c, ...d]);
+
+  const awsProvider = ctx.aws();
+  const k8s = kubernetesProvider("kubernetes", { kubeconfig: cluster.kubeconfig });
+  const randomProvider = new random.Provider("random", {});
+
+  const foundation = new AlertingFoundation(
+    "alerting",
+    {
+      namePrefix: ctx.namePrefix,
+      aliasPrefix: `hcp/${ctx.environment}/${region}`,
+      region,
+      logRetentionDays: topology.retention.logs,
+      emailAddresses: o.notifications.emailAddresses,
+      protect: ctx.protectStateful,
+    },
+    { provider: awsProvider },
+  );
+
+  const namespace = new RestrictedNamespace(
+    "namespace",
+    {
+      name: MONITORING_NAMESPACE,
+      kubernetesVersion: topology.cluster.version,
+      labels: { ...MONITORING_NAMESPACE_LABELS },
+      policies: monitoringFlows(ctx.region.vpcCidr),
+    },
+    { provider: k8s },
+  );
+
+  const adminPassword = new random.RandomPassword(
+    "grafana-admin",
+    { length: 32, special: false },
+    { provider: randomProvider },
+  );
+  const grafanaAdmin = new aws.secretsmanager.Secret(
+    "grafana-admin",
+    { name: `${ctx.namePrefix}/observability/grafana-admin`, kmsKeyId: foundation.alertingKey.arn },
+    { provider: awsProvider, protect: ctx.protectStateful },
+  );
+  new aws.secretsmanager.SecretVersion(
+    "grafana-admin",
+    {
+      secretId: grafanaAdmin.id,
+      secretString: pulumi.secret(
+        adminPassword.result.apply((p) => JSON.stringify({ "admin-user": "admin", "admin-password": p })),
+      ),
+    },
+    { provider: awsProvider },
+  );
+  // The on-call team puts the PagerDuty routing keys and Slack webhooks here (README, "Notification keys").
+  const notificationKeys = new aws.secretsmanager.Secret(
+    "notification-keys",
+    { name: `${ctx.namePrefix}/observability/notification-keys`, kmsKeyId: foundation.alertingKey.arn },
+    { provider: awsProvider, protect: ctx.protectStateful },
+  );
+
+  const remoteWriteOn = o.remoteWrite === "amp" && AMP_REGIONS.has(region);
+  const workspace = remoteWriteOn
+    ? new aws.amp.Workspace(
+        "metrics",
+        { alias: `${ctx.namePrefix}-metrics`, kmsKeyArn: foundation.alertingKey.arn },
+        { provider: awsProvider, protect: ctx.protectStateful },
+      )
+    : undefined;
+  if (workspace) {
+    new PodIdentityRole(
+      "prometheus-identity",
+      {
+        clusterName: cluster.clusterName,
+        namespace: MONITORING_NAMESPACE,
+        serviceAccounts: [SERVICE_ACCOUNTS.prometheus],
+        description: "Prometheus remote write to the region's AMP workspace",
+        inlinePolicy: () => workspace.arn.apply(remoteWritePolicy),
+      },
+      { provider: awsProvider },
+    );
+  }
+  new PodIdentityRole(
+    "alertmanager-identity",
+    {
+      clusterName: cluster.clusterName,
+      namespace: MONITORING_NAMESPACE,
+      serviceAccounts: [SERVICE_ACCOUNTS.alertmanager],
+      description: "Alertmanager publishing to the alert and heartbeat topics",
+      inlinePolicy: () =>
+        pulumi
+          .all([foundation.alertTopic.arn, foundation.heartbeatTopic.arn, foundation.alertingKey.arn])
+          .apply(([alerts, heartbeat, key]) => alertmanagerPolicy([alerts, heartbeat], key)),
+    },
+    { provider: awsProvider },
+  );
+
+  const groups = renderGroups(
+    ruleLibrary(libraryInputs(topology, [HEALTHCARE_APP])),
+    renderContext(topology),
+  );
+  const values = pulumi
+    .all([
+      cluster.storageClassName,
+      cluster.clusterName,
+      foundation.alertTopic.arn,
+      foundation.heartbeatTopic.arn,
+      workspace ? workspace.prometheusEndpoint : pulumi.output(undefined),
+    ])
+    .apply(([storageClassName, clusterName, alertTopicArn, heartbeatTopicArn, ampEndpoint]) =>
+      stackValues({
+        topology,
+        storageClassName,
+        clusterName,
+        alertmanagerConfig: alertmanagerConfig({
+          alertTopicArn,
+          heartbeatTopicArn,
+          region,
+          environment: ctx.environment,
+        }),
+        remoteWrite: ampEndpoint ? { url: `${ampEndpoint}api/v1/remote_write`, region } : null,
+      }),
+    );
+  new MonitoringStack(
+    "monitoring",
+    {
+      namespace: namespace.name,
+      chart: o.charts.kubePrometheusStack,
+      values,
+      ruleGroups: groups,
+      endpoints,
+      scrapeIntervalSeconds: o.prometheus.scrapeIntervalSeconds,
+      secretNames: { grafanaAdmin: grafanaAdmin.name, notificationKeys: notificationKeys.name },
+    },
+    { provider: k8s, dependsOn: [namespace] },
+  );
+
+  const svc = (name: string, port: number) => `http://${RELEASE}-${name}.${MONITORING_NAMESPACE}.svc:${port}`;
+  return exportContract(observabilityContract, {
+    namespace: MONITORING_NAMESPACE,
+    prometheusUrl: svc("prometheus", 9090),
+    alertmanagerUrl: svc("alertmanager", 9093),
+    grafanaUrl: `http://${RELEASE}-grafana.${MONITORING_NAMESPACE}.svc:80`,
+    alertTopicArn: foundation.alertTopic.arn,
+    logGroupNames: pulumi
+      .all(Object.entries(foundation.logGroups).map(([c, g]) => g.name.apply((n) => [c, n] as const)))
+      .apply((pairs) => Object.fromEntries(pairs)),
+    kmsKeyArns: { logs: foundation.logsKey.arn, alerting: foundation.alertingKey.arn },
+    remoteWrite: workspace
+      ? pulumi
+          .all([workspace.arn, workspace.prometheusEndpoint])
+          .apply(([workspaceArn, endpoint]) => ({ workspaceArn, url: `${endpoint}api/v1/remote_write` }))
+      : null,
+  });
+};

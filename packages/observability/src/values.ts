@@ -1,0 +1,326 @@
+import type * as aws from "@pulumi/aws";
+import type { Flow, PodFlows } from "@hcp/kube";
+import type { EnvironmentTopology, MetricsEndpoint } from "@hcp/platform";
+import { NOTIFICATION_SECRET } from "./alertmanager";
+
+/**
+ * Pure builders of the observability layer: chart values, monitor specs and key policy statements,
+ * as plain data so tests read them exactly. Components only wire them.
+ */
+
+/** Namespace of the monitoring stack. */
+export const MONITORING_NAMESPACE = "monitoring";
+
+/** Helm release name; the chart prefixes its objects with it. */
+export const RELEASE = "kps";
+
+/** Label every ServiceMonitor / PodMonitor / PrometheusRule of this layer carries; Prometheus selects on it. */
+export const SELECTOR_LABELS = { "hcp.io/monitoring": "platform" } as const;
+
+/**
+ * The ClusterSecretStore (External Secrets Operator, `external-secrets.io/v1`) backed by this
+ * region's Secrets Manager. The workloads layer installs ESO and the store under this name.
+ */
+export const CLUSTER_SECRET_STORE = "aws-secrets-manager";
+
+/** Kubernetes Secret holding Grafana's admin credentials (synced from Secrets Manager). */
+export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+
+/** Service accounts that call AWS: Prometheus (AMP remote write) and Alertmanager (SNS). */
+export const SERVICE_ACCOUNTS = {
+  prometheus: `${RELEASE}-prometheus`,
+  alertmanager: `${RELEASE}-alertmanager`,
+} as const;
+
+/** The non-root identity of the stack's containers (the upstream images run as 65534 / 472). */
+const NOBODY = {
+  runAsNonRoot: true,
+  runAsUser: 65534,
+  runAsGroup: 65534,
+  fsGroup: 65534,
+  seccompProfile: { type: "RuntimeDefault" },
+};
+const CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
+/** What the chart values depend on that only the deployment knows. */
+export interface StackValueInputs {
+  readonly topology: EnvironmentTopology;
+  readonly storageClassName: string;
+  /** Alertmanager's configuration object (see alertmanager.ts). */
+  readonly alertmanagerConfig: Record<string, unknown>;
+  /** AMP remote-write URL (`.../api/v1/remote_write`) and region, or `null` for local TSDB only. */
+  readonly remoteWrite: { readonly url: string; readonly region: string } | null;
+  /** `cluster` external label: which cluster / region the series come from. */
+  readonly clusterName: string;
+}
+
+/** kube-prometheus-stack values: Prometheus, Alertmanager and Grafana sized and secured from config. */
+export function stackValues(i: StackValueInputs): Record<string, unknown> {
+  const o = i.topology.observability;
+  const pvc = (gib: number) => ({
+    volumeClaimTemplate: {
+      spec: {
+        storageClassName: i.storageClassName,
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: `${gib}Gi` } },
+      },
+    },
+  });
+  const selector = { matchLabels: { ...SELECTOR_LABELS } };
+  return {
+    // The rule library replaces the chart's default rules; its alerts are tested, the defaults are not.
+    defaultRules: { create: false },
+    // EKS manages the control plane: its scheduler, controller manager and etcd are not reachable.
+    kubeControllerManager: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeEtcd: { enabled: false },
+    kubeProxy: { enabled: false },
+    prometheusOperator: {
+      securityContext: NOBODY,
+      containerSecurityContext: CONTAINER,
+      admissionWebhooks: { patch: { securityContext: NOBODY } },
+    },
+    prometheus: {
+      serviceAccount: { create: true, name: SERVICE_ACCOUNTS.prometheus },
+      prometheusSpec: {
+        replicas: o.prometheus.replicas,
+        retention: `${o.prometheus.retentionDays}d`,
+        retentionSize: `${o.prometheus.retentionSizeGiB}GB`,
+        scrapeInterval: `${o.prometheus.scrapeIntervalSeconds}s`,
+        evaluationInterval: `${o.prometheus.evaluationIntervalSeconds}s`,
+        externalLabels: { cluster: i.clusterName, environment: i.topology.name },
+        // Only this layer's monitors and rules, never whatever a chart drops into the cluster.
+        serviceMonitorSelector: selector,
+        podMonitorSelector: selector,
+        ruleSelector: selector,
+        serviceMonitorNamespaceSelector: {},
+        podMonitorNamespaceSelector: {},
+        ruleNamespaceSelector: {},
+        securityContext: NOBODY,
+        storageSpec: pvc(o.prometheus.storageGiB),
+        ...(i.remoteWrite
+          ? { remoteWrite: [{ url: i.remoteWrite.url, sigv4: { region: i.remoteWrite.region } }] }
+          : {}),
+      },
+    },
+    alertmanager: {
+      serviceAccount: { create: true, name: SERVICE_ACCOUNTS.alertmanager },
+      config: i.alertmanagerConfig,
+      alertmanagerSpec: {
+        replicas: o.alertmanager.replicas,
+        secrets: [NOTIFICATION_SECRET],
+        securityContext: NOBODY,
+        storage: pvc(o.alertmanager.storageGiB),
+      },
+    },
+    grafana: {
+      // Reached through kubectl port-forward or the internal ingress of the workloads layer; never public.
+      service: { type: "ClusterIP" },
+      ingress: { enabled: false },
+      admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 472,
+        runAsGroup: 472,
+        fsGroup: 472,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", searchNamespace: "ALL" } },
+    },
+    "kube-state-metrics": { securityContext: NOBODY, containerSecurityContext: CONTAINER },
+    // node-exporter needs host PID / network / paths, which the restricted profile and the policy pack
+    // forbid outside an exempt namespace; it stays off until one is declared (README, "Not built yet").
+    nodeExporter: { enabled: false },
+  };
+}
+
+/** prometheus-operator endpoint fields (ServiceMonitor `endpoints[]` / PodMonitor `podMetricsEndpoints[]`). */
+function endpointSpec(e: MetricsEndpoint, interval: string): Record<string, unknown> {
+  return {
+    port: e.port,
+    path: e.path,
+    scheme: e.scheme,
+    interval,
+    ...(e.tls
+      ? {
+          tlsConfig: {
+            ca: { secret: { name: e.tls.ca.name, key: e.tls.ca.key } },
+            serverName: e.tls.serverName,
+          },
+        }
+      : {}),
+    ...(e.basicAuth
+      ? {
+          basicAuth: {
+            username: { name: e.basicAuth.username.name, key: e.basicAuth.username.key },
+            password: { name: e.basicAuth.password.name, key: e.basicAuth.password.key },
+          },
+        }
+      : {}),
+  };
+}
+
+/** The monitor object (kind, spec) of a producer's metrics endpoint. */
+export function monitorObject(
+  e: MetricsEndpoint,
+  scrapeIntervalSeconds: number,
+): {
+  readonly apiVersion: string;
+  readonly kind: "ServiceMonitor" | "PodMonitor";
+  readonly spec: Record<string, unknown>;
+} {
+  const interval = `${scrapeIntervalSeconds}s`;
+  const common = {
+    selector: { matchLabels: { ...e.selector } },
+    namespaceSelector: { matchNames: [e.namespace] },
+  };
+  return e.kind === "service"
+    ? {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        spec: { ...common, endpoints: [endpointSpec(e, interval)] },
+      }
+    : {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PodMonitor",
+        spec: { ...common, podMetricsEndpoints: [endpointSpec(e, interval)] },
+      };
+}
+
+/** Key policy statements of the logs key: CloudWatch Logs of this account and region only. */
+export function logsKeyStatements(
+  partition: string,
+  accountId: string,
+  region: string,
+  dnsSuffix: string,
+): aws.iam.PolicyStatement[] {
+  return [
+    {
+      Sid: "CloudWatchLogsOfThisAccountAndRegion",
+      Effect: "Allow",
+      Principal: { Service: `logs.${region}.${dnsSuffix}` },
+      Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      Resource: "*",
+      Condition: {
+        ArnLike: {
+          "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:*`,
+        },
+      },
+    },
+  ];
+}
+
+/**
+ * Key policy statements of the alerting key: CloudWatch alarms publishing to the encrypted topics
+ * (SNS decrypts with the key on their behalf), for this account only.
+ */
+export function alertingKeyStatements(
+  _partition: string,
+  accountId: string,
+  dnsSuffix: string,
+): aws.iam.PolicyStatement[] {
+  return [
+    {
+      Sid: "CloudWatchAlarmsPublishToEncryptedTopics",
+      Effect: "Allow",
+      Principal: { Service: `cloudwatch.${dnsSuffix}` },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+    },
+  ];
+}
+
+/** Prometheus' identity policy: remote write to the region's AMP workspace only. */
+export function remoteWritePolicy(workspaceArn: string): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Sid: "RemoteWrite", Effect: "Allow", Action: ["aps:RemoteWrite"], Resource: workspaceArn }],
+  };
+}
+
+/** Alertmanager's identity policy: publish to the two topics, with their key. */
+export function alertmanagerPolicy(topicArns: readonly string[], keyArn: string): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "PublishAlerts", Effect: "Allow", Action: ["sns:Publish"], Resource: [...topicArns] },
+      {
+        Sid: "EncryptedTopics",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+        Resource: keyArn,
+      },
+    ],
+  };
+}
+
+/** Namespace label the data tier's NetworkPolicies admit for scraping (`@hcp/kube` DATA_TIER_ACCESS_LABELS). */
+export const MONITORING_NAMESPACE_LABELS = { "hcp.io/monitoring": "true" } as const;
+
+/**
+ * Ports Prometheus scrapes in other namespaces: postgres_exporter 9187, pgbouncer_exporter 9127,
+ * pgbackrest_exporter 9854, Patroni's REST API 8008, cert-manager 9402; on the nodes (VPC): kubelet
+ * 10250 and node-exporter 9100.
+ */
+export const SCRAPE_PORTS = { pods: [9187, 9127, 9854, 8008, 9402], nodes: [10250, 9100] } as const;
+
+/**
+ * The monitoring namespace's flows besides DNS (each a NetworkPolicy of `RestrictedNamespace`):
+ * Prometheus scrapes pods of every namespace on the exporters' ports and the nodes in the VPC, and
+ * reaches the API server / AMP on 443; Alertmanager gossips with its peers and reaches SNS on 443;
+ * Grafana reads Prometheus and Alertmanager; the operator and kube-state-metrics talk to the API
+ * server, the operator's admission webhook is called from the control plane's ENIs in the VPC.
+ */
+export function monitoringFlows(vpcCidr: string): Readonly<Record<string, PodFlows>> {
+  const https: Flow = { peers: [{ cidr: "0.0.0.0/0" }], ports: [443] };
+  const prometheus = { "app.kubernetes.io/name": "prometheus" };
+  const alertmanager = { "app.kubernetes.io/name": "alertmanager" };
+  const grafana = { "app.kubernetes.io/name": "grafana" };
+  const ksm = { "app.kubernetes.io/name": "kube-state-metrics" };
+  const gossip = [9094, { port: 9094, protocol: "UDP" as const }];
+  return {
+    prometheus: {
+      pods: prometheus,
+      ingress: [{ peers: [{ pods: grafana }], ports: [9090] }],
+      egress: [
+        { peers: [{ namespaces: {} }], ports: [...SCRAPE_PORTS.pods] },
+        { peers: [{ pods: alertmanager }], ports: [9093] },
+        { peers: [{ pods: ksm }], ports: [8080] },
+        { peers: [{ cidr: vpcCidr }], ports: [...SCRAPE_PORTS.nodes] },
+        https,
+      ],
+    },
+    alertmanager: {
+      pods: alertmanager,
+      ingress: [
+        { peers: [{ pods: prometheus }, { pods: grafana }], ports: [9093] },
+        { peers: [{ pods: alertmanager }], ports: gossip },
+      ],
+      egress: [{ peers: [{ pods: alertmanager }], ports: gossip }, https],
+    },
+    grafana: {
+      pods: grafana,
+      egress: [
+        { peers: [{ pods: prometheus }], ports: [9090] },
+        { peers: [{ pods: alertmanager }], ports: [9093] },
+        https,
+      ],
+    },
+    "kube-state-metrics": {
+      pods: ksm,
+      ingress: [{ peers: [{ pods: prometheus }], ports: [8080] }],
+      egress: [https],
+    },
+    operator: {
+      pods: { app: "kube-prometheus-stack-operator" },
+      ingress: [{ peers: [{ cidr: vpcCidr }], ports: [10250] }],
+      egress: [https],
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import * as assert from "node:assert/strict";
+import {
+  checkContract,
+  clusterContract,
+  dataContract,
+  LOG_CLASSES,
+  observabilityContract,
+  primaryRegion,
+  stackId,
+  stacksOf,
+} from "@hcp/platform";
+import {
+  assertConventions,
+  at,
+  ofType,
+  producerValue,
+  type ProgramRun,
+  type RegisteredResource,
+  repoTopology,
+  runLayer,
+} from "@hcp/testing";
+import { parse } from "yaml";
+
+const T = {
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  topic: "aws:sns/topic:Topic",
+  subscription: "aws:sns/topicSubscription:TopicSubscription",
+  kmsKey: "aws:kms/key:Key",
+  workspace: "aws:amp/workspace:Workspace",
+  smSecret: "aws:secretsmanager/secret:Secret",
+  chart: "kubernetes:helm.sh/v4:Chart",
+  prometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+  serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+  podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+  externalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
+} as const;
+
+const cases = ["production", "staging"].flatMap((env) => {
+  const topology = repoTopology(env);
+  return stacksOf(topology)
+    .filter((s) => s.layer === "observability")
+    .map((s) => ({ env, topology, region: s.region! }));
+});
+
+for (const c of cases) {
+  describe(`hcp-observability ${c.env}-${c.region}`, () => {
+    let run: ProgramRun;
+    let resources: readonly RegisteredResource[];
+    const isPrimary = primaryRegion(c.topology).name === c.region;
+
+    before(async () => {
+      run = await runLayer({
+        layer: "observability",
+        topology: c.topology,
+        region: c.region,
+      });
+      resources = run.resources;
+    });
+
+    it("keeps the component conventions (tokens, child names, providers, protection, dependsOn)", () => {
+      assertConventions(run, { tier: c.topology.tier });
+    });
+
+    it("creates one log group per log class with the configured retention and the logs key", () => {
+      const groups = ofType(resources, T.logGroup);
+      assert.deepEqual(
+        groups.map((g) => g.inputs["retentionInDays"]),
+        LOG_CLASSES.map((k) => c.topology.retention.logs[k]),
+      );
+      for (const g of groups) assert.ok(g.inputs["kmsKeyId"], `${g.name} has no KMS key`);
+      const logsKey = ofType(resources, T.kmsKey).find((k) =>
+        String(k.inputs["description"]).startsWith("CloudWatch Logs"),
+      );
+      const policy = JSON.parse(String(logsKey?.inputs["policy"])) as {
+        Statement: Array<{ Principal?: { Service?: string } }>;
+      };
+      assert.ok(policy.Statement.some((s) => s.Principal?.Service === `logs.${c.region}.amazonaws.com`));
+    });
+
+    it("encrypts both topics and alarms on missing Watchdog heartbeats into the alert topic", () => {
+      const topics = ofType(resources, T.topic);
+      assert.equal(topics.length, 2);
+      for (const t of topics) assert.ok(t.inputs["kmsMasterKeyId"], `${t.name} is not encrypted`);
+      const alarm = ofType(resources, T.alarm).find((a) => a.name.endsWith("watchdog-missing"))!;
+      assert.equal(alarm.inputs["treatMissingData"], "breaching");
+      assert.equal(alarm.inputs["metricName"], "NumberOfMessagesPublished");
+      assert.equal(
+        ofType(resources, T.subscription).length,
+        c.topology.observability.notifications.emailAddresses.length,
+      );
+    });
+
+    it("installs the pinned chart with the tested Alertmanager routing, encrypted storage and no public Grafana", async () => {
+      const chart = ofType(resources, T.chart)[0];
+      assert.equal(chart.inputs["version"], c.topology.observability.charts.kubePrometheusStack.version);
+      const values = chart.inputs["values"] as Record<string, unknown>;
+      const cluster = await producerValue(clusterContract, c.topology, c.region);
+      assert.equal(
+        at(values, "prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName"),
+        cluster.storageClassName,
+      );
+      assert.equal(
+        at(values, "prometheus.prometheusSpec.retention"),
+        `${c.topology.observability.prometheus.retentionDays}d`,
+      );
+      assert.equal(
+        at(values, "alertmanager.alertmanagerSpec.replicas"),
+        c.topology.observability.alertmanager.replicas,
+      );
+      assert.equal(at(values, "grafana.service.type"), "ClusterIP");
+      assert.equal(at(values, "grafana.ingress.enabled"), false);
+      assert.equal(at(values, "kubeControllerManager.enabled"), false);
+      assert.equal(at(values, "defaultRules.create"), false);
+      const route = parse(JSON.stringify(at(values, "alertmanager.config"))) as { receivers: unknown[] };
+      assert.ok(route.receivers.length > 4);
+      const remoteWrite = at(values, "prometheus.prometheusSpec.remoteWrite") as unknown[] | undefined;
+      assert.equal(remoteWrite !== undefined, c.topology.observability.remoteWrite === "amp");
+    });
+
+    it("renders the rule library into one PrometheusRule Prometheus selects", () => {
+      const rule = ofType(resources, T.prometheusRule)[0];
+      const groups = at(rule.inputs, "spec.groups") as Array<{ rules: unknown[] }>;
+      assert.ok(groups.length > 8);
+      assert.deepEqual(at(rule.inputs, "metadata.labels"), { "hcp.io/monitoring": "platform" });
+    });
+
+    it("creates a monitor per producer metrics endpoint (the data tier's in the primary region only)", async () => {
+      const cluster = await producerValue(clusterContract, c.topology, c.region);
+      const data = isPrimary ? (await producerValue(dataContract, c.topology, c.region)).metrics : [];
+      const expected = [...cluster.metrics, ...data];
+      const monitors = [...ofType(resources, T.serviceMonitor), ...ofType(resources, T.podMonitor)];
+      assert.deepEqual(
+        monitors
+          .map(
+            (m) => `${String(at(m.inputs, "metadata.namespace"))}/${String(at(m.inputs, "metadata.name"))}`,
+          )
+          .sort(),
+        expected.map((e) => `${e.namespace}/${e.name}`).sort(),
+      );
+      for (const e of expected.filter((x) => x.tls)) {
+        const m = monitors.find((x) => at(x.inputs, "metadata.name") === e.name)!;
+        const ep = (
+          at(m.inputs, e.kind === "service" ? "spec.endpoints" : "spec.podMetricsEndpoints") as Array<
+            Record<string, unknown>
+          >
+        )[0];
+        assert.equal(at(ep, "tlsConfig.serverName"), e.tls!.serverName);
+      }
+    });
+
+    it("delivers Grafana's admin credentials and the notification keys through External Secrets from Secrets Manager", () => {
+      const externals = ofType(resources, T.externalSecret);
+      assert.deepEqual(externals.map((e) => at(e.inputs, "spec.target.name")).sort(), [
+        "alertmanager-notification-keys",
+        "grafana-admin",
+      ]);
+      for (const s of ofType(resources, T.smSecret))
+        assert.ok(s.inputs["kmsKeyId"], `${s.name} is not KMS-encrypted`);
+    });
+
+    it("exports the observability contract", () => {
+      const value = checkContract(
+        observabilityContract,
+        stackId("observability", c.env, c.region),
+        run.outputs["observability"],
+      );
+      assert.deepEqual(Object.keys(value.logGroupNames).sort(), [...LOG_CLASSES].sort());
+      assert.equal(value.remoteWrite !== null, ofType(resources, T.workspace).length === 1);
+    });
+  });
+}
