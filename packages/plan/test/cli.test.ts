@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { readStackConfigFile } from "@hcp/platform";
-import { repoRoot } from "@hcp/testing";
+import { repoEnvironments, repoRoot } from "@hcp/testing";
 import type { PlanDocument } from "../src/model";
 
 const PLAN_DIR = path.join(__dirname, "..");
@@ -71,7 +71,9 @@ describe("pnpm plan (CLI)", function () {
   it("lists the environments when asked for an unknown one, exit 2", () => {
     const { code, out } = plan("--env", "prod");
     assert.equal(code, 2);
-    assert.match(out, /--env: got "prod"; allowed: one of "production", "staging", "all"/);
+    // The environments are whatever Pulumi.<env>.yaml files the repository has (sorted), then "all".
+    const allowed = [...repoEnvironments(), "all"].map((e) => `"${e}"`).join(", ");
+    assert.ok(out.includes(`--env: got "prod"; allowed: one of ${allowed}`), out);
   });
 
   it("lists every config problem with its key path and exits 2 before synthesizing", () => {
