@@ -2,7 +2,8 @@ import { POLICY_VIEWS, type PolicyFinding, type PolicyView, type StackPlan } fro
 
 /**
  * Policy findings as people read them: one line per policy and resource (a root cause reported by a
- * policy several times on one resource is one finding with its causes), violations apart from the
+ * policy several times on one resource is one finding with its causes; findings on the resources of
+ * one component are reported together under it), violations apart from the
  * "could not run" notices, which are grouped per policy with a count and the values that blocked them.
  * Pure: used by the console summary, the evidence report and the PR comment.
  */
@@ -74,6 +75,68 @@ export function groupViolations(findings: readonly PolicyFinding[]): GroupedViol
         a.policy.localeCompare(b.policy) ||
         (a.urn ?? "").localeCompare(b.urn ?? ""),
     );
+}
+
+/** What the root-cause grouping needs of a planned resource. */
+export interface ResourceParentage {
+  readonly parent?: string;
+  readonly custom: boolean;
+  readonly type: string;
+}
+
+/**
+ * Violations that share a root cause: findings on the resources one component created (a
+ * SecureBucket's bucket, its policy, its encryption settings) are one problem of that component, so
+ * they are reported together under it, each with its policy, resource and causes.
+ */
+export interface RootCauseGroup {
+  /** The owning component's URN; the resource itself when no component owns it; absent for the stack. */
+  readonly root?: string;
+  readonly level: PolicyFinding["level"];
+  readonly violations: readonly GroupedViolation[];
+}
+
+/**
+ * The nearest component (not a custom resource, not the stack) above `urn`, else `urn` itself: the
+ * root cause a finding on that resource is reported under.
+ */
+export function rootCauseOf(urn: string, resources: ReadonlyMap<string, ResourceParentage>): string {
+  let parent = resources.get(urn)?.parent;
+  while (parent !== undefined) {
+    const p = resources.get(parent);
+    if (!p) {
+      break;
+    }
+    if (!p.custom && p.type !== "pulumi:pulumi:Stack") {
+      return parent;
+    }
+    parent = p.parent;
+  }
+  return urn;
+}
+
+/** Grouped violations under their root causes, mandatory groups first, in a stable order. */
+export function groupByRootCause(
+  violations: readonly GroupedViolation[],
+  resources: ReadonlyMap<string, ResourceParentage>,
+): RootCauseGroup[] {
+  const groups = new Map<string, { root?: string; violations: GroupedViolation[] }>();
+  for (const v of violations) {
+    const root = v.urn === undefined ? undefined : rootCauseOf(v.urn, resources);
+    const key = root ?? "";
+    const g = groups.get(key) ?? { ...(root !== undefined ? { root } : {}), violations: [] };
+    g.violations.push(v);
+    groups.set(key, g);
+  }
+  const rank = (l: PolicyFinding["level"]) => (l === "mandatory" ? 0 : 1);
+  return [...groups.values()]
+    .map((g) => ({
+      ...g,
+      level: g.violations.some((v) => v.level === "mandatory")
+        ? ("mandatory" as const)
+        : ("advisory" as const),
+    }))
+    .sort((a, b) => rank(a.level) - rank(b.level) || (a.root ?? "").localeCompare(b.root ?? ""));
 }
 
 /** The notices of one policy: how many resources, per view, and the values that blocked it. */

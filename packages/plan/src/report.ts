@@ -1,4 +1,12 @@
-import { findingsOf, groupNotices, groupViolations, resourceLabel } from "./findings";
+import {
+  findingsOf,
+  groupByRootCause,
+  groupNotices,
+  groupViolations,
+  type GroupedViolation,
+  type ResourceParentage,
+  resourceLabel,
+} from "./findings";
 import type { EnvironmentPlan, PlanDocument, StackPlan } from "./model";
 
 /** Resource counts by type, most frequent first, then by name. */
@@ -46,11 +54,30 @@ function policyLines(env: EnvironmentPlan, verbose: boolean, fixes: ReadonlyMap<
   return lines;
 }
 
+function violationLine(v: GroupedViolation, fixes: ReadonlyMap<string, string>, indent: string): string {
+  const fix = fixes.get(v.policy);
+  const controls = v.controls.length > 0 ? ` [${v.controls.join(", ")}]` : "";
+  return `${indent}${v.level.toUpperCase()} [${v.policy}]${controls} ${resourceLabel(v.urn)} (${v.views.join(" + ")}): ${v.causes.join("; ").split("\n").join(" ")}${fix ? ` Fix: ${fix}` : ""}`;
+}
+
+/**
+ * Violations under their root cause: a finding alone on its component is one line; several on the
+ * resources of one component are a line naming the component, then one line per finding.
+ */
 function violationLines(env: EnvironmentPlan, fixes: ReadonlyMap<string, string>): string[] {
-  return groupViolations(findingsOf(env.stacks)).map((v) => {
-    const fix = fixes.get(v.policy);
-    const controls = v.controls.length > 0 ? ` [${v.controls.join(", ")}]` : "";
-    return `    ${v.level.toUpperCase()} [${v.policy}]${controls} ${resourceLabel(v.urn)} (${v.views.join(" + ")}): ${v.causes.join("; ").split("\n").join(" ")}${fix ? ` Fix: ${fix}` : ""}`;
+  const resources = new Map<string, ResourceParentage>(
+    env.stacks.flatMap((s) => s.resources.map((r) => [r.urn, r])),
+  );
+  return groupByRootCause(groupViolations(findingsOf(env.stacks)), resources).flatMap((g) => {
+    const [only] = g.violations;
+    if (g.violations.length === 1 && only) {
+      return [violationLine(only, fixes, "    ")];
+    }
+    const policies = [...new Set(g.violations.map((v) => v.policy))].sort();
+    return [
+      `    ${g.level.toUpperCase()} ${resourceLabel(g.root)}: ${g.violations.length} findings of one root cause (${policies.join(", ")}):`,
+      ...g.violations.map((v) => violationLine(v, fixes, "      ")),
+    ];
   });
 }
 

@@ -297,6 +297,20 @@ describe("deploy plan", () => {
     const position = new Map(plan.layers.map((l, i) => [l.layer, i]));
     for (const l of plan.layers) {
       for (const read of LAYER_SPECS[l.layer].reads) {
+        if (read.layer === l.layer) {
+          // Stacks of one layer reading each other (DR-region workloads read the primary's): the
+          // producer stack comes first in the layer's list, which its job deploys one at a time.
+          const order = l.stacks.map((s) => s.stackName);
+          for (const s of stacksOf(production).filter((x) => x.layer === l.layer)) {
+            for (const up of upstreamStacks(production, s).filter((u) => u.layer === l.layer)) {
+              assert.ok(
+                order.indexOf(stackLabel(up).split("/")[1]) < order.indexOf(stackLabel(s).split("/")[1]),
+                `${stackLabel(up)} before ${stackLabel(s)}`,
+              );
+            }
+          }
+          continue;
+        }
         assert.ok(position.get(read.layer)! < position.get(l.layer)!, `${l.layer} after ${read.layer}`);
       }
     }

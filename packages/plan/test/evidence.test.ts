@@ -9,7 +9,7 @@ import {
   shapeOf,
   valuesAt,
 } from "../src/evidence";
-import { blockedBy, groupNotices, groupViolations } from "../src/findings";
+import { blockedBy, groupByRootCause, groupNotices, groupViolations, rootCauseOf } from "../src/findings";
 import { diffMarkdown } from "../src/markdown";
 import { type PolicyFinding, SECRET, UNKNOWN } from "../src/model";
 import { packCatalog } from "../src/policy/catalog";
@@ -65,6 +65,59 @@ describe("findings of both views", () => {
         ["z-advisory", "advisory", 1],
       ],
     );
+  });
+
+  it("reports findings on the resources of one component under that component, one line per finding", () => {
+    // A SecureBucket whose bucket and bucket policy both fail: one root cause, two findings under it.
+    const component = urn("staging", "hcp-data", "hcp:platform:SecureBucket", "records");
+    const child = (type: string, name: string) => ({
+      ...resource("staging", "hcp-data", type, name, {}),
+      urn: urn("staging", "hcp-data", `hcp:platform:SecureBucket$${type}`, name),
+      parent: component,
+    });
+    const bucket = child("aws:s3/bucket:Bucket", "records");
+    const policy = child("aws:s3/bucketPolicy:BucketPolicy", "records-policy");
+    const alone = resource("staging", "hcp-data", "aws:s3/bucket:Bucket", "loose", {});
+    const wrapper = {
+      ...resource("staging", "hcp-data", "hcp:platform:SecureBucket", "records", {}),
+      custom: false,
+    };
+    const stack = stackPlan(
+      "data",
+      "hcp-data",
+      "staging",
+      [wrapper, bucket, policy, alone],
+      [
+        finding({ policy: "s3-tls-only-bucket-policy", urn: policy.urn, message: CAUSE }),
+        finding({ policy: "s3-sse-kms-customer-key", urn: bucket.urn, message: "SSE-S3 (AES256)." }),
+        finding({ policy: "s3-sse-kms-customer-key", level: "advisory", urn: alone.urn, message: "no key." }),
+      ],
+    );
+    const byUrn = new Map(stack.resources.map((r) => [r.urn, r]));
+    assert.equal(rootCauseOf(policy.urn, byUrn), component);
+    assert.equal(rootCauseOf(alone.urn, byUrn), alone.urn, "a resource no component owns is its own root");
+    const groups = groupByRootCause(groupViolations(stack.policyFindings ?? []), byUrn);
+    assert.deepEqual(
+      groups.map((g) => [g.root, g.level, g.violations.map((v) => v.policy)]),
+      [
+        [component, "mandatory", ["s3-sse-kms-customer-key", "s3-tls-only-bucket-policy"]],
+        [alone.urn, "advisory", ["s3-sse-kms-customer-key"]],
+      ],
+    );
+    const lines = summary(planDocument("staging", [stack])).split("\n");
+    const head = lines.findIndex((l) =>
+      /^ {4}MANDATORY hcp-data\/staging hcp:platform:SecureBucket records: 2 findings/.test(l),
+    );
+    assert.ok(head >= 0, lines.join("\n"));
+    assert.match(
+      lines[head + 1] ?? "",
+      /^ {6}MANDATORY \[s3-sse-kms-customer-key\] .*aws:s3\/bucket:Bucket records/,
+    );
+    assert.match(
+      lines[head + 2] ?? "",
+      /^ {6}MANDATORY \[s3-tls-only-bucket-policy\] .*BucketPolicy records-policy/,
+    );
+    assert.ok(lines.some((l) => /^ {4}ADVISORY \[s3-sse-kms-customer-key\] .*Bucket loose/.test(l)));
   });
 
   it("collapses notices per policy with a count and the value that blocked them", () => {

@@ -42,6 +42,11 @@ const NOT_RUN: ReadonlyArray<{ readonly match: RegExp; readonly reason: string }
     reason: "plans every stack (minutes); pnpm test runs pnpm plan --env all",
   },
   {
+    match: /^pnpm dr (promote|failback|fence)\b/,
+    reason:
+      "moves the database writer between regions through the environment's Patroni REST API (packages/dr's tests run it against simulated leaders)",
+  },
+  {
     match: /^(pulumi |export PULUMI_|SECRETS=|for stack in |\(cd packages\/|done$)/,
     reason: "needs the Pulumi CLI and the environment's AWS account",
   },
