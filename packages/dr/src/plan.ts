@@ -82,6 +82,9 @@ export const PATRONI_CREDENTIALS = {
 /** The credential PgBouncer's auth_file holds. */
 export const PGBOUNCER_AUTH_CREDENTIAL = "pgbouncerAuth";
 
+/** The metrics role's credential: its password is in the PgBouncer auth_file (the exporter's admin-console login). */
+export const MONITORING_CREDENTIAL = "monitoring";
+
 /** The password field of a credential secret written by `@hcp/postgres`'s `DatabaseSecrets`. */
 export function passwordOf(secretString: string, what: string): string {
   let value: unknown;

@@ -244,11 +244,6 @@ export const COVERAGE_WAIVERS: readonly CoverageWaiver[] = [
       "Points the External Secrets Operator at the region's Secrets Manager; holds no secret. What it may read is the operator's Pod Identity role (reviewed with the IAM policies).",
   },
   {
-    type: "kubernetes:external-secrets.io/v1:ExternalSecret",
-    reason:
-      "A reference to Secrets Manager secrets (name or ARN and property, never a value); the Secret it writes is owned by the operator and never in Pulumi state.",
-  },
-  {
     type: "aws:wafv2/webAcl:WebAcl",
     reason:
       "Request filtering of the internet-facing ALB (managed rule groups, rate limit, geo block), asserted by the workloads layer's tests; the rule that every internet-facing ALB has one (issue 11) is not written yet.",
@@ -257,10 +252,5 @@ export const COVERAGE_WAIVERS: readonly CoverageWaiver[] = [
     type: "aws:route53/healthCheck:HealthCheck",
     reason:
       "Probes a public HTTPS URL of the platform (readiness path, no data); the edge layer's tests assert HTTPS with SNI on each region's own host name.",
-  },
-  {
-    type: "aws:cloudwatch/metricAlarm:MetricAlarm",
-    reason:
-      "Alerting on a metric (no data); its actions are set by the observability layer, which routes every exported alarm.",
   },
 ];

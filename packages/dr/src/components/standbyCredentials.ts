@@ -3,7 +3,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inheritedDependsOn } from "@hcp/kube";
 import { ENV, fillPlaceholders, KUBERNETES_SECRET_NAMES } from "@hcp/postgres";
-import { PATRONI_CREDENTIALS, PGBOUNCER_AUTH_CREDENTIAL, passwordOf, replicaSecretArn } from "../plan";
+import {
+  MONITORING_CREDENTIAL,
+  PATRONI_CREDENTIALS,
+  PGBOUNCER_AUTH_CREDENTIAL,
+  passwordOf,
+  replicaSecretArn,
+} from "../plan";
 
 /** Arguments of {@link StandbyCredentials}. */
 export interface StandbyCredentialsArgs {
@@ -85,9 +91,14 @@ export class StandbyCredentials extends pulumi.ComponentResource {
         ),
       ),
       pgbouncerAuth: secret("pgbouncerAuth", {
-        "userlist.txt": password(PGBOUNCER_AUTH_CREDENTIAL).apply((p) =>
-          fillPlaceholders(args.pgbouncerUserlist, { [ENV.pgbouncerAuthPassword]: p }),
-        ),
+        "userlist.txt": pulumi
+          .all([password(PGBOUNCER_AUTH_CREDENTIAL), password(MONITORING_CREDENTIAL)])
+          .apply(([auth, monitoring]) =>
+            fillPlaceholders(args.pgbouncerUserlist, {
+              [ENV.pgbouncerAuthPassword]: auth,
+              [ENV.monitoringPassword]: monitoring,
+            }),
+          ),
       }),
     };
     this.registerOutputs({ secretArns: this.secretArns });

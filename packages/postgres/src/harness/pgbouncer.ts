@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { fillPlaceholders, type RenderedArtifacts } from "../render";
 import { ENV } from "../render/placeholders";
 import {
@@ -118,6 +119,11 @@ export interface StartPgbouncerOptions {
   readonly tls: TlsFiles;
   /** Password of the rendered `auth_user` (filled into the rendered userlist). */
   readonly authPassword: string;
+  /**
+   * Password of the metrics role in the rendered userlist (its admin-console login).
+   * @default a random one: nothing here logs in as the metrics role
+   */
+  readonly monitoringPassword?: string;
   readonly variant?: PgbouncerVariant;
 }
 
@@ -140,7 +146,10 @@ export async function startPgbouncer(
   const name = options.name ?? "pgbouncer";
   const userlistFile = sandbox.writeFile(
     `${name}/userlist.txt`,
-    fillPlaceholders(artifacts.pgbouncer.userlist, { [ENV.pgbouncerAuthPassword]: options.authPassword }),
+    fillPlaceholders(artifacts.pgbouncer.userlist, {
+      [ENV.pgbouncerAuthPassword]: options.authPassword,
+      [ENV.monitoringPassword]: options.monitoringPassword ?? randomBytes(18).toString("base64url"),
+    }),
   );
   const local = localizePgbouncer(
     artifacts.pgbouncer.ini,

@@ -175,7 +175,8 @@ export function renderPgbackrestConf(input: PgbackrestRenderInput): RenderedPgba
     global: { ...global, ...server },
     "global:archive-push": { "process-max": Math.max(2, input.processMax) },
     [input.stanza]: pg,
-    ...Object.fromEntries((input.readStanzas ?? []).map((stanza) => [stanza, pg])),
+    // A copy per section: a caller localizing one stanza must not change the others through it.
+    ...Object.fromEntries((input.readStanzas ?? []).map((stanza) => [stanza, { ...pg }])),
   };
   const header = [
     `# pgBackRest configuration of stanza ${input.stanza}, rendered by @hcp/data.`,

@@ -31,12 +31,15 @@ type RepoMode = "posix" | "s3";
  * KMS key placeholders become moto's, and Pod Identity credentials become static test keys
  * (pgBackRest 2.45 predates `repo-s3-key-type=pod-id`, added in 2.58).
  */
-function allowed(stanza: string, mode: RepoMode): AllowedChange[] {
-  const s = stanza.replace(/[.-]/g, (c) => `\\${c}`);
+function allowed(stanzas: readonly string[], mode: RepoMode): AllowedChange[] {
+  const s = stanzas.map((stanza) => stanza.replace(/[.-]/g, (c) => `\\${c}`)).join("|");
   const common: AllowedChange[] = [
     { reason: "path", paths: /^global\.(spool-path|lock-path)$/ },
     { reason: "TLS file location", paths: /^global\.tls-server-(cert|key|ca)-file$/ },
-    { reason: "path/port: the local server", paths: new RegExp(`^${s}\\.pg1-(path|port|socket-path)$`) },
+    {
+      reason: "path/port: the local server (its own stanza and the ones it reads)",
+      paths: new RegExp(`^(${s})\\.pg1-(path|port|socket-path)$`),
+    },
   ];
   if (mode === "posix") {
     return [
@@ -159,14 +162,18 @@ function pgbackrestSuite(mode: RepoMode): void {
       global["tls-server-cert-file"] = tls.certFile;
       global["tls-server-key-file"] = tls.keyFile;
       global["tls-server-ca-file"] = tls.caFile;
-      const member = local[stanza];
-      member["pg1-path"] = sandbox.path("pg");
-      member["pg1-port"] = pgPort!;
-      member["pg1-socket-path"] = sandbox.path("pg-socket");
+      // Every stanza section names the same local server: the cluster's own and the ones it reads.
+      const stanzas = [stanza, ...(artifacts.inputs.pgbackrest.readStanzas ?? [])];
+      for (const name of stanzas) {
+        const member = local[name];
+        member["pg1-path"] = sandbox.path("pg");
+        member["pg1-port"] = pgPort!;
+        member["pg1-socket-path"] = sandbox.path("pg-socket");
+      }
       const changes = assertOnlyAllowed(
         "pgbackrest.conf",
         diffValues(rendered, local),
-        allowed(stanza, mode),
+        allowed(stanzas, mode),
       );
       console.log(formatChanges("pgbackrest.conf", changes));
       const conf = sandbox.writeFile(

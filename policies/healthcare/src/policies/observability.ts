@@ -16,6 +16,12 @@ export const ampWorkspaceCustomerKey = resourceRule({
     "Set kmsKeyArn to the ARN of a KMS key of the stack (the observability layer's alerting key).",
   severity: "high",
   enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(2)(iv)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-create-workspace.html"],
+  },
+  evidence: { properties: { "aws:amp/workspace:Workspace": ["kmsKeyArn"] } },
   checks: {
     "aws:amp/workspace:Workspace": (props, { report }) => {
       requireCustomerKey(() => props.kmsKeyArn, "kmsKeyArn", report);
