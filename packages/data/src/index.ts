@@ -25,7 +25,8 @@ import {
   DataTierTls,
   dataTierPolicies,
   KUBERNETES_SECRET_NAMES,
-  PGBACKREST_CLIENT_CN,
+  DATA_TIER_TLS_SECRETS,
+  dataTierCertificates,
   PgbackrestClient,
   PGBOUNCER_LABELS,
   PgbouncerPool,
@@ -44,7 +45,6 @@ import { DataKeys } from "./components/dataKeys";
 import { ReplicationDns } from "./components/replicationDns";
 
 /** cert-manager Secret of the PostgreSQL server certificate (its `ca.crt` also verifies Patroni's REST API). */
-const POSTGRES_TLS_SECRET = "postgres-tls";
 
 /** ServiceAccount of the bootstrap and backup Jobs. */
 const PGBACKREST_SERVICE_ACCOUNT = "pgbackrest";
@@ -156,39 +156,7 @@ export = async () => {
     {
       namespace: ns,
       caCommonName: `${ctx.namePrefix}-data-ca`,
-      certificates: {
-        postgres: {
-          secretName: POSTGRES_TLS_SECRET,
-          commonName: names.hosts.primary,
-          dnsNames: [
-            names.services.primary,
-            `${names.services.primary}.${names.namespace}`,
-            names.hosts.primary,
-            names.hosts.replicas,
-            names.hosts.membersWildcard,
-            names.hosts.membersWildcard.slice(2),
-            names.hosts.replication,
-            replicationHostName(ctx.environment, region),
-          ],
-          usages: ["server auth", "client auth"],
-        },
-        pgbouncer: {
-          secretName: "pgbouncer-tls",
-          commonName: names.hosts.pgbouncer,
-          dnsNames: [
-            names.services.pgbouncer,
-            `${names.services.pgbouncer}.${names.namespace}`,
-            names.hosts.pgbouncer,
-          ],
-          usages: ["server auth"],
-        },
-        pgbackrestClient: {
-          secretName: "pgbackrest-client-tls",
-          commonName: PGBACKREST_CLIENT_CN,
-          dnsNames: [],
-          usages: ["client auth"],
-        },
-      },
+      certificates: dataTierCertificates(names, replicationHostName(ctx.environment, region)),
       // The DR stacks read the CA from the escrow's replica to sign their own certificates, so a
       // standby verifies the primary and, after a promotion, the old primary verifies the new writer.
       caEscrow: {
@@ -397,7 +365,7 @@ export = async () => {
       passwordSecretArn: secrets.secretArns.apply((a) => a.replication),
     },
     metrics: dataTierMetricsEndpoints(names, {
-      postgresTlsSecretName: POSTGRES_TLS_SECRET,
+      postgresTlsSecretName: DATA_TIER_TLS_SECRETS.postgres,
       postgresExporterFamily: exporterFamily("postgres_exporter", exporters.postgres),
     }),
   });

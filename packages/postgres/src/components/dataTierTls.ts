@@ -3,6 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { inheritedDependsOn } from "@hcp/kube";
+import { PGBACKREST_CLIENT_CN } from "../render";
+import type { DataTierNames } from "../render/layout";
 
 /** One certificate the CA issues. */
 export interface CertificateRequest {
@@ -12,6 +14,58 @@ export interface CertificateRequest {
   /** DNS names; empty for a client-only certificate. */
   readonly dnsNames: readonly string[];
   readonly usages: ReadonlyArray<"server auth" | "client auth">;
+}
+
+/** Secret names of the data tier's certificates (mounted by the pods that use them). */
+export const DATA_TIER_TLS_SECRETS = {
+  postgres: "postgres-tls",
+  pgbouncer: "pgbouncer-tls",
+  pgbackrestClient: "pgbackrest-client-tls",
+} as const;
+
+/**
+ * The certificates of a region's data tier, the same in the primary and in a DR region: the
+ * members' (server and client: replication and rewind connect as clients; every in-cluster and
+ * replication name, including the region's stable `replicationHost`, so verify-full holds from any
+ * region), PgBouncer's (server) and the pgBackRest client's (the TLS server's allow-listed CN).
+ */
+export function dataTierCertificates(
+  names: DataTierNames,
+  replicationHost: string,
+): Readonly<Record<keyof typeof DATA_TIER_TLS_SECRETS, CertificateRequest>> {
+  return {
+    postgres: {
+      secretName: DATA_TIER_TLS_SECRETS.postgres,
+      commonName: names.hosts.primary,
+      dnsNames: [
+        names.services.primary,
+        `${names.services.primary}.${names.namespace}`,
+        names.hosts.primary,
+        names.hosts.replicas,
+        names.hosts.membersWildcard,
+        names.hosts.membersWildcard.slice(2),
+        names.hosts.replication,
+        replicationHost,
+      ],
+      usages: ["server auth", "client auth"],
+    },
+    pgbouncer: {
+      secretName: DATA_TIER_TLS_SECRETS.pgbouncer,
+      commonName: names.hosts.pgbouncer,
+      dnsNames: [
+        names.services.pgbouncer,
+        `${names.services.pgbouncer}.${names.namespace}`,
+        names.hosts.pgbouncer,
+      ],
+      usages: ["server auth"],
+    },
+    pgbackrestClient: {
+      secretName: DATA_TIER_TLS_SECRETS.pgbackrestClient,
+      commonName: PGBACKREST_CLIENT_CN,
+      dnsNames: [],
+      usages: ["client auth"],
+    },
+  };
 }
 
 /** Arguments of {@link DataTierTls}. */
