@@ -300,13 +300,15 @@ describe("deploy plan", () => {
         if (read.layer === l.layer) {
           // Stacks of one layer reading each other (DR-region workloads read the primary's): the
           // producer stack comes first in the layer's list, which its job deploys one at a time.
-          const order = l.stacks.map((s) => s.stackName);
+          // stackName is the fully qualified `<organization>/<project>/<stack>`.
+          const at = (id: Parameters<typeof stackLabel>[0]) => {
+            const i = l.stacks.findIndex((x) => x.stackName.endsWith(`/${stackLabel(id)}`));
+            assert.ok(i >= 0, `${stackLabel(id)} in the ${l.layer} stacks`);
+            return i;
+          };
           for (const s of stacksOf(production).filter((x) => x.layer === l.layer)) {
             for (const up of upstreamStacks(production, s).filter((u) => u.layer === l.layer)) {
-              assert.ok(
-                order.indexOf(stackLabel(up).split("/")[1]) < order.indexOf(stackLabel(s).split("/")[1]),
-                `${stackLabel(up)} before ${stackLabel(s)}`,
-              );
+              assert.ok(at(up) < at(s), `${stackLabel(up)} before ${stackLabel(s)}`);
             }
           }
           continue;
