@@ -4,6 +4,8 @@ import { parseArgs as nodeParseArgs } from "node:util";
 import type { EnvironmentTopology, LayerName } from "@hcp/platform";
 import type { PlanRun } from "./plan";
 import type { CatalogRule } from "./policy/catalog";
+import type { PolicySession } from "./policy/run";
+import { WORKER_REUSE, type WorkerReuse } from "./synthesize";
 import { closestTo } from "@hcp/platform/suggest";
 
 // Commands import what they use when they run: `diff` (CI, on every pull request) then never loads
@@ -108,6 +110,12 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
         type: "string",
         value: "<n>",
         description: "stacks synthesized at once (default: CPUs)",
+      },
+      workers: {
+        type: "string",
+        value: "<shared|per-stack>",
+        description:
+          "shared (default): warm worker processes reused across stacks; per-stack: a fresh process per stack (isolation for debugging, the benchmark baseline)",
       },
       evidence: {
         type: "string",
@@ -394,45 +402,49 @@ const DEFAULT_PACK = path.join("policies", "healthcare");
 
 /** What the policy run reports besides the findings it attaches to the document. */
 interface PolicyRunInfo {
-  readonly pack: { readonly name: string; readonly version: string };
+  readonly pack: { readonly name: string; readonly version: string; readonly policies: number };
   readonly catalog: ReadonlyMap<string, CatalogRule>;
 }
 
-/** Runs the pack over both views of every synthesized stack, attaching findings to the document. */
-async function runPolicies(
-  run: PlanRun,
+/**
+ * Starts the pack for a plan: it loads while the workers start, and analyzes both views of each stack
+ * as soon as it is synthesized (overlapping the synthesis of the stacks after it).
+ */
+async function startPolicies(
   packDir: string,
   overrideFile: string | undefined,
-): Promise<PolicyRunInfo> {
+): Promise<{ session: PolicySession; info: PolicyRunInfo; stop: () => void }> {
   const { PolicyPackServer } = await import("./policy/analyzer.js");
   const { mergeConfig, packConfigFor, readPolicyConfigFile, resolveConfig } =
     await import("./policy/config.js");
-  const { analyzeEnvironment } = await import("./policy/run.js");
+  const { PolicySession } = await import("./policy/run.js");
   const { packCatalog } = await import("./policy/catalog.js");
   const { PLAN_ORGANIZATION } = await import("./plan.js");
   const catalog = packCatalog(packDir);
-  const started = Date.now();
+  // Read before anything runs, so a bad override file stops the plan at once.
+  const override = overrideFile ? readPolicyConfigFile(overrideFile) : {};
   const server = await PolicyPackServer.start(packDir);
   try {
     const info = await server.info();
-    const override = overrideFile ? readPolicyConfigFile(overrideFile) : {};
-    for (const [env, topology] of run.topologies) {
-      const file = mergeConfig(packConfigFor(packDir, topology), override);
-      const config = resolveConfig(info, file, overrideFile ?? `${info.name} config for ${env}`);
-      await analyzeEnvironment(
-        server,
-        config,
-        run.stacks.filter((s) => s.id.environment === env),
-        PLAN_ORGANIZATION,
-        catalog,
-      );
-    }
-    console.error(
-      `  policies: ${info.name}@${info.version}, ${info.policies.length} policies, preview and as-deployed views (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    const session = new PolicySession(
+      server,
+      (topology) =>
+        resolveConfig(
+          info,
+          mergeConfig(packConfigFor(packDir, topology), override),
+          overrideFile ?? `${info.name} config for ${topology.name}`,
+        ),
+      PLAN_ORGANIZATION,
+      catalog,
     );
-    return { pack: { name: info.name, version: info.version }, catalog };
-  } finally {
+    return {
+      session,
+      info: { pack: { name: info.name, version: info.version, policies: info.policies.length }, catalog },
+      stop: () => server.stop(),
+    };
+  } catch (e) {
     server.stop();
+    throw e;
   }
 }
 
@@ -478,15 +490,6 @@ async function runPlan(flags: Flags): Promise<number> {
       "plan",
     );
   }
-  const started = Date.now();
-  const run = await planEnvironments({
-    root,
-    env,
-    ...(layers ? { layers: layers as LayerName[] } : {}),
-    ...(concurrency ? { concurrency: Number(concurrency) } : {}),
-    onStack: (stack, outcome, ms) =>
-      console.error(`  ${outcome === "ok" ? "✓" : "✗"} ${stack} (${(ms / 1000).toFixed(1)} s)`),
-  });
   const evidenceFile = stringFlag(flags, "evidence");
   if (evidenceFile && switchFlag(flags, "no-policies")) {
     throw new UsageError("--evidence needs the policy run: drop --no-policies", "plan");
@@ -501,10 +504,40 @@ async function runPlan(flags: Flags): Promise<number> {
       "plan",
     );
   }
-  let policies: PolicyRunInfo | undefined;
-  if (!switchFlag(flags, "no-policies")) {
-    const packDir = path.resolve(root, stringFlag(flags, "policy-pack") ?? DEFAULT_PACK);
-    policies = await runPolicies(run, packDir, stringFlag(flags, "policy-config"));
+  const workers = stringFlag(flags, "workers") ?? "shared";
+  if (!(WORKER_REUSE as readonly string[]).includes(workers)) {
+    throw new UsageError(
+      `--workers is one of ${WORKER_REUSE.join(", ")}, not '${workers}' (shared: warm workers reused across stacks; per-stack: a fresh process per stack)`,
+      "plan",
+    );
+  }
+  const started = Date.now();
+  const policyRun = switchFlag(flags, "no-policies")
+    ? undefined
+    : await startPolicies(
+        path.resolve(root, stringFlag(flags, "policy-pack") ?? DEFAULT_PACK),
+        stringFlag(flags, "policy-config"),
+      );
+  let run: PlanRun;
+  try {
+    run = await planEnvironments({
+      root,
+      env,
+      workers: workers as WorkerReuse,
+      ...(layers ? { layers: layers as LayerName[] } : {}),
+      ...(concurrency ? { concurrency: Number(concurrency) } : {}),
+      ...(policyRun ? { analyze: (stack, topology) => policyRun.session.analyze(stack, topology) } : {}),
+      onStack: (stack, outcome, ms) =>
+        console.error(`  ${outcome === "ok" ? "✓" : "✗"} ${stack} (${(ms / 1000).toFixed(1)} s)`),
+    });
+  } finally {
+    policyRun?.stop();
+  }
+  const policies = policyRun?.info;
+  if (policyRun) {
+    console.error(
+      `  policies: ${policyRun.info.pack.name}@${policyRun.info.pack.version}, ${policyRun.info.pack.policies} policies, preview and as-deployed views (${(policyRun.session.analysisMs / 1000).toFixed(1)} s of analysis, alongside synthesis)`,
+    );
   }
   const fixes = new Map([...(policies?.catalog.values() ?? [])].map((r) => [r.name, r.remediationSteps]));
   console.log(summary(run.document, switchFlag(flags, "verbose"), fixes));

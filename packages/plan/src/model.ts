@@ -86,7 +86,13 @@ export interface StackPlan {
   /** Resource types that got generic (unstructured) mock outputs. */
   readonly genericMockTypes: readonly string[];
   readonly warnings: readonly string[];
+  /** Wall time of the stack's synthesis (both views). */
   readonly durationMs: number;
+  /**
+   * CPU time its worker spent on the job: SDK modules the worker had not loaded yet count toward it,
+   * the worker's own start-up (tsx, the Pulumi runtime) does not (absent in documents of older plans).
+   */
+  readonly cpuMs?: number;
   policyFindings?: PolicyFinding[];
 }
 

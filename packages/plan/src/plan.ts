@@ -30,7 +30,7 @@ import {
   type StackPlan,
 } from "./model";
 import { type Outcome, runGraph, type Task } from "./schedule";
-import { exportsOf, type Synthesized, synthesize, SynthesisError } from "./synthesize";
+import { exportsOf, type Synthesized, SynthesisError, WorkerPool, type WorkerReuse } from "./synthesize";
 import { forDocument } from "./values";
 import type { WireResource } from "./worker";
 
@@ -46,6 +46,13 @@ export interface PlanOptions {
   readonly concurrency?: number;
   /** Only these layers (and nothing they read is synthesized unless listed too). @default - every built layer */
   readonly layers?: readonly LayerName[];
+  /** How worker processes serve stacks. @default "shared" - warm workers reused across stacks */
+  readonly workers?: WorkerReuse;
+  /**
+   * Called with each stack as soon as it is synthesized (the policy run, overlapping the synthesis
+   * of later stacks); the plan resolves after every returned promise settles. @default - none
+   */
+  readonly analyze?: (stack: SynthesizedStack, topology: EnvironmentTopology) => Promise<void>;
   /** Called as each stack finishes (progress output). */
   readonly onStack?: (stack: string, outcome: "ok" | "failed" | "skipped", ms: number) => void;
 }
@@ -67,23 +74,25 @@ export interface PlanRun {
   readonly topologies: ReadonlyMap<string, EnvironmentTopology>;
 }
 
-/** Plans one environment or all. Config errors of an environment are reported, not thrown. */
+/**
+ * Plans one environment or all. Config errors of an environment are reported, not thrown. The stacks
+ * of every environment form one dependency graph, so independent environments synthesize
+ * concurrently; each stack is handed to `options.analyze` as soon as it is synthesized.
+ */
 export async function planEnvironments(options: PlanOptions): Promise<PlanRun> {
   const workspace = discover(options.root);
   const names = options.env === "all" ? workspace.environments : [options.env];
   if (options.env !== "all" && !workspace.environments.includes(options.env)) {
     throw unknownEnvironment(workspace, options.env);
   }
-  const environments: EnvironmentPlan[] = [];
-  const stacks: SynthesizedStack[] = [];
   const topologies = new Map<string, EnvironmentTopology>();
+  const configErrors = new Map<string, EnvironmentPlan>();
   for (const name of names) {
-    let topology: EnvironmentTopology;
     try {
-      topology = loadEnvironmentConfigFile(path.join(workspace.root, `Pulumi.${name}.yaml`), name);
+      topologies.set(name, loadEnvironmentConfigFile(path.join(workspace.root, `Pulumi.${name}.yaml`), name));
     } catch (e) {
       if (ConfigError.isInstance(e)) {
-        environments.push({
+        configErrors.set(name, {
           environment: name,
           stacks: [],
           errors: [{ kind: "config", message: e.message }],
@@ -93,10 +102,32 @@ export async function planEnvironments(options: PlanOptions): Promise<PlanRun> {
       }
       throw e;
     }
-    topologies.set(name, topology);
-    const env = await planEnvironment(workspace, topology, options);
-    environments.push(env.plan);
-    stacks.push(...env.stacks);
+  }
+  const concurrency = options.concurrency ?? Math.max(1, os.cpus().length);
+  const pool = new WorkerPool(concurrency, options.workers ?? "shared");
+  const analyses: Promise<void>[] = [];
+  let planned: Map<string, { plan: EnvironmentPlan; stacks: SynthesizedStack[] }>;
+  try {
+    const graphs = [...topologies.values()].map((t) =>
+      environmentGraph(workspace, t, pool, options, analyses),
+    );
+    const outcomes = await runGraphReporting(
+      graphs.flatMap((g) => g.tasks),
+      concurrency,
+      options,
+    );
+    planned = new Map(graphs.map((g) => [g.topology.name, g.finish(outcomes)]));
+  } finally {
+    pool.close();
+  }
+  // Analyses run while later stacks synthesize; all of them are done before the plan is complete.
+  await Promise.all(analyses);
+  const environments: EnvironmentPlan[] = [];
+  const stacks: SynthesizedStack[] = [];
+  for (const name of names) {
+    const env = planned.get(name);
+    environments.push(env?.plan ?? configErrors.get(name)!);
+    stacks.push(...(env?.stacks ?? []));
   }
   return {
     document: { format: PLAN_FORMAT, generatedAt: new Date().toISOString(), environments },
@@ -143,17 +174,27 @@ export function selectStacks(
   return { stacks, selected, pulledIn };
 }
 
-async function planEnvironment(
+/** One environment's stacks as graph tasks, and how to turn their outcomes into its plan. */
+function environmentGraph(
   workspace: Workspace,
   topology: EnvironmentTopology,
+  pool: WorkerPool,
   options: PlanOptions,
-): Promise<{ plan: EnvironmentPlan; stacks: SynthesizedStack[] }> {
+  analyses: Promise<void>[],
+): {
+  topology: EnvironmentTopology;
+  tasks: Task<Synthesized>[];
+  finish: (outcomes: ReadonlyMap<string, Outcome<Synthesized>>) => {
+    plan: EnvironmentPlan;
+    stacks: SynthesizedStack[];
+  };
+} {
   const built = new Set<LayerName>(workspace.layers);
   const selection = selectStacks(topology, built, options.layers);
   const ids = selection.stacks;
   const results = new Map<string, Synthesized>();
   const schemaReports = new Map<string, KubernetesSchemaReport[]>();
-  const errors: PlanError[] = [];
+  const synthesizedStacks = new Map<string, SynthesizedStack>();
   // Every stack also runs as a deployment (the as-deployed view the policy pack evaluates); the known
   // exports of a stack some layer reads (built or not) feed its consumers and are checked against
   // its contract.
@@ -176,7 +217,7 @@ async function planEnvironment(
           }
         }
         const config = stackConfig(workspace.root, id);
-        const synthesized = await synthesize(
+        const synthesized = await pool.synthesize(
           {
             program: programPath(workspace.root, id.layer),
             project: id.project,
@@ -190,55 +231,71 @@ async function planEnvironment(
           stackLabel(id),
         );
         results.set(stackLabel(id), synthesized);
-        // Validated while other stacks synthesize (their programs run in child processes).
+        const stack = toStackPlan(id, topology, synthesized);
+        synthesizedStacks.set(stackLabel(id), stack);
+        if (options.analyze) {
+          const analysis = options.analyze(stack, topology);
+          // Handled here so a failure waits for the plan's `Promise.all` instead of crashing the process.
+          analysis.catch(() => undefined);
+          analyses.push(analysis);
+        }
+        // Validated while other stacks synthesize (their programs run in worker processes).
         schemaReports.set(stackLabel(id), await validateKubernetesObjects(synthesized.result.resources));
         return synthesized;
       },
     };
   });
 
-  const outcomes = await runGraphReporting(tasks, options);
-  const stacks: SynthesizedStack[] = [];
-  for (const id of ids) {
-    const outcome = outcomes.get(stackLabel(id))!;
-    if (outcome.status === "ok") {
-      stacks.push(toStackPlan(id, topology, outcome.value));
-      if (outcome.value.result.contractError) {
-        errors.push({ kind: "contract", stack: stackLabel(id), message: outcome.value.result.contractError });
+  const finish = (outcomes: ReadonlyMap<string, Outcome<Synthesized>>) => {
+    const errors: PlanError[] = [];
+    const stacks: SynthesizedStack[] = [];
+    for (const id of ids) {
+      const outcome = outcomes.get(stackLabel(id))!;
+      if (outcome.status === "ok") {
+        stacks.push(synthesizedStacks.get(stackLabel(id))!);
+        if (outcome.value.result.contractError) {
+          errors.push({
+            kind: "contract",
+            stack: stackLabel(id),
+            message: outcome.value.result.contractError,
+          });
+        }
+      } else if (outcome.status === "failed") {
+        errors.push(...classify(stackLabel(id), outcome.error));
+      } else {
+        errors.push({
+          kind: "program",
+          stack: stackLabel(id),
+          message: `not synthesized: it reads ${outcome.because}, which failed`,
+        });
       }
-    } else if (outcome.status === "failed") {
-      errors.push(...classify(stackLabel(id), outcome.error));
-    } else {
-      errors.push({
-        kind: "program",
-        stack: stackLabel(id),
-        message: `not synthesized: it reads ${outcome.because}, which failed`,
-      });
     }
-  }
-  let kubernetesObjects = 0;
-  for (const s of stacks) {
-    kubernetesObjects += s.resources.filter(isKubernetesObject).length;
-    for (const report of schemaReports.get(stackLabel(s.id)) ?? []) {
-      errors.push({ kind: "schema", stack: stackLabel(s.id), message: formatSchemaReport(report) });
+    let kubernetesObjects = 0;
+    for (const s of stacks) {
+      kubernetesObjects += s.resources.filter(isKubernetesObject).length;
+      for (const report of schemaReports.get(stackLabel(s.id)) ?? []) {
+        errors.push({ kind: "schema", stack: stackLabel(s.id), message: formatSchemaReport(report) });
+      }
     }
-  }
-  return {
-    plan: {
-      environment: topology.name,
-      stacks: stacks.map((s) => s.plan),
-      errors,
-      layersNotBuilt: LAYERS.filter((l) => !built.has(l)),
-      layersSelected: selection.selected,
-      layersPulledIn: selection.pulledIn,
-      kubernetesObjectsValidated: kubernetesObjects,
-    },
-    stacks,
+    return {
+      plan: {
+        environment: topology.name,
+        stacks: stacks.map((s) => s.plan),
+        errors,
+        layersNotBuilt: LAYERS.filter((l) => !built.has(l)),
+        layersSelected: selection.selected,
+        layersPulledIn: selection.pulledIn,
+        kubernetesObjectsValidated: kubernetesObjects,
+      },
+      stacks,
+    };
   };
+  return { topology, tasks, finish };
 }
 
 async function runGraphReporting(
   tasks: Task<Synthesized>[],
+  concurrency: number,
   options: PlanOptions,
 ): Promise<Map<string, Outcome<Synthesized>>> {
   const wrapped = tasks.map((t) => ({
@@ -255,7 +312,7 @@ async function runGraphReporting(
       }
     },
   }));
-  return runGraph(wrapped, options.concurrency ?? Math.max(1, os.cpus().length));
+  return runGraph(wrapped, concurrency);
 }
 
 /** Sorts a failure into config / contract / program problems, one per underlying error. */
@@ -316,6 +373,7 @@ function toStackPlan(id: StackId, topology: EnvironmentTopology, s: Synthesized)
     genericMockTypes: s.result.genericTypes,
     warnings: s.log.filter((l) => /warn|deprecat/i.test(l)),
     durationMs: s.durationMs,
+    cpuMs: s.cpuMs,
   };
   return { id, plan, resources: s.result.resources, deployedResources: s.result.deployedResources };
 }

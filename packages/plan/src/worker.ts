@@ -1,11 +1,13 @@
-import * as fs from "node:fs";
 import { CONTRACTS, contractProblems, ExportContractError, LAYER_SPECS } from "@hcp/platform";
 import { type RegisteredResource, runProgram, type StackExports } from "@hcp/testing";
 
 /**
- * Child process that synthesizes one stack: `node --import tsx worker.ts <job.json> <result.json>`.
- * Each stack runs in its own process because the Pulumi runtime is process-global, and so that a
- * program's module state cannot leak into another stack.
+ * Child process that synthesizes stacks: `node --import tsx worker.ts`, jobs and results over the
+ * IPC channel (never files or argv: a job carries upstream stacks' outputs, mock secrets included).
+ * The Pulumi runtime is process-global, so a worker runs one job at a time; `runProgram` resets the
+ * runtime and evicts the program's own modules for every run, so a worker may serve several stacks
+ * in turn (the SDKs and shared libraries stay loaded; that is where most of a cold start goes). The
+ * parent decides whether a worker serves one stack or many (`WorkerReuse`).
  */
 
 /** What the parent asks for. */
@@ -54,9 +56,24 @@ export type WorkerResult =
     }
   | { readonly ok: false; readonly errors: Array<{ name: string; message: string }> };
 
-async function main(jobFile: string, resultFile: string): Promise<void> {
-  const job = JSON.parse(fs.readFileSync(jobFile, "utf8")) as WorkerJob;
-  let result: WorkerResult;
+/** A job as sent over IPC. */
+export interface JobMessage {
+  readonly type: "job";
+  readonly id: number;
+  readonly job: WorkerJob;
+}
+
+/** A job's answer: the result, what the programs printed, and the CPU time the job used. */
+export interface ResultMessage {
+  readonly type: "result";
+  readonly id: number;
+  readonly result: WorkerResult;
+  readonly log: string[];
+  readonly cpuMs: number;
+}
+
+/** Runs both views of one stack (preview, then deployment) and reports what the parent needs. */
+export async function synthesizeJob(job: WorkerJob): Promise<WorkerResult> {
   try {
     const options = {
       program: job.program,
@@ -71,7 +88,7 @@ async function main(jobFile: string, resultFile: string): Promise<void> {
     const deployed = await runProgram({ ...options, preview: false });
     const wire = (resources: typeof preview.resources): WireResource[] =>
       resources.map(({ inputs: _revealed, ...rest }) => rest);
-    result = {
+    return {
       ok: true,
       resources: wire(preview.resources),
       deployedResources: wire(deployed.resources),
@@ -84,9 +101,70 @@ async function main(jobFile: string, resultFile: string): Promise<void> {
     };
   } catch (e) {
     const errors = (e as { errors?: Error[] }).errors ?? [e as Error];
-    result = { ok: false, errors: errors.map((x) => ({ name: x.name, message: x.message })) };
+    return { ok: false, errors: errors.map((x) => ({ name: x.name, message: x.message })) };
   }
-  fs.writeFileSync(resultFile, JSON.stringify(result), { mode: 0o600 });
+}
+
+/**
+ * What a job's programs print, captured per job: a worker serves jobs one at a time, so everything
+ * written between a job's start and its result belongs to that job.
+ */
+async function captured<T>(run: () => Promise<T>): Promise<{ value: T; log: string[] }> {
+  const chunks: string[] = [];
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const capture = (chunk: unknown, ...rest: unknown[]): boolean => {
+    chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString());
+    const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+    done?.();
+    return true;
+  };
+  process.stdout.write = capture;
+  process.stderr.write = capture;
+  try {
+    const value = await run();
+    return { value, log: chunks.join("").split("\n") };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+function serve(): void {
+  // The SDK formats a stack trace for every promise it creates (for its leak report, which the plan
+  // never shows) and for every resource (its source position, which mocks ignore). With tsx's
+  // source maps on that was a third of a worker's CPU time, the promise traces another fifth
+  // (measured with --cpu-prof; docs/benchmarks/plan.md). Plan errors carry messages, never stacks,
+  // so workers capture none: the same program's unit tests still show full, mapped stacks.
+  process.setSourceMapsEnabled(false);
+  Error.stackTraceLimit = 0;
+  const send = process.send?.bind(process);
+  if (!send) {
+    console.error("worker.ts is started by the plan with an IPC channel (see synthesize.ts)");
+    process.exit(64);
+  }
+  let busy: Promise<void> = Promise.resolve();
+  process.on("message", (message: JobMessage) => {
+    if (message?.type !== "job") {
+      return;
+    }
+    // One job at a time: the Pulumi runtime is process-global.
+    busy = busy.then(async () => {
+      const before = process.cpuUsage();
+      const { value: result, log } = await captured(() => synthesizeJob(message.job));
+      const used = process.cpuUsage(before);
+      const reply: ResultMessage = {
+        type: "result",
+        id: message.id,
+        result,
+        log,
+        cpuMs: Math.round((used.user + used.system) / 1000),
+      };
+      send(reply);
+    });
+  });
+  // The Pulumi runtime keeps handles open: leave when the parent lets go.
+  process.on("disconnect", () => process.exit(0));
 }
 
 /**
@@ -105,16 +183,4 @@ function exportContractError(job: WorkerJob, outputs: Readonly<Record<string, un
     : undefined;
 }
 
-const [jobFile, resultFile] = process.argv.slice(2);
-if (!jobFile || !resultFile) {
-  console.error("usage: worker.ts <job.json> <result.json>");
-  process.exit(64);
-}
-main(jobFile, resultFile).then(
-  // The Pulumi runtime keeps handles open; the result is written, so leave now.
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(70);
-  },
-);
+serve();

@@ -1,3 +1,4 @@
+import type { EnvironmentTopology } from "@hcp/platform";
 import { POLICY_VIEWS, type PolicyFinding, type PolicyView } from "../model";
 import type { SynthesizedStack } from "../plan";
 import type { WireResource } from "../worker";
@@ -184,21 +185,62 @@ export function mergeViews(
   });
 }
 
-/**
- * Configures the pack for an environment and analyzes both views of its stacks, attaching the
- * merged findings to each plan.
- */
-export async function analyzeEnvironment(
+/** Analyzes both views of a stack (the pack configured for its environment), attaching the merged findings. */
+export async function analyzeBothViews(
   server: PolicyPackServer,
-  config: PolicyConfiguration,
-  stacks: readonly SynthesizedStack[],
+  stack: SynthesizedStack,
   organization: string,
   catalog: ReadonlyMap<string, CatalogRule> = new Map(),
 ): Promise<void> {
-  await server.configure(config);
-  for (const stack of stacks) {
-    const preview = await analyzeStack(server, stack, organization, "preview");
-    const deployed = await analyzeStack(server, stack, organization, "deployed");
-    stack.plan.policyFindings = mergeViews({ preview, deployed }, catalog);
+  const preview = await analyzeStack(server, stack, organization, "preview");
+  const deployed = await analyzeStack(server, stack, organization, "deployed");
+  stack.plan.policyFindings = mergeViews({ preview, deployed }, catalog);
+}
+
+/**
+ * Runs the pack over stacks as the plan synthesizes them: one pack process, stacks analyzed one at
+ * a time in arrival order (the pack's configuration is process-global, so it is re-sent whenever
+ * the next stack belongs to another environment). Findings do not depend on the order: each stack's
+ * are computed from that stack alone.
+ */
+export class PolicySession {
+  private queue: Promise<void> = Promise.resolve();
+  private configuredFor: string | undefined;
+  private readonly configs = new Map<string, PolicyConfiguration>();
+  private busyMs = 0;
+
+  constructor(
+    private readonly server: PolicyPackServer,
+    private readonly configFor: (topology: EnvironmentTopology) => PolicyConfiguration,
+    private readonly organization: string,
+    private readonly catalog: ReadonlyMap<string, CatalogRule>,
+  ) {}
+
+  /** Queues a stack; resolves once its findings are attached to its plan. */
+  analyze(stack: SynthesizedStack, topology: EnvironmentTopology): Promise<void> {
+    const run = this.queue.then(async () => {
+      const started = Date.now();
+      try {
+        if (this.configuredFor !== topology.name) {
+          let config = this.configs.get(topology.name);
+          if (!config) {
+            config = this.configFor(topology);
+            this.configs.set(topology.name, config);
+          }
+          await this.server.configure(config);
+          this.configuredFor = topology.name;
+        }
+        await analyzeBothViews(this.server, stack, this.organization, this.catalog);
+      } finally {
+        this.busyMs += Date.now() - started;
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Time the pack spent analyzing (it overlaps synthesis, so it is not added to the plan's wall time). */
+  get analysisMs(): number {
+    return this.busyMs;
   }
 }
