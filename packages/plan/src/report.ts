@@ -112,7 +112,7 @@ export function summary(
     for (const stack of env.stacks) {
       const count = stack.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
       lines.push(
-        `  ${stack.project}/${stack.stack}${pulledIn.has(stack.layer) ? " [producer]" : ""}: ${count} resources (${(stack.durationMs / 1000).toFixed(1)} s)`,
+        `  ${stack.project}/${stack.stack}${pulledIn.has(stack.layer) ? " [producer]" : ""}: ${count} resources (${(stack.durationMs / 1000).toFixed(1)} s${stack.cpuMs !== undefined ? `, ${(stack.cpuMs / 1000).toFixed(1)} CPU-s` : ""})`,
       );
       const types = countByType(stack);
       for (const [type, n] of verbose ? types : types.slice(0, 12)) {

@@ -11,6 +11,7 @@ import {
   KmsKey,
   kubernetesProvider,
   planSubnets,
+  primaryRegion,
   readCluster,
   readContractValue,
   regionalLayerContext,
@@ -52,7 +53,11 @@ export = async () => {
   const db = primary
     ? await readContractValue(dataContract, stackId("data", ctx.environment, region))
     : await readContractValue(drContract, stackId("dr", ctx.environment, region));
-  const mode = "mode" in db && db.mode === "standby" ? "readOnly" : "readWrite";
+  // One region writes: the primary, or the DR region the environment file says was promoted. Every
+  // other region's database is a standby of it (the old primary too, after a promotion), so its
+  // services run read-only.
+  const writer = topology.dr.promotedRegion ?? primaryRegion(topology).name;
+  const mode = region === writer ? "readWrite" : "readOnly";
   const credentials = db.secrets.credentialSecretArns;
   const dbKeyArn = "kmsKeyArn" in db ? db.kmsKeyArn : db.kmsKeyArns.primary;
   const cluster = readCluster(ctx.environment, region);
