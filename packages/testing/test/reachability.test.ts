@@ -246,13 +246,13 @@ describe("reachability: flows and intent", () => {
       [DENY_APP, allowApi, webOut([{ to: [{ podSelector: { matchLabels: { app: "api" } } }], ports: [{ port: 9000 }] }, { to: [internet], ports: [{ port: 443 }] }])],
       endpoints,
     );
-    assert.deepEqual(reachableFlows(m, [{ port: 22, protocol: "TCP" }]), intended);
+    assert.deepEqual(reachableFlows(m, { extraPorts: [{ port: 22, protocol: "TCP" }] }), intended);
     assert.deepEqual(compareFlows(reachableFlows(m), intended), { unexpected: [], missing: [] });
   });
 
   it("catches an egress rule without ports: IMDS and every port become reachable", () => {
     const m = model([DENY_APP, allowApi, webOut([{ to: [{ podSelector: { matchLabels: { app: "api" } } }], ports: [{ port: 9000 }] }, { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }])], endpoints);
-    assert.deepEqual(compareFlows(reachableFlows(m, [{ port: 22, protocol: "TCP" }]), intended), {
+    assert.deepEqual(compareFlows(reachableFlows(m, { extraPorts: [{ port: 22, protocol: "TCP" }] }), intended), {
       unexpected: ["app/web -> imds:22/TCP", "app/web -> imds:80/TCP", "app/web -> internet:22/TCP"],
       missing: [],
     });
@@ -264,6 +264,10 @@ describe("reachability: flows and intent", () => {
       [DENY_APP, allowApi, webOut([{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: "api" } } }], ports: [{ port: 9000 }] }])],
       [...endpoints, other],
     );
+    assert.deepEqual(compareFlows(reachableFlows(m, { within: ["app"] }), intended), {
+      unexpected: ["app/web -> other/api:9000/TCP"],
+      missing: ["app/web -> internet:443/TCP"],
+    });
     // other/api's namespace has no policy, so it is open both ways: that shows up too.
     assert.deepEqual(compareFlows(reachableFlows(m), intended), {
       unexpected: [

@@ -293,21 +293,36 @@ function probedPorts(
   });
 }
 
+/** What {@link reachableFlows} probes and reports. */
+export interface FlowOptions {
+  /** Ports probed on every destination besides its own (ports nothing should reach). @default - none */
+  readonly extraPorts?: ReadonlyArray<{ readonly port: number; readonly protocol: Protocol }>;
+  /**
+   * Only flows with a pod of these namespaces at one end (the namespaces whose policies are under
+   * test; pods elsewhere stand for the rest of the cluster). @default - every flow
+   */
+  readonly within?: readonly string[];
+}
+
+function inScope(e: EndpointModel, within: readonly string[] | undefined): boolean {
+  return within === undefined || (e.kind === "pod" && within.includes(e.namespace));
+}
+
 /**
  * Every allowed connection between the model's endpoints (at least one end a pod, never a pod to
  * itself), on each destination's ports plus `extraPorts`, sorted.
  */
-export function reachableFlows(
-  model: ClusterModel,
-  extraPorts: ReadonlyArray<{ readonly port: number; readonly protocol: Protocol }> = [],
-): FlowText[] {
+export function reachableFlows(model: ClusterModel, options: FlowOptions = {}): FlowText[] {
   const flows: FlowText[] = [];
   for (const from of model.endpoints) {
     for (const to of model.endpoints) {
       if (from === to || (from.kind === "external" && to.kind === "external")) {
         continue;
       }
-      for (const { port, protocol } of probedPorts(to, extraPorts)) {
+      if (!inScope(from, options.within) && !inScope(to, options.within)) {
+        continue;
+      }
+      for (const { port, protocol } of probedPorts(to, options.extraPorts ?? [])) {
         if (connectionAllowed(model, from, to, port, protocol)) {
           flows.push(flowText(from.id, to.id, port, protocol));
         }
