@@ -333,6 +333,94 @@ export const albWafAttached = stackRule<WafConfig>({
   },
 });
 
+const LISTENER_TYPES = ["aws:lb/listener:Listener", "aws:alb/listener:Listener"] as const;
+
+interface PublicTlsConfig {
+  readonly tls13PolicyPrefixes: string[];
+}
+
+/** The load balancers a listener belongs to (by dependency, else by a known ARN). */
+function loadBalancersOf(listener: PolicyResource, lbs: readonly PolicyResource[]): PolicyResource[] {
+  const deps = new Set(dependenciesOf(listener, "loadBalancerArn").map((d) => d.urn));
+  const byDependency = lbs.filter((lb) => deps.has(lb.urn));
+  if (byDependency.length > 0) {
+    return byDependency;
+  }
+  const arn = known(() => (listener.props as ArgsOf<"aws:lb/listener:Listener">).loadBalancerArn);
+  return lbs.filter((lb) => {
+    const own = known(() => (lb.props as { arn?: unknown }).arn);
+    return typeof arn === "string" && arn !== "" && own === arn;
+  });
+}
+
+/** Internet-facing load balancers of the stack negotiate TLS 1.3 (aws.lb listeners). */
+export const publicLbListenerTls13 = stackRule<PublicTlsConfig>({
+  name: "public-lb-listener-tls13",
+  concern: "encryption-in-transit",
+  description:
+    "HTTPS and TLS listeners of an internet-facing aws.lb.LoadBalancer of the stack (internal not true) must use a TLS 1.3 security policy (sslPolicy ELBSecurityPolicy-TLS13-*), as the Ingress-managed ALB does (k8s-load-balancer-tls13); lb-listener-tls already requires TLS 1.2+ on every listener.",
+  remediationSteps:
+    "Set sslPolicy 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06' (TLS 1.3, and TLS 1.2 for clients such as Route 53 health checkers) on the listener.",
+  severity: "high",
+  enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(e)(1)", "164.312(e)(2)(ii)"],
+    lgpd: ["Art. 46"],
+    docs: ["https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html"],
+  },
+  evidence: {
+    properties: {
+      "aws:lb/listener:Listener": ["loadBalancerArn", "protocol", "certificateArn", "sslPolicy"],
+      "aws:alb/listener:Listener": ["loadBalancerArn", "protocol", "certificateArn", "sslPolicy"],
+      "aws:lb/loadBalancer:LoadBalancer": ["internal"],
+      "aws:alb/loadBalancer:LoadBalancer": ["internal"],
+    },
+  },
+  config: {
+    defaults: { tls13PolicyPrefixes: ["ELBSecurityPolicy-TLS13-"] },
+    schema: {
+      tls13PolicyPrefixes: {
+        type: "array",
+        items: { type: "string", minLength: 1 },
+        minItems: 1,
+        description: "Name prefixes of ELB security policies that negotiate TLS 1.3.",
+      },
+    },
+  },
+  examines: [...LISTENER_TYPES, ...LB_TYPES],
+  validate: (ctx) => {
+    const lbs = ctx.ofType(...LB_TYPES).map((lb) => lb.resource);
+    for (const listener of ctx.ofType(...LISTENER_TYPES)) {
+      ctx.each(() => {
+        const props = listener.props as ArgsOf<"aws:lb/listener:Listener">;
+        const protocol = (props.protocol ?? (props.certificateArn ? "HTTPS" : "HTTP")).toUpperCase();
+        if (protocol !== "HTTPS" && protocol !== "TLS") {
+          return;
+        }
+        const owners = loadBalancersOf(listener.resource, lbs);
+        if (owners.length === 0 && dependenciesOf(listener.resource, "loadBalancerArn").length === 0) {
+          // Not linked: decide once the ARN is known (rethrows while it is unknown).
+          readAll(() => props.loadBalancerArn);
+        }
+        // A load balancer of another stack: whether it is internet-facing is not known here.
+        const publicOwner = owners.find(
+          (lb) => (lb.props as ArgsOf<"aws:lb/loadBalancer:LoadBalancer">).internal !== true,
+        );
+        if (!publicOwner) {
+          return;
+        }
+        const policy = props.sslPolicy;
+        if (typeof policy !== "string" || !ctx.config.tls13PolicyPrefixes.some((p) => policy.startsWith(p))) {
+          ctx.report(
+            `${protocol} listener '${listener.resource.name}' of internet-facing load balancer '${publicOwner.name}' has sslPolicy ${policy ? `'${policy}'` : "unset"}, not a TLS 1.3 policy (${ctx.config.tls13PolicyPrefixes.join("*, ")}*).`,
+            listener.resource.urn,
+          );
+        }
+      });
+    }
+  },
+});
+
 // ---------------------------------------------------------------------------------------------
 // ElastiCache
 
@@ -553,6 +641,7 @@ export const hpaTargetExists = stackRule({
 export const workloadsRules: readonly Rule[] = [
   containerImagePinned,
   albWafAttached,
+  publicLbListenerTls13,
   elasticacheEncryption,
   elasticacheHighAvailability,
   hpaTargetExists,

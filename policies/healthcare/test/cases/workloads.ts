@@ -105,6 +105,22 @@ const association = (resourceArn: string, dependsOn: Fixture[] = []) =>
     dependsOn.length > 0 ? { dependsOn: { resourceArn: dependsOn } } : {},
   );
 
+function listener(sslPolicy: string | undefined, link: { dependsOn?: Fixture[]; arn?: string }): Fixture {
+  return res(
+    "aws:lb/listener:Listener",
+    "https",
+    {
+      loadBalancerArn: link.arn ?? unknown.string(),
+      port: 443,
+      protocol: "HTTPS",
+      certificateArn: "arn:aws:acm:sa-east-1:111122223333:certificate/0a1b2c3d",
+      ...(sslPolicy !== undefined ? { sslPolicy } : {}),
+      defaultActions: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404" } }],
+    },
+    link.dependsOn ? { dependsOn: { loadBalancerArn: link.dependsOn } } : {},
+  );
+}
+
 const KEY_ARN = "arn:aws:kms:sa-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 const cache = (props: Partial<ArgsOf<"aws:elasticache/replicationGroup:ReplicationGroup">> = {}) =>
@@ -343,6 +359,64 @@ export const workloadsCases: Case[] = [
       kind: "unknown",
       title: "an association whose target is unknown and not linked",
       stack: [loadBalancer(), association(unknown.string())],
+      expect: preview,
+    },
+  ]),
+  ...cases("public-lb-listener-tls13", [
+    {
+      kind: "pass",
+      title: "TLS 1.3 policy on the internet-facing ALB's HTTPS listener",
+      stack: (() => {
+        const lb = loadBalancer();
+        return [lb, listener("ELBSecurityPolicy-TLS13-1-2-Res-2021-06", { dependsOn: [lb] })];
+      })(),
+      expect: pass,
+    },
+    {
+      kind: "fail",
+      title: "a TLS 1.2-only policy on the internet-facing ALB",
+      stack: (() => {
+        const lb = loadBalancer();
+        return [lb, listener("ELBSecurityPolicy-TLS-1-2-2017-01", { dependsOn: [lb] })];
+      })(),
+      expect: violation(
+        /HTTPS listener 'https' of internet-facing load balancer 'public' has sslPolicy 'ELBSecurityPolicy-TLS-1-2-2017-01', not a TLS 1\.3 policy/,
+      ),
+    },
+    {
+      kind: "fail",
+      title: "no policy, linked by the known ARN",
+      stack: [loadBalancer({}, { arn: LB_ARN }), listener(undefined, { arn: LB_ARN })],
+      expect: violation(/has sslPolicy unset/),
+    },
+    {
+      kind: "pass",
+      title: "an internal load balancer may keep a TLS 1.2 policy",
+      stack: (() => {
+        const lb = loadBalancer({ internal: true });
+        return [lb, listener("ELBSecurityPolicy-TLS-1-2-2017-01", { dependsOn: [lb] })];
+      })(),
+      expect: pass,
+    },
+    {
+      kind: "pass",
+      title: "a listener of a load balancer of another stack",
+      stack: [listener("ELBSecurityPolicy-TLS-1-2-2017-01", { arn: LB_ARN })],
+      expect: pass,
+    },
+    {
+      kind: "unknown",
+      title: "a policy computed during the preview",
+      stack: (() => {
+        const lb = loadBalancer();
+        return [lb, listener(unknown.string(), { dependsOn: [lb] })];
+      })(),
+      expect: preview,
+    },
+    {
+      kind: "unknown",
+      title: "a listener not linked while its load balancer ARN is unknown",
+      stack: [loadBalancer(), listener("ELBSecurityPolicy-TLS-1-2-2017-01", { arn: unknown.string() })],
       expect: preview,
     },
   ]),
