@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { drRegions, planSubnets, primaryRegion, type RegionTopology } from "@hcp/platform";
+import { drRegions, planSubnets, primaryRegion, type RegionConfig } from "@hcp/platform";
 import {
   type ClusterModel,
   clusterModelOf,
@@ -86,7 +86,7 @@ function intendedFlows(primary: boolean): string[] {
 }
 
 /** The rest of the cluster and the addresses outside it. */
-function neighbours(region: RegionTopology): { pods: PodModel[]; externals: ExternalModel[] } {
+function neighbours(region: RegionConfig): { pods: PodModel[]; externals: ExternalModel[] } {
   const subnets = planSubnets(region.vpcCidr, region.azCount);
   const privateCidr = subnets.find((s) => s.tier === "private")!.cidr;
   const publicCidr = subnets.find((s) => s.tier === "public")!.cidr;

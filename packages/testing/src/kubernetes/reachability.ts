@@ -281,7 +281,8 @@ function probedPorts(
   endpoint: EndpointModel,
   extraPorts: ReadonlyArray<{ readonly port: number; readonly protocol: Protocol }>,
 ) {
-  const all = [...endpoint.ports.map((p) => ({ port: p.port, protocol: p.protocol })), ...extraPorts];
+  const own: ReadonlyArray<{ readonly port: number; readonly protocol: Protocol }> = endpoint.ports;
+  const all = [...own.map((p) => ({ port: p.port, protocol: p.protocol })), ...extraPorts];
   const seen = new Set<string>();
   return all.filter((p) => {
     const key = `${p.port}/${p.protocol}`;
