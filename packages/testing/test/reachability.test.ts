@@ -33,7 +33,12 @@ const APP = pod("app/web", { app: "web" });
 const API = pod("app/api", { app: "api" }, [9000]);
 const OTHER_WEB = pod("other/web", { app: "web" });
 const DB = pod("data/db", { app: "db" }, [5432]);
-const IMDS: ExternalModel = { kind: "external", id: "imds", ip: "169.254.169.254", ports: [{ port: 80, protocol: "TCP" }] };
+const IMDS: ExternalModel = {
+  kind: "external",
+  id: "imds",
+  ip: "169.254.169.254",
+  ports: [{ port: 80, protocol: "TCP" }],
+};
 const INTERNET: ExternalModel = {
   kind: "external",
   id: "internet",
@@ -43,7 +48,10 @@ const INTERNET: ExternalModel = {
 
 const NAMESPACES = { app: {}, other: {}, data: { tier: "data" } };
 
-function model(policies: NetworkPolicyModel[], endpoints: EndpointModel[] = [APP, API, OTHER_WEB, DB]): ClusterModel {
+function model(
+  policies: NetworkPolicyModel[],
+  endpoints: EndpointModel[] = [APP, API, OTHER_WEB, DB],
+): ClusterModel {
   return { namespaces: NAMESPACES, endpoints, policies };
 }
 
@@ -61,12 +69,27 @@ describe("reachability: selectors and CIDRs", () => {
     assert.equal(selectorMatches({}, labels), true);
     assert.equal(selectorMatches({ matchLabels: { app: "web" } }, labels), true);
     assert.equal(selectorMatches({ matchLabels: { app: "api" } }, labels), false);
-    assert.equal(selectorMatches({ matchExpressions: [{ key: "tier", operator: "In", values: ["front"] }] }, labels), true);
-    assert.equal(selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["front"] }] }, labels), false);
-    assert.equal(selectorMatches({ matchExpressions: [{ key: "zone", operator: "NotIn", values: ["a"] }] }, labels), true);
+    assert.equal(
+      selectorMatches({ matchExpressions: [{ key: "tier", operator: "In", values: ["front"] }] }, labels),
+      true,
+    );
+    assert.equal(
+      selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["front"] }] }, labels),
+      false,
+    );
+    assert.equal(
+      selectorMatches({ matchExpressions: [{ key: "zone", operator: "NotIn", values: ["a"] }] }, labels),
+      true,
+    );
     assert.equal(selectorMatches({ matchExpressions: [{ key: "app", operator: "Exists" }] }, labels), true);
-    assert.equal(selectorMatches({ matchExpressions: [{ key: "app", operator: "DoesNotExist" }] }, labels), false);
-    assert.throws(() => selectorMatches({ matchExpressions: [{ key: "app", operator: "Equals" }] }, labels), /Equals/);
+    assert.equal(
+      selectorMatches({ matchExpressions: [{ key: "app", operator: "DoesNotExist" }] }, labels),
+      false,
+    );
+    assert.throws(
+      () => selectorMatches({ matchExpressions: [{ key: "app", operator: "Equals" }] }, labels),
+      /Equals/,
+    );
   });
 
   it("contains addresses exactly at the block's edges", () => {
@@ -110,7 +133,10 @@ describe("reachability: isolation and policy types", () => {
     assert.equal(connectionAllowed(model([egressOnly]), API, APP, 8080, "TCP"), false);
     assert.equal(connectionAllowed(model([egressOnly]), APP, API, 9000, "TCP"), true);
     assert.equal(connectionAllowed(model([egressOnly]), APP, DB, 5432, "TCP"), false);
-    const ingressOnly = policy("ingress", "app", { podSelector: { matchLabels: { app: "web" } }, ingress: [] });
+    const ingressOnly = policy("ingress", "app", {
+      podSelector: { matchLabels: { app: "web" } },
+      ingress: [],
+    });
     assert.equal(connectionAllowed(model([ingressOnly]), APP, DB, 5432, "TCP"), true);
     assert.equal(connectionAllowed(model([ingressOnly]), API, APP, 8080, "TCP"), false);
     const emptyEgress = policy("empty", "app", { podSelector: {}, egress: [] });
@@ -147,7 +173,14 @@ describe("reachability: isolation and policy types", () => {
 
 describe("reachability: peers", () => {
   const ingressFrom = (from: NetworkPolicyModel["spec"]["ingress"]) =>
-    model([DENY_APP, policy("api", "app", { podSelector: { matchLabels: { app: "api" } }, policyTypes: ["Ingress"], ingress: from })]);
+    model([
+      DENY_APP,
+      policy("api", "app", {
+        podSelector: { matchLabels: { app: "api" } },
+        policyTypes: ["Ingress"],
+        ingress: from,
+      }),
+    ]);
 
   it("reads a podSelector alone as pods of the policy's namespace", () => {
     const m = ingressFrom([{ from: [{ podSelector: { matchLabels: { app: "web" } } }] }]);
@@ -159,10 +192,22 @@ describe("reachability: peers", () => {
 
   it("ANDs namespaceSelector and podSelector in one peer, ORs separate peers", () => {
     const and = ingressFrom([
-      { from: [{ namespaceSelector: { matchLabels: { tier: "data" } }, podSelector: { matchLabels: { app: "web" } } }] },
+      {
+        from: [
+          {
+            namespaceSelector: { matchLabels: { tier: "data" } },
+            podSelector: { matchLabels: { app: "web" } },
+          },
+        ],
+      },
     ]);
     const or = ingressFrom([
-      { from: [{ namespaceSelector: { matchLabels: { tier: "data" } } }, { podSelector: { matchLabels: { app: "web" } } }] },
+      {
+        from: [
+          { namespaceSelector: { matchLabels: { tier: "data" } } },
+          { podSelector: { matchLabels: { app: "web" } } },
+        ],
+      },
     ]);
     assert.equal(connectionAllowed(and, DB, API, 9000, "TCP"), false);
     assert.equal(connectionAllowed(or, DB, API, 9000, "TCP"), true);
@@ -185,7 +230,12 @@ describe("reachability: peers", () => {
     const out = policy("out", "app", {
       podSelector: {},
       policyTypes: ["Egress"],
-      egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.0.0/16", "10.0.0.0/8"] } }], ports: [{ port: 443 }, { port: 80 }] }],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.0.0/16", "10.0.0.0/8"] } }],
+          ports: [{ port: 443 }, { port: 80 }],
+        },
+      ],
     });
     const withIp = pod("data/db", { app: "db" }, [443], "10.20.8.9");
     const m = model([out], [APP, IMDS, INTERNET, withIp]);
@@ -198,13 +248,23 @@ describe("reachability: peers", () => {
       egress: [{ to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ port: 443 }] }],
     });
     assert.equal(connectionAllowed(model([vpc], [APP, withIp]), APP, withIp, 443, "TCP"), true);
-    assert.equal(connectionAllowed(model([vpc], [APP, DB]), APP, DB, 443, "TCP"), false, "no address, no match");
+    assert.equal(
+      connectionAllowed(model([vpc], [APP, DB]), APP, DB, 443, "TCP"),
+      false,
+      "no address, no match",
+    );
   });
 });
 
 describe("reachability: ports", () => {
   const egressPorts = (ports: NetworkPolicyModel["spec"]["egress"]) =>
-    model([policy("out", "app", { podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Egress"], egress: ports })]);
+    model([
+      policy("out", "app", {
+        podSelector: { matchLabels: { app: "web" } },
+        policyTypes: ["Egress"],
+        egress: ports,
+      }),
+    ]);
 
   it("defaults the protocol to TCP and keeps UDP apart", () => {
     const m = egressPorts([{ ports: [{ port: 53 }] }]);
@@ -225,7 +285,11 @@ describe("reachability: ports", () => {
     const named = egressPorts([{ ports: [{ port: "http" }] }]);
     assert.equal(connectionAllowed(named, APP, OTHER_WEB, 8080, "TCP"), true);
     assert.equal(connectionAllowed(named, APP, OTHER_WEB, 9000, "TCP"), false);
-    assert.equal(connectionAllowed(named, APP, INTERNET, 8080, "TCP"), false, "externals have no named ports");
+    assert.equal(
+      connectionAllowed(named, APP, INTERNET, 8080, "TCP"),
+      false,
+      "externals have no named ports",
+    );
   });
 });
 
@@ -238,12 +302,23 @@ describe("reachability: flows and intent", () => {
     ingress: [{ from: [{ podSelector: { matchLabels: { app: "web" } } }], ports: [{ port: 9000 }] }],
   });
   const webOut = (to: NonNullable<NetworkPolicyModel["spec"]["egress"]>) =>
-    policy("web", "app", { podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Ingress", "Egress"], egress: to });
+    policy("web", "app", {
+      podSelector: { matchLabels: { app: "web" } },
+      policyTypes: ["Ingress", "Egress"],
+      egress: to,
+    });
   const internet = { ipBlock: { cidr: "0.0.0.0/0", except: ["169.254.0.0/16", "10.0.0.0/8"] } };
 
   it("lists exactly the allowed flows, sorted, never a pod to itself nor external to external", () => {
     const m = model(
-      [DENY_APP, allowApi, webOut([{ to: [{ podSelector: { matchLabels: { app: "api" } } }], ports: [{ port: 9000 }] }, { to: [internet], ports: [{ port: 443 }] }])],
+      [
+        DENY_APP,
+        allowApi,
+        webOut([
+          { to: [{ podSelector: { matchLabels: { app: "api" } } }], ports: [{ port: 9000 }] },
+          { to: [internet], ports: [{ port: 443 }] },
+        ]),
+      ],
       endpoints,
     );
     assert.deepEqual(reachableFlows(m, { extraPorts: [{ port: 22, protocol: "TCP" }] }), intended);
@@ -251,17 +326,39 @@ describe("reachability: flows and intent", () => {
   });
 
   it("catches an egress rule without ports: IMDS and every port become reachable", () => {
-    const m = model([DENY_APP, allowApi, webOut([{ to: [{ podSelector: { matchLabels: { app: "api" } } }], ports: [{ port: 9000 }] }, { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }])], endpoints);
-    assert.deepEqual(compareFlows(reachableFlows(m, { extraPorts: [{ port: 22, protocol: "TCP" }] }), intended), {
-      unexpected: ["app/web -> imds:22/TCP", "app/web -> imds:80/TCP", "app/web -> internet:22/TCP"],
-      missing: [],
-    });
+    const m = model(
+      [
+        DENY_APP,
+        allowApi,
+        webOut([
+          { to: [{ podSelector: { matchLabels: { app: "api" } } }], ports: [{ port: 9000 }] },
+          { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] },
+        ]),
+      ],
+      endpoints,
+    );
+    assert.deepEqual(
+      compareFlows(reachableFlows(m, { extraPorts: [{ port: 22, protocol: "TCP" }] }), intended),
+      {
+        unexpected: ["app/web -> imds:22/TCP", "app/web -> imds:80/TCP", "app/web -> internet:22/TCP"],
+        missing: [],
+      },
+    );
   });
 
   it("catches namespaceSelector {} where this namespace was meant, and a missing flow", () => {
     const other = pod("other/api", { app: "api" }, [9000]);
     const m = model(
-      [DENY_APP, allowApi, webOut([{ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: "api" } } }], ports: [{ port: 9000 }] }])],
+      [
+        DENY_APP,
+        allowApi,
+        webOut([
+          {
+            to: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: "api" } } }],
+            ports: [{ port: 9000 }],
+          },
+        ]),
+      ],
       [...endpoints, other],
     );
     assert.deepEqual(compareFlows(reachableFlows(m, { within: ["app"] }), intended), {
@@ -294,13 +391,26 @@ describe("reachability: the model of a program's resources", () => {
         spec: {
           template: {
             metadata: { labels: { app: "web" } },
-            spec: { containers: [{ ports: [{ name: "http", containerPort: 8080, protocol: "TCP" }, { containerPort: 53, protocol: "UDP" }] }] },
+            spec: {
+              containers: [
+                {
+                  ports: [
+                    { name: "http", containerPort: 8080, protocol: "TCP" },
+                    { containerPort: 53, protocol: "UDP" },
+                  ],
+                },
+              ],
+            },
           },
         },
       }),
       registered("kubernetes:batch/v1:CronJob", "report", {
         metadata: { name: "report", namespace: "app" },
-        spec: { jobTemplate: { spec: { template: { metadata: { labels: { app: "report" } }, spec: { containers: [{}] } } } } },
+        spec: {
+          jobTemplate: {
+            spec: { template: { metadata: { labels: { app: "report" } }, spec: { containers: [{}] } } },
+          },
+        },
       }),
       registered("kubernetes:networking.k8s.io/v1:NetworkPolicy", "deny", {
         metadata: { name: "default-deny", namespace: "app" },
@@ -323,13 +433,25 @@ describe("reachability: the model of a program's resources", () => {
         },
         { kind: "pod", id: "app/report", namespace: "app", labels: { app: "report" }, ports: [] },
       ],
-      policies: [{ name: "default-deny", namespace: "app", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } }],
+      policies: [
+        {
+          name: "default-deny",
+          namespace: "app",
+          spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        },
+      ],
     });
   });
 
   it("refuses a policy whose namespace is not known (a preview run)", () => {
     assert.throws(
-      () => clusterModelOf([registered("kubernetes:networking.k8s.io/v1:NetworkPolicy", "x", { metadata: { name: "x" }, spec: {} })]),
+      () =>
+        clusterModelOf([
+          registered("kubernetes:networking.k8s.io/v1:NetworkPolicy", "x", {
+            metadata: { name: "x" },
+            spec: {},
+          }),
+        ]),
       /no known name and namespace/,
     );
   });

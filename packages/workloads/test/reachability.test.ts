@@ -80,7 +80,9 @@ function intendedFlows(primary: boolean): string[] {
     // the private subnets with every pod: a CIDR cannot tell them apart, so every pod outside the two
     // isolated namespaces reaches 10250 too (the data tier's and others' own egress policies are
     // what stops them). The ALB's nodes (public subnets) do not.
-    ...[`control-plane`, PGBOUNCER, PATRONI, DNS, PROMETHEUS, STRANGER].map((p) => `${p} -> ${ESO}:10250/TCP`),
+    ...[`control-plane`, PGBOUNCER, PATRONI, DNS, PROMETHEUS, STRANGER].map(
+      (p) => `${p} -> ${ESO}:10250/TCP`,
+    ),
   ];
   return flows.sort();
 }
@@ -91,7 +93,12 @@ function neighbours(region: RegionConfig): { pods: PodModel[]; externals: Extern
   const privateCidr = subnets.find((s) => s.tier === "private")!.cidr;
   const publicCidr = subnets.find((s) => s.tier === "public")!.cidr;
   const tcp = (...ports: number[]) => ports.map((port) => ({ port, protocol: "TCP" as const }));
-  const pod = (id: string, labels: Record<string, string>, ports: PodModel["ports"], n: number): PodModel => ({
+  const pod = (
+    id: string,
+    labels: Record<string, string>,
+    ports: PodModel["ports"],
+    n: number,
+  ): PodModel => ({
     kind: "pod",
     id,
     namespace: id.split("/")[0],
@@ -136,7 +143,10 @@ for (const env of ["production", "staging"]) {
         // Pods of the layer get addresses in the private subnets too.
         const pods = generated.pods.map((p, i) => ({
           ...p,
-          ip: host(planSubnets(region.vpcCidr, region.azCount).find((s) => s.tier === "private")!.cidr, 100 + i),
+          ip: host(
+            planSubnets(region.vpcCidr, region.azCount).find((s) => s.tier === "private")!.cidr,
+            100 + i,
+          ),
         }));
         endpoints = [...pods, ...world.pods, ...world.externals];
         model = {

@@ -59,8 +59,14 @@ export interface NetworkPolicyModel {
   readonly spec: {
     readonly podSelector?: Selector;
     readonly policyTypes?: readonly string[];
-    readonly ingress?: ReadonlyArray<{ readonly from?: readonly PolicyPeer[]; readonly ports?: readonly PolicyPort[] }>;
-    readonly egress?: ReadonlyArray<{ readonly to?: readonly PolicyPeer[]; readonly ports?: readonly PolicyPort[] }>;
+    readonly ingress?: ReadonlyArray<{
+      readonly from?: readonly PolicyPeer[];
+      readonly ports?: readonly PolicyPort[];
+    }>;
+    readonly egress?: ReadonlyArray<{
+      readonly to?: readonly PolicyPeer[];
+      readonly ports?: readonly PolicyPort[];
+    }>;
   };
 }
 
@@ -250,7 +256,9 @@ export function connectionAllowed(
       egress.some((p) =>
         (p.spec.egress ?? []).some(
           (rule) =>
-            (!rule.to || rule.to.length === 0 || rule.to.some((peer) => peerMatches(model, p.namespace, peer, to))) &&
+            (!rule.to ||
+              rule.to.length === 0 ||
+              rule.to.some((peer) => peerMatches(model, p.namespace, peer, to))) &&
             portMatches(rule.ports, to, port, protocol),
         ),
       );
@@ -369,7 +377,11 @@ interface TemplateLike {
   readonly metadata?: { readonly labels?: Labels };
   readonly spec?: {
     readonly containers?: ReadonlyArray<{
-      readonly ports?: ReadonlyArray<{ readonly name?: string; readonly containerPort: number; readonly protocol?: Protocol }>;
+      readonly ports?: ReadonlyArray<{
+        readonly name?: string;
+        readonly containerPort: number;
+        readonly protocol?: Protocol;
+      }>;
     }>;
   };
 }
@@ -393,12 +405,14 @@ export function clusterModelOf(resources: readonly RegisteredResource[]): {
       namespaces[metadata.name] = { ...metadata.labels };
     } else if (r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy") {
       if (typeof metadata.namespace !== "string" || typeof metadata.name !== "string") {
-        throw new Error(`NetworkPolicy ${r.urn} has no known name and namespace: run the program with known values`);
+        throw new Error(
+          `NetworkPolicy ${r.urn} has no known name and namespace: run the program with known values`,
+        );
       }
       policies.push({
         name: metadata.name,
         namespace: metadata.namespace,
-        spec: (r.inputs["spec"] ?? {}) as NetworkPolicyModel["spec"],
+        spec: r.inputs["spec"] ?? {},
       });
     } else if (r.type in POD_TEMPLATE_PATHS) {
       const template = dig(r.inputs, POD_TEMPLATE_PATHS[r.type]) as TemplateLike | undefined;

@@ -48,7 +48,10 @@ function hpa(
       minReplicas: 3,
       maxReplicas: options.maxReplicas ?? 10,
       metrics: [
-        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+        {
+          type: "Resource",
+          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+        },
       ],
     },
   });
@@ -115,7 +118,9 @@ function listener(sslPolicy: string | undefined, link: { dependsOn?: Fixture[]; 
       protocol: "HTTPS",
       certificateArn: "arn:aws:acm:sa-east-1:111122223333:certificate/0a1b2c3d",
       ...(sslPolicy !== undefined ? { sslPolicy } : {}),
-      defaultActions: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404" } }],
+      defaultActions: [
+        { type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404" } },
+      ],
     },
     link.dependsOn ? { dependsOn: { loadBalancerArn: link.dependsOn } } : {},
   );
@@ -147,7 +152,12 @@ const lbService = (annotations: Record<string, string>) =>
 
 export const workloadsCases: Case[] = [
   ...cases("container-image-pinned", [
-    { kind: "pass", title: "platform image pinned by digest", resource: withImage(`${ECR}@${DIGEST}`), expect: pass },
+    {
+      kind: "pass",
+      title: "platform image pinned by digest",
+      resource: withImage(`${ECR}@${DIGEST}`),
+      expect: pass,
+    },
     {
       kind: "pass",
       title: "tag and digest",
@@ -171,9 +181,12 @@ export const workloadsCases: Case[] = [
       kind: "fail",
       title: "a platform image by tag where digests are required",
       resource: withImage(`${ECR}:1.4.2`),
-      expect: violation(/containers 'app' \(spec\.template\.spec\.containers\[0\]\.image\) is not pinned by digest/, {
-        count: 1,
-      }),
+      expect: violation(
+        /containers 'app' \(spec\.template\.spec\.containers\[0\]\.image\) is not pinned by digest/,
+        {
+          count: 1,
+        },
+      ),
     },
     {
       kind: "fail",
@@ -227,9 +240,12 @@ export const workloadsCases: Case[] = [
           },
         },
       }),
-      expect: violation(/initContainers 'init' \(spec\.jobTemplate\.spec\.template\.spec\.initContainers\[0\]\.image\)/, {
-        count: 1,
-      }),
+      expect: violation(
+        /initContainers 'init' \(spec\.jobTemplate\.spec\.template\.spec\.initContainers\[0\]\.image\)/,
+        {
+          count: 1,
+        },
+      ),
     },
     {
       kind: "fail",
@@ -249,7 +265,10 @@ export const workloadsCases: Case[] = [
       resource: res("kubernetes:helm.sh/v4:Chart", "eso", {
         chart: "external-secrets",
         version: "2.10.0",
-        values: { image: { repository: "ghcr.io/external-secrets/external-secrets", tag: "latest" }, webhook: { image: "x/y:latest" } },
+        values: {
+          image: { repository: "ghcr.io/external-secrets/external-secrets", tag: "latest" },
+          webhook: { image: "x/y:latest" },
+        },
       }),
       expect: violation(/values\.image\.tag is 'latest', values\.webhook\.image uses the tag 'latest'/),
     },
@@ -455,7 +474,11 @@ export const workloadsCases: Case[] = [
     {
       kind: "fail",
       title: "every gap reported at once",
-      resource: cache({ atRestEncryptionEnabled: undefined, transitEncryptionEnabled: false, authToken: undefined }),
+      resource: cache({
+        atRestEncryptionEnabled: undefined,
+        transitEncryptionEnabled: false,
+        authToken: undefined,
+      }),
       expect: violation(undefined, { count: 3 }),
     },
     {
@@ -506,7 +529,12 @@ export const workloadsCases: Case[] = [
     },
   ]),
   ...cases("hpa-target-exists", [
-    { kind: "pass", title: "HPA of a Deployment without replicas", stack: [scaledDeployment(), hpa()], expect: pass },
+    {
+      kind: "pass",
+      title: "HPA of a Deployment without replicas",
+      stack: [scaledDeployment(), hpa()],
+      expect: pass,
+    },
     {
       kind: "fail",
       title: "HPA of a Deployment the stack does not define",
@@ -523,7 +551,9 @@ export const workloadsCases: Case[] = [
       kind: "fail",
       title: "the target sets spec.replicas",
       stack: [scaledDeployment({ replicas: 3 }), hpa()],
-      expect: violation(/Deployment 'app' sets spec\.replicas \(3\) while HorizontalPodAutoscaler 'app-hpa' scales it/),
+      expect: violation(
+        /Deployment 'app' sets spec\.replicas \(3\) while HorizontalPodAutoscaler 'app-hpa' scales it/,
+      ),
     },
     {
       kind: "fail",
@@ -538,7 +568,10 @@ export const workloadsCases: Case[] = [
         scaledDeployment(),
         res("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "app-hpa", {
           metadata: { namespace: unknown.string() },
-          spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "app" }, maxReplicas: 3 },
+          spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "app" },
+            maxReplicas: 3,
+          },
         }),
       ],
       expect: preview,
