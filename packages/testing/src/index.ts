@@ -14,4 +14,5 @@ export * from "./secrets";
 export * from "./conventions";
 export * from "./skip";
 export * from "./kubernetes/models";
+export * from "./kubernetes/reachability";
 export * from "./kubernetes/validate";

@@ -159,7 +159,9 @@ export = async () => {
       region,
       secretArns: [...Object.values(credentials), ...appSecretArns],
       kmsKeyArns: [dbKeyArn],
-      vpcCidr: ctx.region.vpcCidr,
+      privateSubnetCidrs: planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
+        .filter((s) => s.tier === "private")
+        .map((s) => s.cidr),
     },
     { providers: [awsProvider, kube] },
   );

@@ -24,6 +24,8 @@ export function policyConfigFor(topology: EnvironmentTopology): PolicyPackConfig
   };
   return {
     "stateful-resources-protected": { requireProtect: topology.tier === "production" },
+    "container-image-pinned": { requireDigest: topology.tier === "production" },
+    "elasticache-high-availability": { requireMultiAz: topology.tier === "production" },
     "phi-allowed-regions": residency,
     "phi-international-transfer": residency,
     "phi-cross-border-copy": residency,

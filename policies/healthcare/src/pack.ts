@@ -12,6 +12,7 @@ import { resilienceRules } from "./policies/resilience";
 import { retentionRules } from "./policies/retention";
 import { secretsHygieneRules } from "./policies/secretsHygiene";
 import { taggingRules } from "./policies/tagging";
+import { workloadsRules } from "./policies/workloads";
 
 /** Name of the pack (PulumiPolicy.yaml, `--policy-pack`, reports). */
 export const PACK_NAME = "healthcare-compliance";
@@ -29,6 +30,7 @@ export const CHECK_RULES: readonly Rule[] = [
   ...taggingRules,
   ...secretsHygieneRules,
   ...observabilityRules,
+  ...workloadsRules,
 ];
 
 /** Every rule of the pack, in report order. */

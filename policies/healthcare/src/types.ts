@@ -53,6 +53,10 @@ export interface ResourceClasses {
   "aws:kms/replicaKey:ReplicaKey": typeof aws.kms.ReplicaKey;
   "aws:lb/listener:Listener": typeof aws.lb.Listener;
   "aws:alb/listener:Listener": typeof aws.alb.Listener;
+  "aws:lb/loadBalancer:LoadBalancer": typeof aws.lb.LoadBalancer;
+  "aws:alb/loadBalancer:LoadBalancer": typeof aws.alb.LoadBalancer;
+  "aws:wafv2/webAclAssociation:WebAclAssociation": typeof aws.wafv2.WebAclAssociation;
+  "aws:elasticache/replicationGroup:ReplicationGroup": typeof aws.elasticache.ReplicationGroup;
   "tls:index/privateKey:PrivateKey": typeof tls.PrivateKey;
   "tls:index/selfSignedCert:SelfSignedCert": typeof tls.SelfSignedCert;
   "kubernetes:core/v1:Namespace": typeof k8s.core.v1.Namespace;
@@ -67,6 +71,7 @@ export interface ResourceClasses {
   "kubernetes:batch/v1:Job": typeof k8s.batch.v1.Job;
   "kubernetes:batch/v1:CronJob": typeof k8s.batch.v1.CronJob;
   "kubernetes:policy/v1:PodDisruptionBudget": typeof k8s.policy.v1.PodDisruptionBudget;
+  "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": typeof k8s.autoscaling.v2.HorizontalPodAutoscaler;
   "kubernetes:networking.k8s.io/v1:NetworkPolicy": typeof k8s.networking.v1.NetworkPolicy;
   "kubernetes:networking.k8s.io/v1:Ingress": typeof k8s.networking.v1.Ingress;
   "kubernetes:storage.k8s.io/v1:StorageClass": typeof k8s.storage.v1.StorageClass;
@@ -120,6 +125,10 @@ export const TYPE_TOKENS = Object.keys({
   "aws:kms/replicaKey:ReplicaKey": true,
   "aws:lb/listener:Listener": true,
   "aws:alb/listener:Listener": true,
+  "aws:lb/loadBalancer:LoadBalancer": true,
+  "aws:alb/loadBalancer:LoadBalancer": true,
+  "aws:wafv2/webAclAssociation:WebAclAssociation": true,
+  "aws:elasticache/replicationGroup:ReplicationGroup": true,
   "tls:index/privateKey:PrivateKey": true,
   "tls:index/selfSignedCert:SelfSignedCert": true,
   "kubernetes:core/v1:Namespace": true,
@@ -134,6 +143,7 @@ export const TYPE_TOKENS = Object.keys({
   "kubernetes:batch/v1:Job": true,
   "kubernetes:batch/v1:CronJob": true,
   "kubernetes:policy/v1:PodDisruptionBudget": true,
+  "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": true,
   "kubernetes:networking.k8s.io/v1:NetworkPolicy": true,
   "kubernetes:networking.k8s.io/v1:Ingress": true,
   "kubernetes:storage.k8s.io/v1:StorageClass": true,

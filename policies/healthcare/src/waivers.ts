@@ -234,11 +234,6 @@ export const COVERAGE_WAIVERS: readonly CoverageWaiver[] = [
       "Generated application keys, stored only as secret state and in Secrets Manager (examined: KMS key, recovery window); the value is never an input of another resource in plain text.",
   },
   {
-    type: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-    reason:
-      "Scaling bounds of a Deployment; holds no data. Built by @hcp/kube's Workload (tests assert min/max and the scaled DR values); the HPA/PDB coverage rule of issue 11 is not written yet.",
-  },
-  {
     type: "kubernetes:external-secrets.io/v1:ClusterSecretStore",
     reason:
       "Points the External Secrets Operator at the region's Secrets Manager; holds no secret. What it may read is the operator's Pod Identity role (reviewed with the IAM policies).",
@@ -246,7 +241,7 @@ export const COVERAGE_WAIVERS: readonly CoverageWaiver[] = [
   {
     type: "aws:wafv2/webAcl:WebAcl",
     reason:
-      "Request filtering of the internet-facing ALB (managed rule groups, rate limit, geo block), asserted by the workloads layer's tests; the rule that every internet-facing ALB has one (issue 11) is not written yet.",
+      "Request filtering rules of the internet-facing ALB (managed rule groups, rate limit, geo block), asserted by the workloads layer's tests; that every internet-facing ALB has one attached is examined on the Ingress / load balancer (alb-waf-attached).",
   },
   {
     type: "aws:route53/healthCheck:HealthCheck",

@@ -19,8 +19,12 @@ export interface SecretsOperatorArgs {
   readonly secretArns: pulumi.Input<pulumi.Input<string>[]>;
   /** KMS keys those secrets are encrypted with (decrypt through Secrets Manager only). */
   readonly kmsKeyArns: pulumi.Input<pulumi.Input<string>[]>;
-  /** CIDR of the VPC (the API server's webhook calls and the cluster endpoint). */
-  readonly vpcCidr: string;
+  /**
+   * CIDRs of the VPC's private subnets: the control plane's ENIs (the API server's webhook calls,
+   * the cluster endpoint) and the interface VPC endpoints (Secrets Manager, STS) live there. Not the
+   * whole VPC: the public subnets hold the internet-facing ALB's nodes.
+   */
+  readonly privateSubnetCidrs: readonly string[];
 }
 
 /**
@@ -45,10 +49,10 @@ export class SecretsOperator extends pulumi.ComponentResource {
         policies: {
           operator: {
             pods,
-            // The API server calls the admission webhook from the control plane's ENIs in the VPC.
-            ingress: [{ peers: [{ cidr: args.vpcCidr }], ports: [10250] }],
+            // The API server calls the admission webhook from the control plane's ENIs (private subnets).
+            ingress: [{ peers: args.privateSubnetCidrs.map((cidr) => ({ cidr })), ports: [10250] }],
             egress: [
-              { peers: [{ cidr: args.vpcCidr }], ports: [443] },
+              { peers: args.privateSubnetCidrs.map((cidr) => ({ cidr })), ports: [443] },
               { peers: [INTERNET], ports: [443] },
               { peers: [{ cidr: POD_IDENTITY_AGENT.cidr }], ports: [POD_IDENTITY_AGENT.port] },
             ],

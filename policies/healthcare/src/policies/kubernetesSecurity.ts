@@ -404,7 +404,9 @@ export const k8sInternalLoadBalancer = resourceRule<LoadBalancerConfig>({
         args.notApplicable("not a LoadBalancer Service");
       }
       const annotations = props.metadata?.annotations ?? {};
-      const internal = annotations[SCHEME] === "internal" || annotations[LEGACY_INTERNAL] === "true";
+      // The controller reads the scheme annotation first; the deprecated one only when it is absent.
+      const scheme = annotations[SCHEME];
+      const internal = scheme !== undefined ? scheme === "internal" : annotations[LEGACY_INTERNAL] === "true";
       const id = `${namespaceOf(props.metadata)}/${props.metadata?.name ?? args.name}`;
       if (!internal && !config.allowedPublicServices.includes(id)) {
         report(`LoadBalancer Service '${id}' is internet-facing: annotate ${SCHEME}: internal.`);

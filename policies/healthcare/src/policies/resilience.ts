@@ -199,7 +199,7 @@ export const podDisruptionBudgetCoverage = stackRule<PdbConfig>({
   name: "pod-disruption-budget",
   concern: "resilience",
   description:
-    "Every Deployment and StatefulSet with more than one replica must have a PodDisruptionBudget in its namespace whose selector matches its pod labels, so node drains and upgrades keep a quorum (Patroni) and capacity.",
+    "Every Deployment and StatefulSet with more than one replica (spec.replicas, or the maxReplicas of a HorizontalPodAutoscaler scaling it, which then owns the count) must have a PodDisruptionBudget in its namespace whose selector matches its pod labels, so node drains and upgrades keep a quorum (Patroni) and capacity.",
   remediationSteps:
     "Add a policy/v1 PodDisruptionBudget { selector: { matchLabels: <the pod labels> }, maxUnavailable: 1 } next to the workload.",
   severity: "medium",
@@ -222,6 +222,11 @@ export const podDisruptionBudgetCoverage = stackRule<PdbConfig>({
         "spec.template.metadata.labels",
       ],
       "kubernetes:policy/v1:PodDisruptionBudget": ["metadata.namespace", "spec.selector"],
+      "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": [
+        "metadata.namespace",
+        "spec.scaleTargetRef",
+        "spec.maxReplicas",
+      ],
     },
   },
   config: {
@@ -234,8 +239,23 @@ export const podDisruptionBudgetCoverage = stackRule<PdbConfig>({
       },
     },
   },
-  examines: [...REPLICATED, "kubernetes:policy/v1:PodDisruptionBudget"],
+  examines: [
+    ...REPLICATED,
+    "kubernetes:policy/v1:PodDisruptionBudget",
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+  ],
   validate: (ctx) => {
+    // The most replicas an HPA may run, by `<namespace>/<kind>/<name>` of its target.
+    const scaled = new Map<string, number>();
+    for (const hpa of ctx.ofType("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")) {
+      ctx.each(() => {
+        const ref = hpa.props.spec?.scaleTargetRef;
+        if (ref) {
+          const key = `${namespaceKey(hpa.resource, () => hpa.props.metadata)}/${ref.kind}/${ref.name}`;
+          scaled.set(key, Math.max(scaled.get(key) ?? 0, hpa.props.spec?.maxReplicas ?? 0));
+        }
+      });
+    }
     const pdbs: Array<{ ns: string; selector: LabelSelector | undefined }> = [];
     for (const pdb of ctx.ofType("kubernetes:policy/v1:PodDisruptionBudget")) {
       ctx.each(() => {
@@ -248,17 +268,21 @@ export const podDisruptionBudgetCoverage = stackRule<PdbConfig>({
     for (const workload of ctx.ofType(...REPLICATED)) {
       ctx.each(() => {
         const props = workload.props as ArgsOf<"kubernetes:apps/v1:Deployment">;
-        const replicas = props.spec?.replicas ?? 1;
+        const ns = namespaceKey(workload.resource, () => props.metadata);
+        const kind = workload.resource.type.split(":").pop() ?? "";
+        const replicas = Math.max(
+          props.spec?.replicas ?? 1,
+          scaled.get(`${ns}/${kind}/${props.metadata?.name ?? ""}`) ?? 0,
+        );
         if (replicas < ctx.config.minimumReplicas) {
           return;
         }
-        const ns = namespaceKey(workload.resource, () => props.metadata);
         const labels = (podTemplate(workload.resource.type as (typeof REPLICATED)[number], props).metadata
           ?.labels ?? {}) as Record<string, string>;
         const covered = pdbs.some((p) => p.ns === ns && selectorMatches(p.selector, labels));
         if (!covered) {
           ctx.report(
-            `${workload.resource.type.split(":").pop()} '${workload.resource.name}' runs ${replicas} replicas without a PodDisruptionBudget selecting its pods.`,
+            `${kind} '${workload.resource.name}' runs ${replicas === (props.spec?.replicas ?? 1) ? "" : "up to "}${replicas} replicas without a PodDisruptionBudget selecting its pods.`,
             workload.resource.urn,
           );
         }

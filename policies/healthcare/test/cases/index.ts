@@ -8,6 +8,7 @@ import { otherCases } from "./other";
 import { peeringCases } from "./peering";
 import { residencyCases } from "./residency";
 import { retentionCases } from "./retention";
+import { workloadsCases } from "./workloads";
 
 /** Every case of every rule. */
 export const ALL_CASES: readonly Case[] = [
@@ -20,4 +21,5 @@ export const ALL_CASES: readonly Case[] = [
   ...peeringCases,
   ...kubernetesCases,
   ...otherCases,
+  ...workloadsCases,
 ];

@@ -11,7 +11,8 @@ type PodSpec = Unwrap<k8s.types.input.core.v1.PodSpec>;
 /** A container that meets the restricted profile. */
 export const RESTRICTED_CONTAINER: Container = {
   name: "app",
-  image: "111122223333.dkr.ecr.sa-east-1.amazonaws.com/healthcare-app:1.0.0",
+  // Pinned by digest, as production requires (container-image-pinned).
+  image: `111122223333.dkr.ecr.sa-east-1.amazonaws.com/healthcare-app@sha256:${"0f".repeat(32)}`,
   securityContext: {
     runAsNonRoot: true,
     readOnlyRootFilesystem: true,
