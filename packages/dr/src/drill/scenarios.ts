@@ -109,7 +109,7 @@ export interface ArchiveFallbackResult {
   readonly idAtEnd: number;
   /** WAL segments the standby leader logged as restored from the archive during the cut. */
   readonly segmentsRestored: number;
-  /** Restore of the path -> the standby leader streaming again, ms. */
+  /** Restore of the path -> the standby leader streaming again, ms (0 when left cut). */
   readonly resumeMs: number;
 }
 
@@ -125,7 +125,13 @@ function countRestored(file: string, fromOffset: number): number {
  */
 export async function archiveFallback(
   drill: Drill,
-  options: { durationMs: number; table: string; timeoutMs?: number },
+  options: {
+    durationMs: number;
+    table: string;
+    timeoutMs?: number;
+    /** Leave the path cut (a region loss follows while the standby lives on the archive). */
+    keepCut?: boolean;
+  },
 ): Promise<ArchiveFallbackResult> {
   const leader = await regionLeader(drill.dr.cluster);
   if (leader === undefined) throw new Error("no standby leader");
@@ -138,8 +144,10 @@ export async function archiveFallback(
   const idAtEnd = (await maxId(drill.dr.cluster, leader, options.table)) ?? 0;
   const segmentsRestored = countRestored(log, offset);
   const restoredAt = Date.now();
-  drill.primaryEndpoint.restore();
-  await waitStandbyHealthy(drill.primary, drill.dr, options.timeoutMs ?? 120_000);
+  if (!options.keepCut) {
+    drill.primaryEndpoint.restore();
+    await waitStandbyHealthy(drill.primary, drill.dr, options.timeoutMs ?? 120_000);
+  }
   return {
     cutAt,
     restoredAt,
@@ -148,7 +156,7 @@ export async function archiveFallback(
     idAtCut,
     idAtEnd,
     segmentsRestored,
-    resumeMs: Date.now() - restoredAt,
+    resumeMs: options.keepCut ? 0 : Date.now() - restoredAt,
   };
 }
 
