@@ -104,7 +104,7 @@ export function memberApi(drill: Drill, region: DrillRegion, member: string): Ht
 }
 
 /** Waits for a running leader (writer) with every other member streaming, and a synchronous standby when rendered. */
-export async function waitPrimaryHealthy(region: DrillRegion, timeoutMs: number): Promise<string> {
+export function waitPrimaryHealthy(region: DrillRegion, timeoutMs: number): Promise<string> {
   return region.cluster.waitHealthy(timeoutMs, undefined, {
     syncStandby: region.artifacts.patroni.config.bootstrap.dcs.synchronous_mode,
   });
@@ -114,7 +114,7 @@ export async function waitPrimaryHealthy(region: DrillRegion, timeoutMs: number)
  * Waits until `standby`'s leader is a running standby leader streaming from `source`'s leader and
  * each of its other members is a running replica streaming from it. Returns the standby leader.
  */
-export async function waitStandbyHealthy(
+export function waitStandbyHealthy(
   source: DrillRegion,
   standby: DrillRegion,
   timeoutMs: number,

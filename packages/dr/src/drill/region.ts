@@ -46,6 +46,12 @@ export interface RegionOptions {
    * the environment CA (a CA that did not sign the source's certificate). Printed with the changes.
    */
   readonly wrongReplicationCa?: string;
+  /**
+   * Ordinal of the first member (its name is `<scope>-<ordinal>`, like a StatefulSet pod), so a
+   * second cluster of the same scope in the sandbox gets its own names, files and logs.
+   * @default 0
+   */
+  readonly firstOrdinal?: number;
 }
 
 export interface DrillRegion {
@@ -145,7 +151,7 @@ export async function startRegion(options: RegionOptions): Promise<DrillRegion> 
   const pgbackrestConfigs: Record<string, string> = {};
   let pgbackrestReport = "";
   for (let i = 0; i < options.members; i++) {
-    const name = `${rendered.config.scope}-${i}`;
+    const name = `${rendered.config.scope}-${(options.firstOrdinal ?? 0) + i}`;
     const dataDir = sandbox.mkdir(`${prefix}-${i}/data`);
     const socketDir = sandbox.mkdir(`${prefix}-${i}/run`, 0o755);
     const pgPort = ports[i];

@@ -325,10 +325,19 @@ export async function failback(
     repoDirs: drill.repoDirs,
     standbySource: { host: "127.0.0.1", port: drEndpoint.port },
   });
+  // The re-seeded pods keep their names: their logs continue the old members' files.
+  const logOffsets = new Map(
+    region.cluster.members.map((m) => {
+      const file = drill.sandbox.path("logs", `${m.name}-patroni.log`);
+      return [m.name, fs.existsSync(file) ? fs.statSync(file).size : 0];
+    }),
+  );
   region.cluster.startAll();
   const standbyLeader = await waitStandbyHealthy(drill.dr, region, timeoutMs);
   const reseedMs = Date.now() - reseedStart;
-  const leaderLog = fs.readFileSync(region.cluster.patroniProc(standbyLeader)!.logFile, "utf8");
+  const leaderLog = fs
+    .readFileSync(region.cluster.patroniProc(standbyLeader)!.logFile, "utf8")
+    .slice(logOffsets.get(standbyLeader) ?? 0);
   const reseedMethod = /replica has been created using (\w+)/.exec(leaderLog)?.[1] ?? "not logged";
 
   const endpoint = await LeaderProxy.start({ target: () => regionLeaderPort(region.cluster), pollMs: 500 });

@@ -151,6 +151,7 @@ describe("DR drill: two regions on loopback from the rendered production configu
       repoDirs: d.repoDirs,
       standbySource: { host: "127.0.0.1", port: d.primaryEndpoint.port },
       wrongReplicationCa: wrongCa,
+      firstOrdinal: 9,
     });
     console.log(region.report.split("\n").filter((l) => l.includes("negative test")).join("\n"));
     const member = region.cluster.members[0];
