@@ -225,9 +225,18 @@ function report(results: readonly RunResult[], archiveTimeoutSeconds: number, op
       const fb = mine.flatMap((r) => (r.failback ? [r.failback] : []));
       if (fb.length > 0) {
         lines.push(
-          row("failback: re-seed of the primary region as a standby, s", fb.map((b) => b.reseedMs / 1000)),
-          row("failback: command (fence -> catch-up -> promote), s", fb.map((b) => b.commandMs / 1000)),
-          row("failback: switchover write gap, s", fb.map((b) => b.writeGapMs / 1000)),
+          row(
+            "failback: re-seed of the primary region as a standby, s",
+            fb.map((b) => b.reseedMs / 1000),
+          ),
+          row(
+            "failback: command (fence -> catch-up -> promote), s",
+            fb.map((b) => b.commandMs / 1000),
+          ),
+          row(
+            "failback: switchover write gap, s",
+            fb.map((b) => b.writeGapMs / 1000),
+          ),
           `| failback: acknowledged commits lost (per run) | ${fb.map((b) => `${b.lost.length} of ${b.acknowledged}`).join(", ")} |`,
           `| failback: re-seed method (per run) | ${fb.map((b) => b.reseedMethod).join(", ")} |`,
         );
@@ -238,7 +247,10 @@ function report(results: readonly RunResult[], archiveTimeoutSeconds: number, op
           `(max ${f3(worstRpo)} s, ${Math.max(...rpoCommits)} commits)`,
       );
       lines.push(
-        row("archive: largest replay age while on the archive, s", mine.map((r) => r.archiveMaxAgeSeconds ?? NaN)),
+        row(
+          "archive: largest replay age while on the archive, s",
+          mine.map((r) => r.archiveMaxAgeSeconds ?? NaN),
+        ),
         `| archive: promote refused by the RPO precondition first (per run) | ${mine.map((r) => (r.loss.acceptedDataLoss ? "yes" : "no")).join(", ")} |`,
       );
     }
@@ -265,7 +277,9 @@ async function main(): Promise<void> {
     }
   }
   report(results, results[0]?.archiveTimeoutSeconds ?? NaN, options);
-  console.log(`\n${options.runs} run(s) of ${options.variants.join(" + ")} in ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+  console.log(
+    `\n${options.runs} run(s) of ${options.variants.join(" + ")} in ${((Date.now() - started) / 60_000).toFixed(1)} min`,
+  );
   if (options.json) fs.writeFileSync(options.json, `${JSON.stringify(results, null, 2)}\n`);
 }
 

@@ -234,10 +234,14 @@ describe("pnpm dr promote / failback / fence (moveWriter)", () => {
     // Same host, another port: still another endpoint.
     const c = clusters(topology, primary, dr);
     c.standby.config_ = { ...c.standby.config_, standby_cluster: { host: "127.0.0.1", port: 40009 } };
-    const port = await refused(moveWriter(args({ targetApi: c.standby, writer: c.writer, replicationEndpoint }).args));
+    const port = await refused(
+      moveWriter(args({ targetApi: c.standby, writer: c.writer, replicationEndpoint }).args),
+    );
     assert.match(port[0], /follows 127\.0\.0\.1:40009/);
     c.standby.config_ = { ...c.standby.config_, standby_cluster: { host: "127.0.0.1", port: 40001 } };
-    const result = await moveWriter(args({ targetApi: c.standby, writer: c.writer, replicationEndpoint }).args);
+    const result = await moveWriter(
+      args({ targetApi: c.standby, writer: c.writer, replicationEndpoint }).args,
+    );
     const fence = result.requests[0];
     assert.equal(fence.cluster, primary);
     assert.deepEqual(

@@ -204,7 +204,12 @@ describe("localizePatroni with a standby source (the DR drill)", () => {
 
   it("points the standby cluster at the stand-in endpoint, lists it, and leaves the rest of standby_cluster as rendered", () => {
     const dr = renderArtifacts(repoTopology("production"), "us-east-1").patroni.config;
-    const result = localizePatroni(dr, member, { ...local, standbySource: { host: "127.0.0.1", port: 40014 } }, secrets);
+    const result = localizePatroni(
+      dr,
+      member,
+      { ...local, standbySource: { host: "127.0.0.1", port: 40014 } },
+      secrets,
+    );
     const standby = (result.config.bootstrap as { dcs: { standby_cluster: Record<string, unknown> } }).dcs
       .standby_cluster;
     assert.deepEqual(standby, { ...dr.bootstrap.dcs.standby_cluster, host: "127.0.0.1", port: 40014 });
@@ -212,8 +217,14 @@ describe("localizePatroni with a standby source (the DR drill)", () => {
     assert.deepEqual(
       changed.map((c) => [c.path, c.reason]),
       [
-        ["bootstrap.dcs.standby_cluster.host", "address/port: a LeaderProxy standing in for the writer region's replication NLB"],
-        ["bootstrap.dcs.standby_cluster.port", "address/port: a LeaderProxy standing in for the writer region's replication NLB"],
+        [
+          "bootstrap.dcs.standby_cluster.host",
+          "address/port: a LeaderProxy standing in for the writer region's replication NLB",
+        ],
+        [
+          "bootstrap.dcs.standby_cluster.port",
+          "address/port: a LeaderProxy standing in for the writer region's replication NLB",
+        ],
       ],
     );
   });
@@ -221,7 +232,13 @@ describe("localizePatroni with a standby source (the DR drill)", () => {
   it("leaves standby_cluster as rendered without the option, and refuses the option on a primary configuration", () => {
     const primary = renderArtifacts(repoTopology("production"), "sa-east-1").patroni.config;
     assert.throws(
-      () => localizePatroni(primary, member, { ...local, standbySource: { host: "127.0.0.1", port: 1 } }, secrets),
+      () =>
+        localizePatroni(
+          primary,
+          member,
+          { ...local, standbySource: { host: "127.0.0.1", port: 1 } },
+          secrets,
+        ),
       /standbySource given for a configuration without standby_cluster/,
     );
     const dr = renderArtifacts(repoTopology("production"), "us-east-1").patroni.config;

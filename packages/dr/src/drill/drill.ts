@@ -223,7 +223,9 @@ export async function startDrill(options: DrillOptions): Promise<Drill> {
   });
   dr.cluster.startAll();
   await waitStandbyHealthy(primary, dr, timeoutMs);
-  const archiveTimeout = Number(primaryArtifacts.patroni.config.bootstrap.dcs.postgresql.parameters.archive_timeout);
+  const archiveTimeout = Number(
+    primaryArtifacts.patroni.config.bootstrap.dcs.postgresql.parameters.archive_timeout,
+  );
   const report = [
     "    local changes to the rendered files (everything else runs as rendered):",
     primary.report,
@@ -270,7 +272,10 @@ export async function maxId(
 }
 
 /** Age of the newest replayed commit on a standby member, seconds (undefined before any). */
-export async function replayAgeSeconds(cluster: LocalPatroniCluster, member: string): Promise<number | undefined> {
+export async function replayAgeSeconds(
+  cluster: LocalPatroniCluster,
+  member: string,
+): Promise<number | undefined> {
   const rows = await queryOnce<{ age: number | null }>(
     cluster.target(member),
     "SELECT extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 AS age",

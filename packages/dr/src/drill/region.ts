@@ -93,7 +93,12 @@ function pgbackrestAllowed(stanzas: readonly string[]): AllowedChange[] {
 
 function localPgbackrest(
   options: RegionOptions,
-  member: { readonly index: number; readonly dataDir: string; readonly pgPort: number; readonly socketDir: string },
+  member: {
+    readonly index: number;
+    readonly dataDir: string;
+    readonly pgPort: number;
+    readonly socketDir: string;
+  },
 ): { text: string; report: string } {
   const { sandbox, artifacts, prefix, tls } = options;
   const rendered = artifacts.pgbackrest.config as unknown as Ini;
@@ -104,7 +109,9 @@ function localPgbackrest(
     const region = repo.type === "s3" ? repo.region : undefined;
     const dir = region === undefined ? undefined : options.repoDirs[region];
     if (dir === undefined) {
-      throw new Error(`${p} of ${artifacts.region}: no local directory for its region ${region ?? "(posix)"}`);
+      throw new Error(
+        `${p} of ${artifacts.region}: no local directory for its region ${region ?? "(posix)"}`,
+      );
     }
     for (const key of Object.keys(global)) {
       if (key.startsWith(`${p}-s3-`) || key === `${p}-storage-verify-tls`) delete global[key];

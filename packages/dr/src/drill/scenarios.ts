@@ -67,7 +67,8 @@ export async function sampleReplayLag(
     if (leader !== undefined) {
       const age = await replayAgeSeconds(standby.cluster, leader).catch(() => undefined);
       const id = options.table ? await maxId(standby.cluster, leader, options.table) : undefined;
-      if (age !== undefined) samples.push({ t: Date.now(), ageSeconds: age, ...(id !== undefined ? { maxId: id } : {}) });
+      if (age !== undefined)
+        samples.push({ t: Date.now(), ageSeconds: age, ...(id !== undefined ? { maxId: id } : {}) });
     }
     await sleep(Math.max(0, (options.intervalMs ?? 250) - (Date.now() - started)));
   }
@@ -81,7 +82,8 @@ export async function startDrillWriter(
   options: { table: string; createOn: DrillRegion; rate?: number; name?: string },
 ): Promise<Writer> {
   const leader = await regionLeader(options.createOn.cluster);
-  if (leader === undefined) throw new Error(`no leader in ${options.createOn.region} to create ${options.table} on`);
+  if (leader === undefined)
+    throw new Error(`no leader in ${options.createOn.region} to create ${options.table} on`);
   await createProbeTable(options.createOn.cluster, leader, options.table);
   const writer = new Writer(drill.sandbox, {
     dsn: applicationDsn(drill, regions),
@@ -90,10 +92,14 @@ export async function startDrillWriter(
     name: options.name ?? `writer-${options.table}`,
   });
   const ports = portsOf(options.createOn);
-  await waitFor("the writer's first acknowledged commit", () => (writer.acks.some((a) => ports.has(a.port)) ? true : undefined), {
-    timeoutMs: 60_000,
-    detail: () => JSON.stringify(writer.events.slice(-5)),
-  });
+  await waitFor(
+    "the writer's first acknowledged commit",
+    () => (writer.acks.some((a) => ports.has(a.port)) ? true : undefined),
+    {
+      timeoutMs: 60_000,
+      detail: () => JSON.stringify(writer.events.slice(-5)),
+    },
+  );
   return writer;
 }
 
@@ -234,16 +240,23 @@ export async function regionLoss(
     result = await move(true);
   }
   const promotedAt = Date.now();
-  const first = await waitFor("the first acknowledged write in the DR region", () => firstAckOn(writer, drPorts, kill.t), {
-    timeoutMs,
-    intervalMs: 50,
-    detail: () => `${JSON.stringify(writer.events.slice(-5))}\n${drill.dr.cluster.logs(20)}`,
-  });
+  const first = await waitFor(
+    "the first acknowledged write in the DR region",
+    () => firstAckOn(writer, drPorts, kill.t),
+    {
+      timeoutMs,
+      intervalMs: 50,
+      detail: () => `${JSON.stringify(writer.events.slice(-5))}\n${drill.dr.cluster.logs(20)}`,
+    },
+  );
   // Every commit the primary region acknowledged (an ack logged a moment after the kill instant
   // still came from the primary: nothing there acknowledges anything once the signals land).
   const beforeKill = writer.acks.filter((a) => primaryPorts.has(a.port));
   const drLeader = (await regionLeader(drill.dr.cluster)) ?? standbyLeader;
-  const rows = await queryOnce<{ id: string }>(drill.dr.cluster.target(drLeader), `SELECT id FROM ${options.table}`);
+  const rows = await queryOnce<{ id: string }>(
+    drill.dr.cluster.target(drLeader),
+    `SELECT id FROM ${options.table}`,
+  );
   const present = new Set(rows.map((r) => Number(r.id)));
   const lost = beforeKill.filter((a) => !present.has(a.id));
   const missingSeen = lost.filter((a) => a.id <= seenOnStandbyId).map((a) => a.id);
@@ -312,7 +325,10 @@ export async function failback(
   const drArtifacts = renderArtifacts(promoted, drill.dr.region);
   await runOnMember(drill.sandbox, drill.dr, drLeader, drArtifacts.pgbackrest.backupCommands.full);
 
-  const drEndpoint = await LeaderProxy.start({ target: () => regionLeaderPort(drill.dr.cluster), pollMs: 500 });
+  const drEndpoint = await LeaderProxy.start({
+    target: () => regionLeaderPort(drill.dr.cluster),
+    pollMs: 500,
+  });
   drill.proxies.push(drEndpoint);
   const reseedStart = Date.now();
   const region = await startRegion({
@@ -368,11 +384,15 @@ export async function failback(
     ),
   });
   const commandMs = Date.now() - before;
-  await waitFor("acknowledged writes in the primary region again", () => firstAckOn(writer, portsOf(region), before), {
-    timeoutMs,
-    intervalMs: 50,
-    detail: () => `${JSON.stringify(writer.events.slice(-5))}\n${region.cluster.logs(20)}`,
-  });
+  await waitFor(
+    "acknowledged writes in the primary region again",
+    () => firstAckOn(writer, portsOf(region), before),
+    {
+      timeoutMs,
+      intervalMs: 50,
+      detail: () => `${JSON.stringify(writer.events.slice(-5))}\n${region.cluster.logs(20)}`,
+    },
+  );
   await sleep(options.settleMs ?? 3_000);
   await writer.stop(drill.sandbox);
   const gap = largestAckGap(writer.acks, before - 2_000, Date.now());

@@ -58,10 +58,12 @@ export interface ReplicationEndpoint {
 }
 
 function endpointOf(args: MoveArgs, region: string): ReplicationEndpoint {
-  return args.replicationEndpoint?.(region) ?? {
-    host: replicationHostName(args.topology.name, region),
-    port: PORTS.postgres,
-  };
+  return (
+    args.replicationEndpoint?.(region) ?? {
+      host: replicationHostName(args.topology.name, region),
+      port: PORTS.postgres,
+    }
+  );
 }
 
 /** `standby_cluster` of a body with the endpoint the source region is reached at. */
@@ -115,7 +117,8 @@ async function statusOf(api: PatroniApi): Promise<MemberState | Error> {
 function followedEndpoint(config: Record<string, unknown>): string | undefined {
   const standby = config["standby_cluster"] as { host?: unknown; port?: unknown } | null | undefined;
   if (typeof standby?.host !== "string") return undefined;
-  return `${standby.host}:${String(standby.port ?? PORTS.postgres)}`;
+  const port = typeof standby.port === "number" ? standby.port : PORTS.postgres;
+  return `${standby.host}:${port}`;
 }
 
 /** The preconditions, collected; empty when the move may run. */

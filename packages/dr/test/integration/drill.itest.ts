@@ -2,7 +2,15 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { standbySlotName } from "@hcp/postgres";
-import { makeTls, queryOnce, rejoin, requireEngines, Sandbox, waitFor, type Writer } from "@hcp/postgres/harness";
+import {
+  makeTls,
+  queryOnce,
+  rejoin,
+  requireEngines,
+  Sandbox,
+  waitFor,
+  type Writer,
+} from "@hcp/postgres/harness";
 import { repoTopology } from "@hcp/testing";
 import {
   archiveFallback,
@@ -93,8 +101,17 @@ describe("DR drill: two regions on loopback from the rendered production configu
     assert.ok(drChanged.has("bootstrap.dcs.standby_cluster.host"), "standby source -> the LeaderProxy");
     for (const region of [d.primary, d.dr]) {
       const changed = new Set(region.localized.flatMap((l) => l.changes.map((c) => c.path)));
-      for (const key of ["ttl", "loop_wait", "retry_timeout", "synchronous_mode", "synchronous_mode_strict"]) {
-        assert.ok(!changed.has(`bootstrap.dcs.${key}`), `${region.region}: bootstrap.dcs.${key} runs as rendered`);
+      for (const key of [
+        "ttl",
+        "loop_wait",
+        "retry_timeout",
+        "synchronous_mode",
+        "synchronous_mode_strict",
+      ]) {
+        assert.ok(
+          !changed.has(`bootstrap.dcs.${key}`),
+          `${region.region}: bootstrap.dcs.${key} runs as rendered`,
+        );
       }
       assert.ok(
         !changed.has("bootstrap.dcs.postgresql.parameters.archive_timeout"),
@@ -125,17 +142,23 @@ describe("DR drill: two regions on loopback from the rendered production configu
     assert.equal(receiver[0]?.slot_name, slot);
     const conninfo = receiver[0].conninfo;
     assert.match(conninfo, /sslmode=verify-full/);
-    assert.ok(conninfo.includes(`sslrootcert=${d.tls.caFile}`), conninfo.replace(/password=\S+/, "password=***"));
+    assert.ok(
+      conninfo.includes(`sslrootcert=${d.tls.caFile}`),
+      conninfo.replace(/password=\S+/, "password=***"),
+    );
     assert.ok(conninfo.includes(`port=${d.primaryEndpoint.port}`), "through the replication endpoint");
     // The writer's commits arrive on both DR members.
     const upTo = writer!.acks[writer!.acks.length - 1].id;
     for (const m of d.dr.cluster.members) {
-      await waitFor(`${m.name} to have every commit up to ${upTo}`, async () =>
-        (await missingOn(d, "dr", m.name, writer!, upTo)).length === 0 ? true : undefined,
+      await waitFor(
+        `${m.name} to have every commit up to ${upTo}`,
+        async () => ((await missingOn(d, "dr", m.name, writer!, upTo)).length === 0 ? true : undefined),
         { timeoutMs: 30_000 },
       );
     }
-    console.log(`      ${standbyLeader} streams from ${primaryLeader} (TLS, slot ${slot}); ids up to ${upTo} on both DR members`);
+    console.log(
+      `      ${standbyLeader} streams from ${primaryLeader} (TLS, slot ${slot}); ids up to ${upTo} on both DR members`,
+    );
   });
 
   it("refuses the primary when the standby verifies against another CA (certificate verify failed)", async function () {
@@ -153,7 +176,12 @@ describe("DR drill: two regions on loopback from the rendered production configu
       wrongReplicationCa: wrongCa,
       firstOrdinal: 9,
     });
-    console.log(region.report.split("\n").filter((l) => l.includes("negative test")).join("\n"));
+    console.log(
+      region.report
+        .split("\n")
+        .filter((l) => l.includes("negative test"))
+        .join("\n"),
+    );
     const member = region.cluster.members[0];
     const proc = region.cluster.start(member.name);
     try {
@@ -181,18 +209,26 @@ describe("DR drill: two regions on loopback from the rendered production configu
     const w = writer!;
     const oldLeader = (await regionLeader(d.primary.cluster))!;
     const kill = d.primary.cluster.killNode(oldLeader);
-    const newLeader = await waitFor("a new leader in the primary region", () => d.primary.cluster.leader([oldLeader]), {
-      timeoutMs: 120_000,
-      intervalMs: 200,
-      detail: () => d.primary.cluster.logs(),
-    });
+    const newLeader = await waitFor(
+      "a new leader in the primary region",
+      () => d.primary.cluster.leader([oldLeader]),
+      {
+        timeoutMs: 120_000,
+        intervalMs: 200,
+        detail: () => d.primary.cluster.logs(),
+      },
+    );
     await waitFor("writes on the new primary leader", () => firstAckOn(w, ports(d, "primary"), kill.t), {
       timeoutMs: 120_000,
     });
     const standbyLeader = await waitStandbyHealthy(d.primary, d.dr, 120_000);
-    await waitFor("2 s of commits after the failover", () => (w.acksAfter(kill.t).length > 200 ? true : undefined), {
-      timeoutMs: 60_000,
-    });
+    await waitFor(
+      "2 s of commits after the failover",
+      () => (w.acksAfter(kill.t).length > 200 ? true : undefined),
+      {
+        timeoutMs: 60_000,
+      },
+    );
     const before = w.acks.filter((a) => a.t < kill.t);
     const upTo = w.acks[w.acks.length - 1].id;
     const missing = await waitFor(
@@ -209,7 +245,9 @@ describe("DR drill: two regions on loopback from the rendered production configu
         `${before.length} commits before and ${w.acksAfter(kill.t).length} after the failover, all on ${standbyLeader}`,
     );
     const back = await rejoin(d.primary.cluster, oldLeader, { timeoutMs: 180_000 });
-    console.log(`      ${oldLeader} rejoined in ${(back.rejoinMs / 1000).toFixed(1)} s (pg_rewind: ${back.rewind})`);
+    console.log(
+      `      ${oldLeader} rejoined in ${(back.rejoinMs / 1000).toFixed(1)} s (pg_rewind: ${back.rewind})`,
+    );
     await waitPrimaryHealthy(d.primary, 120_000);
   });
 
@@ -244,7 +282,10 @@ describe("DR drill: two regions on loopback from the rendered production configu
     );
     assert.deepEqual(loss.missingSeen, [], "every commit the standby had replayed before the cut survives");
     const status = await d.dr.cluster.status(loss.drLeader);
-    assert.ok(status && (status.role === "master" || status.role === "primary"), `DR leader role ${status?.role}`);
+    assert.ok(
+      status && (status.role === "master" || status.role === "primary"),
+      `DR leader role ${status?.role}`,
+    );
     assert.ok(firstAckOn(writer!, ports(d, "dr"), loss.killedAt), "writes resumed in the DR region");
     assert.ok(
       loss.moveLog.some((l) => l.includes(`done. Next: set dr.promotedRegion: ${d.dr.region}`)),
