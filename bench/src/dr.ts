@@ -20,6 +20,7 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import {
   archiveFallback,
   DRILL_TABLE,
@@ -33,7 +34,14 @@ import {
   stopProxies,
   type Drill,
 } from "@hcp/dr/drill";
-import { missing, processesMentioning, Sandbox, type Writer } from "@hcp/postgres/harness";
+import {
+  descendants,
+  missing,
+  postmasterOf,
+  processesMentioning,
+  Sandbox,
+  type Writer,
+} from "@hcp/postgres/harness";
 import { repoTopology } from "@hcp/testing";
 import { CpuMeter } from "./cpu";
 import { percentile, spread } from "./stats";
@@ -96,14 +104,32 @@ interface RunResult {
   readonly archiveTimeoutSeconds: number;
 }
 
+/**
+ * The drill's processes: those whose command line names the sandbox (Patroni, etcd, pgBackRest,
+ * the writer) plus every postmaster of a data directory in it and its backends.
+ */
+function drillPids(sandbox: Sandbox): number[] {
+  const pids = new Set(processesMentioning(sandbox.root, sandbox.runAs.uid).map((p) => p.pid));
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(sandbox.root);
+  } catch {
+    return [...pids];
+  }
+  for (const entry of entries) {
+    const postmaster = postmasterOf(path.join(sandbox.root, entry, "data"));
+    if (postmaster === undefined) continue;
+    pids.add(postmaster.pid);
+    for (const child of descendants(postmaster.pid)) pids.add(child.pid);
+  }
+  return [...pids];
+}
+
 async function oneRun(variant: VariantName, run: number, options: Args): Promise<RunResult> {
   const sandbox = Sandbox.create(`bench-dr-${variant}`);
   let drill: Drill | undefined;
   let writer: Writer | undefined;
-  const meter = new CpuMeter(
-    { drill: () => processesMentioning(sandbox.root, sandbox.runAs.uid).map((p) => p.pid) },
-    os.cpus().length,
-  );
+  const meter = new CpuMeter({ drill: () => drillPids(sandbox) }, os.cpus().length);
   const load1Before = os.loadavg()[0] ?? 0;
   meter.start();
   const started = Date.now();
@@ -256,7 +282,7 @@ function report(results: readonly RunResult[], archiveTimeoutSeconds: number, op
     }
   }
   lines.push(
-    `| machine busy CPUs during a run (of ${os.cpus().length}; ours) | ${results.map((r) => `${r.machineBusyCpus.toFixed(2)} (${r.drillCpus.toFixed(2)})`).join(", ")} |`,
+    `| busy CPUs during each run, whole machine (of ${os.cpus().length}) and the drill's processes | ${results.map((r) => `${r.machineBusyCpus.toFixed(2)} (${r.drillCpus.toFixed(2)})`).join(", ")} |`,
     `| 1-minute load before each run | ${results.map((r) => r.load1Before.toFixed(2)).join(", ")} |`,
   );
   console.log(lines.join("\n"));
