@@ -219,6 +219,41 @@ describe("pnpm dr promote / failback / fence (moveWriter)", () => {
     assert.equal(stale.standby.state.role, "master");
   });
 
+  it("expects and sends the replication endpoints it is given (the loopback drill's proxies)", async () => {
+    const endpoints: Record<string, { host: string; port: number }> = {
+      [primary]: { host: "127.0.0.1", port: 40001 },
+      [dr]: { host: "127.0.0.1", port: 40002 },
+    };
+    const replicationEndpoint = (region: string) => endpoints[region];
+    // The rendered name is refused: the standby must follow the endpoint given for the writer.
+    const rendered = clusters(topology, primary, dr);
+    const problems = await refused(
+      moveWriter(args({ targetApi: rendered.standby, writer: rendered.writer, replicationEndpoint }).args),
+    );
+    assert.match(problems[0], /not the writer's replication endpoint 127\.0\.0\.1:40001/);
+    // Same host, another port: still another endpoint.
+    const c = clusters(topology, primary, dr);
+    c.standby.config_ = { ...c.standby.config_, standby_cluster: { host: "127.0.0.1", port: 40009 } };
+    const port = await refused(
+      moveWriter(args({ targetApi: c.standby, writer: c.writer, replicationEndpoint }).args),
+    );
+    assert.match(port[0], /follows 127\.0\.0\.1:40009/);
+    c.standby.config_ = { ...c.standby.config_, standby_cluster: { host: "127.0.0.1", port: 40001 } };
+    const result = await moveWriter(
+      args({ targetApi: c.standby, writer: c.writer, replicationEndpoint }).args,
+    );
+    const fence = result.requests[0];
+    assert.equal(fence.cluster, primary);
+    assert.deepEqual(
+      { ...(fence.body["standby_cluster"] as Record<string, unknown>) },
+      {
+        ...replicationDynamicConfig(withWriter(topology, dr), primary).standby_cluster,
+        host: "127.0.0.1",
+        port: 40002,
+      },
+    );
+  });
+
   it("collects every failed precondition with its fix", async () => {
     const c = clusters(topology, primary, dr);
     // The target is a replica, follows another host; the writer endpoint is not the leader.
@@ -228,7 +263,7 @@ describe("pnpm dr promote / failback / fence (moveWriter)", () => {
     const problems = await refused(moveWriter(args({ targetApi: c.standby, writer: c.writer }).args));
     assert.equal(problems.length, 3, problems.join("\n"));
     assert.match(problems[0], /not the running standby leader.*Fix: port-forward/);
-    assert.match(problems[1], /follows elsewhere.internal, not the writer's replication endpoint/);
+    assert.match(problems[1], /follows elsewhere.internal:5432, not the writer's replication endpoint/);
     assert.match(problems[2], /not sa-east-1's running leader/);
   });
 

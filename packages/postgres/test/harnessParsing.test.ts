@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import { repoTopology } from "@hcp/testing";
 import {
   errorSummary,
+  localizePatroni,
   localizePgbouncer,
   parseIni,
   parsePgbench,
@@ -186,5 +187,62 @@ describe("errorSummary (what a writer saw during a failure)", () => {
       { message: "connect: connection to server at #, # failed", count: 2 },
       { message: "write: server login has been failing, try again later (server_login_retry)", count: 1 },
     ]);
+  });
+});
+
+describe("localizePatroni with a standby source (the DR drill)", () => {
+  const member = {
+    name: "pg-us-east-1-0",
+    pgPort: 40011,
+    restPort: 40012,
+    dataDir: "/tmp/sb/dr-0/data",
+    socketDir: "/tmp/sb/dr-0/run",
+    pgpassFile: "/tmp/sb/dr-0/pgpass",
+  };
+  const secrets = { superuser: "a", replication: "b", rewind: "c", restApi: "d" };
+  const local = { etcdHosts: ["127.0.0.1:40013"], tls: site.tls };
+
+  it("points the standby cluster at the stand-in endpoint, lists it, and leaves the rest of standby_cluster as rendered", () => {
+    const dr = renderArtifacts(repoTopology("production"), "us-east-1").patroni.config;
+    const result = localizePatroni(
+      dr,
+      member,
+      { ...local, standbySource: { host: "127.0.0.1", port: 40014 } },
+      secrets,
+    );
+    const standby = (result.config.bootstrap as { dcs: { standby_cluster: Record<string, unknown> } }).dcs
+      .standby_cluster;
+    assert.deepEqual(standby, { ...dr.bootstrap.dcs.standby_cluster, host: "127.0.0.1", port: 40014 });
+    const changed = result.changes.filter((c) => c.path.startsWith("bootstrap.dcs.standby_cluster"));
+    assert.deepEqual(
+      changed.map((c) => [c.path, c.reason]),
+      [
+        [
+          "bootstrap.dcs.standby_cluster.host",
+          "address/port: a LeaderProxy standing in for the writer region's replication NLB",
+        ],
+        [
+          "bootstrap.dcs.standby_cluster.port",
+          "address/port: a LeaderProxy standing in for the writer region's replication NLB",
+        ],
+      ],
+    );
+  });
+
+  it("leaves standby_cluster as rendered without the option, and refuses the option on a primary configuration", () => {
+    const primary = renderArtifacts(repoTopology("production"), "sa-east-1").patroni.config;
+    assert.throws(
+      () =>
+        localizePatroni(
+          primary,
+          member,
+          { ...local, standbySource: { host: "127.0.0.1", port: 1 } },
+          secrets,
+        ),
+      /standbySource given for a configuration without standby_cluster/,
+    );
+    const dr = renderArtifacts(repoTopology("production"), "us-east-1").patroni.config;
+    const plain = localizePatroni(dr, member, local, secrets);
+    assert.ok(!plain.changes.some((c) => c.path.startsWith("bootstrap.dcs.standby_cluster")));
   });
 });

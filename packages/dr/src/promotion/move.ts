@@ -1,5 +1,5 @@
 import { type EnvironmentTopology, primaryRegion, writerRegionName } from "@hcp/platform";
-import { replicationDynamicConfig, replicationHostName, withWriter } from "@hcp/postgres";
+import { PORTS, replicationDynamicConfig, replicationHostName, withWriter } from "@hcp/postgres";
 import { isWriterRole, type MemberState, type PatroniApi } from "./patroniApi";
 
 /**
@@ -41,6 +41,39 @@ export interface MoveArgs {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Each wait's limit. @default 120 */
   readonly waitSeconds?: number;
+  /**
+   * Where a region's replication endpoint is reached, when it is not the rendered name and port
+   * (`replication.<region>.data.<env>.hcp.internal:5432`, the NLB following that region's leader):
+   * the loopback drill, where a `LeaderProxy` stands in for each region's NLB. It is what the
+   * precondition expects the target to follow and what the `standby_cluster` bodies sent name.
+   * @default - the rendered name and port
+   */
+  readonly replicationEndpoint?: (region: string) => ReplicationEndpoint;
+}
+
+/** A replication endpoint: host and port. */
+export interface ReplicationEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+function endpointOf(args: MoveArgs, region: string): ReplicationEndpoint {
+  return (
+    args.replicationEndpoint?.(region) ?? {
+      host: replicationHostName(args.topology.name, region),
+      port: PORTS.postgres,
+    }
+  );
+}
+
+/** `standby_cluster` of a body with the endpoint the source region is reached at. */
+function standbyAt(
+  args: MoveArgs,
+  source: string,
+  standby: ReturnType<typeof replicationDynamicConfig>["standby_cluster"],
+): ReturnType<typeof replicationDynamicConfig>["standby_cluster"] {
+  if (standby === null || args.replicationEndpoint === undefined) return standby;
+  return { ...standby, ...endpointOf(args, source) };
 }
 
 /** A refused move: every failed precondition, each with its fix. */
@@ -80,10 +113,12 @@ async function statusOf(api: PatroniApi): Promise<MemberState | Error> {
   }
 }
 
-/** Standby host a cluster's dynamic configuration follows (undefined when it is not a standby cluster). */
-function followedHost(config: Record<string, unknown>): string | undefined {
-  const standby = config["standby_cluster"] as { host?: unknown } | null | undefined;
-  return typeof standby?.host === "string" ? standby.host : undefined;
+/** Standby source a cluster's dynamic configuration follows (undefined when it is not a standby cluster). */
+function followedEndpoint(config: Record<string, unknown>): string | undefined {
+  const standby = config["standby_cluster"] as { host?: unknown; port?: unknown } | null | undefined;
+  if (typeof standby?.host !== "string") return undefined;
+  const port = typeof standby.port === "number" ? standby.port : PORTS.postgres;
+  return `${standby.host}:${port}`;
 }
 
 /** The preconditions, collected; empty when the move may run. */
@@ -138,7 +173,8 @@ async function preconditions(
       `${target} holds the writer of ${topology.name} as configured: fencing it would leave no writer. Fix: fence the region that lost the writer.`,
     );
   }
-  const expectedSource = replicationHostName(topology.name, writer);
+  const source = endpointOf(args, writer);
+  const expectedSource = `${source.host}:${source.port}`;
   const targetState = await statusOf(args.targetApi);
   if (targetState instanceof Error) {
     problems.push(
@@ -159,7 +195,7 @@ async function preconditions(
       );
     }
     try {
-      const followed = followedHost(await args.targetApi.config());
+      const followed = followedEndpoint(await args.targetApi.config());
       if (followed !== expectedSource) {
         problems.push(
           `${target}'s cluster follows ${followed ?? "nothing (it is not a standby cluster)"}, not the writer's replication endpoint ${expectedSource}. Fix: check dr.promotedRegion in Pulumi.${topology.name}.yaml against the clusters (GET /config).`,
@@ -268,7 +304,7 @@ export async function moveWriter(args: MoveArgs): Promise<MoveResult> {
     await send(
       target,
       args.targetApi,
-      { standby_cluster: body.standby_cluster, slots: body.slots },
+      { standby_cluster: standbyAt(args, writer, body.standby_cluster), slots: body.slots },
       `follow ${writer}`,
     );
     await waitUntil(
@@ -288,7 +324,7 @@ export async function moveWriter(args: MoveArgs): Promise<MoveResult> {
     await send(
       writer,
       writerApi,
-      { standby_cluster: fence.standby_cluster },
+      { standby_cluster: standbyAt(args, target, fence.standby_cluster) },
       `fence the writer: it follows ${target}`,
     );
     await waitUntil(

@@ -30,6 +30,13 @@ export interface LocalCluster {
    * settings are compared with). Integration tests never set it.
    */
   readonly dcsOverrides?: DcsOverrides;
+  /**
+   * A standby cluster only: where its source is reached on loopback. The rendered
+   * `bootstrap.dcs.standby_cluster.host`/`port` name the writer region's replication NLB; locally a
+   * `LeaderProxy` following the writer's leader stands in for it, and these are its address and port.
+   * @default - the rendered values (a primary cluster has no standby_cluster)
+   */
+  readonly standbySource?: { readonly host: string; readonly port: number };
 }
 
 /** bootstrap.dcs keys a benchmark variant may change. */
@@ -77,7 +84,7 @@ function onlyAddressChanged(change: Change): boolean {
   );
 }
 
-function allowedChanges(bench: DcsOverrides | undefined): AllowedChange[] {
+function allowedChanges(bench: DcsOverrides | undefined, standbySource: boolean): AllowedChange[] {
   const rules: AllowedChange[] = [
     { reason: "DCS: etcd3 instead of the Kubernetes API", paths: /^(kubernetes|etcd3)(\.|$)/ },
     { reason: "address/port: loopback", paths: /^(restapi|postgresql)\.listen$/ },
@@ -106,6 +113,12 @@ function allowedChanges(bench: DcsOverrides | undefined): AllowedChange[] {
       check: (c) => typeof c.from === "string" && c.to === withoutLibraries(c.from),
     },
   ];
+  if (standbySource) {
+    rules.push({
+      reason: "address/port: a LeaderProxy standing in for the writer region's replication NLB",
+      paths: /^bootstrap\.dcs\.standby_cluster\.(host|port)$/,
+    });
+  }
   if (bench) {
     rules.push({
       reason: "benchmark variant",
@@ -175,6 +188,14 @@ export function localizePatroni(
   if (typeof dcsParameters.shared_preload_libraries === "string") {
     dcsParameters.shared_preload_libraries = withoutLibraries(dcsParameters.shared_preload_libraries);
   }
+  if (cluster.standbySource) {
+    const standby = dcs.standby_cluster as Mutable | undefined;
+    if (standby === undefined) {
+      throw new Error("localizePatroni: standbySource given for a configuration without standby_cluster");
+    }
+    standby.host = cluster.standbySource.host;
+    standby.port = cluster.standbySource.port;
+  }
   if (cluster.dcsOverrides) {
     const { parameters: extra, ...keys } = cluster.dcsOverrides;
     Object.assign(dcs, keys);
@@ -202,7 +223,7 @@ export function localizePatroni(
   const changes = assertOnlyAllowed(
     "patroni.yml",
     diffValues(rendered, config),
-    allowedChanges(cluster.dcsOverrides),
+    allowedChanges(cluster.dcsOverrides, cluster.standbySource !== undefined),
   );
   return { config, env, changes, report: formatChanges("patroni.yml", changes) };
 }
