@@ -217,3 +217,51 @@ export function localizeExporterUri(
     ].join("\n"),
   };
 }
+
+/** A route of Alertmanager's configuration (the fields the timers need). */
+interface RouteNode {
+  readonly receiver?: string;
+  readonly matchers?: readonly string[];
+  readonly group_wait?: string;
+  readonly group_interval?: string;
+  readonly continue?: boolean;
+  readonly routes?: readonly RouteNode[];
+}
+
+function matches(matcher: string, labels: Readonly<Record<string, string>>): boolean {
+  const m = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(matcher);
+  if (!m) throw new Error(`matcher form not supported here: ${matcher}`);
+  const [, name, op, value] = m;
+  const actual = labels[name] ?? "";
+  switch (op) {
+    case "=":
+      return actual === value;
+    case "!=":
+      return actual !== value;
+    case "=~":
+      return new RegExp(`^(?:${value})$`).test(actual);
+    default:
+      return !new RegExp(`^(?:${value})$`).test(actual);
+  }
+}
+
+/**
+ * The receiver and `group_wait` Alertmanager applies to an alert with `labels` (first matching route
+ * at each level, children inheriting unset timers), as `amtool config routes test` resolves the
+ * receiver. Used to print the timer the benchmark attributes time to.
+ */
+export function effectiveRoute(
+  config: Readonly<Record<string, unknown>>,
+  labels: Readonly<Record<string, string>>,
+): { readonly receiver: string; readonly groupWait: string } {
+  let node = config.route as RouteNode;
+  let receiver = node.receiver ?? "";
+  let groupWait = node.group_wait ?? "30s";
+  for (;;) {
+    const child = (node.routes ?? []).find((r) => (r.matchers ?? []).every((m) => matches(m, labels)));
+    if (!child) return { receiver, groupWait };
+    receiver = child.receiver ?? receiver;
+    groupWait = child.group_wait ?? groupWait;
+    node = child;
+  }
+}

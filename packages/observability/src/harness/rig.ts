@@ -1,4 +1,4 @@
-import type { EnvironmentTopology, MetricsEndpoint } from "@hcp/platform";
+import { type EnvironmentTopology, type MetricsEndpoint, primaryRegion } from "@hcp/platform";
 import {
   DATA_TIER_TLS_SECRETS,
   dataTierMetricsEndpoints,
@@ -88,15 +88,16 @@ export interface AlertingRig {
 export interface AlertingRigOptions {
   readonly sandbox: Sandbox;
   readonly topology: EnvironmentTopology;
-  /** The region whose data tier is booted (the environment's primary region). */
-  readonly region: string;
+  /** The region whose data tier is booted. @default - the environment's primary region */
+  readonly region?: string;
 }
 
 /** The data contract's endpoints served on this machine (pgBouncer / pgBackRest exporters are not run). */
 const LOCAL_ENDPOINTS = ["patroni", "postgres-exporter"];
 
 export async function startAlertingRig(options: AlertingRigOptions): Promise<AlertingRig> {
-  const { sandbox, topology, region } = options;
+  const { sandbox, topology } = options;
+  const region = options.region ?? primaryRegion(topology).name;
   const o = topology.observability;
   const artifacts = renderArtifacts(topology, region);
   const names = artifacts.names;
