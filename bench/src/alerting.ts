@@ -27,7 +27,7 @@ import {
   waitScraped,
 } from "@hcp/observability/harness";
 import { repoTopology } from "@hcp/testing";
-import { type AlertRunSegments, alertingTable } from "./alertingStats";
+import { type AlertBounds, type AlertRunSegments, alertingTable } from "./alertingStats";
 
 /** Kill → notification target for a critical data-tier alert (issue 12). */
 const TARGET_MS = 60_000;
@@ -59,7 +59,7 @@ interface RunResult {
   readonly pendingOnly: readonly string[];
 }
 
-async function oneRun(run: number, printSetup: boolean): Promise<{ result: RunResult; bounds: Bounds }> {
+async function oneRun(run: number, printSetup: boolean): Promise<{ result: RunResult; bounds: AlertBounds }> {
   const topology = repoTopology("production");
   const sandbox = Sandbox.create("bench-alerting");
   try {
@@ -78,7 +78,7 @@ async function oneRun(run: number, printSetup: boolean): Promise<{ result: RunRe
       });
       const dcs = rig.artifacts.patroni.config.bootstrap.dcs;
       const patroniGroup = rig.groups.find((g) => g.rules.some((x) => x.kind === "alert" && x.alert === LEADER_ALERT));
-      const bounds: Bounds = {
+      const bounds: AlertBounds = {
         failover: `ttl ${dcs.ttl} s − time since the last renewal (loop_wait ${dcs.loop_wait} s) + promotion`,
         scrape: `≤ scrape interval ${rig.settings.scrapeIntervalSeconds} s`,
         evaluation: `≤ group interval ${patroniGroup?.interval ?? `${rig.settings.evaluationIntervalSeconds}s`}`,
@@ -107,8 +107,6 @@ async function oneRun(run: number, printSetup: boolean): Promise<{ result: RunRe
   }
 }
 
-type Bounds = Parameters<typeof alertingTable>[1];
-
 async function main(): Promise<void> {
   const engines = missing(["postgres", "pgaudit", "patroni", "etcd", "psycopg2", "openssl"]);
   const absent = Object.values(MONITORING_BINARIES).filter((b) => !fs.existsSync(b.path));
@@ -121,7 +119,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   log(`alerting benchmark: ${runs} run(s); ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}`);
   const results: RunResult[] = [];
-  let bounds: Bounds | undefined;
+  let bounds: AlertBounds | undefined;
   for (let run = 1; run <= runs; run++) {
     const r = await oneRun(run, run === 1);
     bounds = r.bounds;

@@ -1,7 +1,6 @@
 import { sleep, waitFor } from "@hcp/postgres/harness";
 import { type AlertRule, alertsOf } from "../rules";
-import type { Notification, PrometheusAlert } from "./processes";
-import { parseTimestamp } from "./processes";
+import { type Notification, parseTimestamp, type PrometheusAlert } from "./processes";
 import type { AlertingRig } from "./rig";
 
 /**
