@@ -109,13 +109,18 @@ export async function startAlertingRig(options: AlertingRigOptions): Promise<Ale
       syncStandby: artifacts.patroni.config.bootstrap.dcs.synchronous_mode,
     });
 
-    // The metrics role exactly as the bootstrap SQL creates it (pg_monitor), with a test password.
+    // The metrics role exactly as the bootstrap SQL creates it (pg_monitor), with a test password;
+    // like the bootstrap Job, statement logging and pgaudit are off in the session that sets it.
     const monitoringPassword = testPassword();
     await queryOnce(
       rc.cluster.target(leader),
-      `CREATE ROLE ${SYSTEM_USERS.monitoring} LOGIN PASSWORD '${monitoringPassword}'`,
+      [
+        "SET log_statement = 'none'",
+        "SET pgaudit.log = 'none'",
+        `CREATE ROLE ${SYSTEM_USERS.monitoring} LOGIN PASSWORD '${monitoringPassword}'`,
+        `GRANT pg_monitor TO ${SYSTEM_USERS.monitoring}`,
+      ].join("; "),
     );
-    await queryOnce(rc.cluster.target(leader), `GRANT pg_monitor TO ${SYSTEM_USERS.monitoring}`);
 
     const endpoints = dataTierMetricsEndpoints(names, {
       postgresTlsSecretName: DATA_TIER_TLS_SECRETS.postgres,
