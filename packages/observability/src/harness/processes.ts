@@ -184,7 +184,7 @@ export class PrometheusApi {
   }
 
   /** Every metric name Prometheus holds. */
-  async metricNames(): Promise<string[]> {
+  metricNames(): Promise<string[]> {
     return this.get<string[]>("/api/v1/label/__name__/values");
   }
 

@@ -110,7 +110,7 @@ export interface LeaderKillOptions {
 }
 
 /** Waits until the Watchdog has reached the heartbeat receiver: the whole path works before the kill. */
-export async function waitHeartbeat(rig: AlertingRig, timeoutMs = 120_000): Promise<Notification> {
+export function waitHeartbeat(rig: AlertingRig, timeoutMs = 120_000): Promise<Notification> {
   return waitFor(
     "the Watchdog's notification at the heartbeat receiver",
     () => rig.webhook.notifications.find((n) => n.receiver === "heartbeat" && n.commonLabels.alertname === "Watchdog"),
