@@ -21,7 +21,7 @@ export interface AlertBounds {
 
 const PARTS: ReadonlyArray<[keyof Omit<AlertRunSegments, "totalMs">, keyof AlertBounds, string]> = [
   ["failoverMs", "failover", "failover (kill → a member leads)"],
-  ["scrapeMs", "scrape", "scrape interval (→ new timeline scraped)"],
+  ["scrapeMs", "scrape", "scrape interval (→ the change is scraped)"],
   ["evaluationMs", "evaluation", "rule evaluation (→ alert active)"],
   ["forMs", "for", "`for` (→ firing)"],
   ["notifyMs", "notify", "group wait + delivery (→ webhook)"],

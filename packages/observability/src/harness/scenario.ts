@@ -13,6 +13,19 @@ import type { AlertingRig } from "./rig";
 export const LEADER_ALERT = "PatroniLeaderChanged";
 
 /**
+ * What is killed: `failover` = the leader (a surviving synchronous standby takes over);
+ * `leaderless` = the leader and its synchronous standby at the same instant, so that in synchronous
+ * mode no member may take over (docs/runbooks/data-tier.md: a cluster left without a leader).
+ */
+export type AlertScenario = "failover" | "leaderless";
+
+/** The alert each scenario must raise (and notify). */
+export const SCENARIO_ALERT: Readonly<Record<AlertScenario, string>> = {
+  failover: LEADER_ALERT,
+  leaderless: "PatroniNoLeader",
+};
+
+/**
  * Alerts that are active on this machine for reasons unrelated to the failover, each because a
  * component the rule watches does not exist here. They are excluded by name (and printed), never
  * by weakening the rule: in production each of them would be a real incident.
@@ -56,13 +69,16 @@ export interface ObservedAlert {
 /** Epoch-ms milestones of one leader kill (undefined = not reached before the timeout). */
 export interface AlertTimeline {
   readonly kill: number;
-  /** A surviving member answers as leader on its REST API (polled every 250 ms). */
+  /** `failover`: a surviving member answers as leader on its REST API (polled every 250 ms). */
   readonly promoted?: number;
-  /** Timestamp of the first scraped sample of the new leader's new timeline. */
+  /**
+   * The scrape that shows the change: `failover`, the first sample of the new leader's new timeline;
+   * `leaderless`, the first failed scrape of the old leader's `/metrics` (its series go stale).
+   */
   readonly scraped?: number;
   /** The alert's `activeAt`: the evaluation that first found the condition true. */
   readonly active?: number;
-  /** `activeAt + for`: the evaluation at which it fired. */
+  /** The evaluation at which it fired: `activeAt + for`, rounded up to the group's interval. */
   readonly firing?: number;
   /** The webhook received the notification. */
   readonly notified?: number;
@@ -79,6 +95,11 @@ export interface AlertSegments {
 }
 
 export interface LeaderKillResult {
+  readonly scenario: AlertScenario;
+  /** The alert the scenario must raise ({@link SCENARIO_ALERT}). */
+  readonly alert: string;
+  /** Members killed (the leader first). */
+  readonly killed: readonly string[];
   readonly oldLeader: string;
   readonly newLeader?: string;
   readonly timeline: AlertTimeline;
@@ -87,7 +108,7 @@ export interface LeaderKillResult {
   readonly rule: AlertRule;
   /** Alerts active (pending or firing) just before the kill. */
   readonly baseline: readonly PrometheusAlert[];
-  /** The first notification of {@link LEADER_ALERT}. */
+  /** The first notification of the scenario's alert. */
   readonly notification?: Notification;
   /** Every notification received after the kill. */
   readonly notifications: readonly Notification[];
@@ -102,6 +123,8 @@ export interface LeaderKillResult {
 }
 
 export interface LeaderKillOptions {
+  /** @default "failover" */
+  readonly scenario?: AlertScenario;
   /** How long to keep watching after the notification, for late spurious alerts. @default 30000 */
   readonly quietMs?: number;
   /** Give up waiting for the notification after this long. @default 240000 */
@@ -119,27 +142,38 @@ export function waitHeartbeat(rig: AlertingRig, timeoutMs = 120_000): Promise<No
 }
 
 /**
- * Kills the leader as a node loss (its Patroni, every postgres process and its postgres_exporter
- * sidecar, SIGKILL by exact PID), then watches Prometheus' alerts and the webhook until the leader
- * alert's notification arrived and `quietMs` more passed.
+ * Kills the leader (and in `leaderless` its synchronous standby) as a node loss: its Patroni, every
+ * postgres process and its postgres_exporter sidecar, SIGKILL by exact PID. Then watches
+ * Prometheus' alerts and the webhook until the scenario's alert was notified and `quietMs` more
+ * passed.
  */
 export async function leaderKillAlert(rig: AlertingRig, options: LeaderKillOptions = {}): Promise<LeaderKillResult> {
+  const scenario = options.scenario ?? "failover";
+  const alert = SCENARIO_ALERT[scenario];
   const quietMs = options.quietMs ?? 30_000;
   const timeoutMs = options.timeoutMs ?? 240_000;
-  const rule = alertsOf(rig.groups).find((r) => r.alert === LEADER_ALERT);
-  if (!rule) throw new Error(`the rule library has no ${LEADER_ALERT}`);
+  const rule = alertsOf(rig.groups).find((r) => r.alert === alert);
+  if (!rule) throw new Error(`the rule library has no ${alert}`);
   const oldLeader = (await rig.rc.cluster.leader()) ?? rig.leader;
+  const victims = [oldLeader];
+  if (scenario === "leaderless") {
+    const sync = (await rig.rc.cluster.clusterView())?.find((m) => m.role === "sync_standby")?.name;
+    if (!sync) throw new Error("leaderless scenario: no synchronous standby is recorded in the DCS");
+    victims.push(sync);
+  }
   const baseline = await rig.prometheus.alerts();
   const timelineBefore = await rig.prometheus.vector(`patroni_postgres_timeline{pod="${oldLeader}"}`);
   const tlBefore = timelineBefore[0]?.value ?? NaN;
 
-  const killed = rig.rc.cluster.killNode(oldLeader);
-  const exporter = rig.exporters.get(oldLeader);
-  const exporterPids = exporter ? rig.sandbox.killTree(exporter.identity) : [];
-  const kill = killed.t;
-  options.log?.(
-    `      killed ${oldLeader}: Patroni + postgres PIDs ${killed.pids.join(", ")}, exporter ${exporterPids.join(", ")}`,
-  );
+  const kill = Date.now();
+  for (const member of victims) {
+    const killed = rig.rc.cluster.killNode(member);
+    const exporter = rig.exporters.get(member);
+    const exporterPids = exporter ? rig.sandbox.killTree(exporter.identity) : [];
+    options.log?.(
+      `      killed ${member}: Patroni + postgres PIDs ${killed.pids.join(", ")}, exporter ${exporterPids.join(", ")}`,
+    );
+  }
 
   const seen = new Map<string, ObservedAlert>();
   let promoted: number | undefined;
@@ -147,8 +181,8 @@ export async function leaderKillAlert(rig: AlertingRig, options: LeaderKillOptio
   let notification: Notification | undefined;
   const deadline = kill + timeoutMs;
   while (Date.now() < deadline) {
-    if (promoted === undefined) {
-      const leader = await rig.rc.cluster.leader([oldLeader]);
+    if (scenario === "failover" && promoted === undefined) {
+      const leader = await rig.rc.cluster.leader(victims);
       if (leader) {
         promoted = Date.now();
         newLeader = leader;
@@ -168,7 +202,7 @@ export async function leaderKillAlert(rig: AlertingRig, options: LeaderKillOptio
       // Prometheus busy: the next poll catches up.
     }
     notification ??= rig.webhook.notifications.find(
-      (n) => n.t >= kill && n.status === "firing" && n.commonLabels.alertname === LEADER_ALERT,
+      (n) => n.t >= kill && n.status === "firing" && n.commonLabels.alertname === alert,
     );
     if (notification && Date.now() >= notification.t + quietMs) break;
     await sleep(250);
@@ -176,21 +210,35 @@ export async function leaderKillAlert(rig: AlertingRig, options: LeaderKillOptio
 
   let scraped: number | undefined;
   let active: number | undefined;
-  if (newLeader) {
+  if (scenario === "failover" && newLeader) {
     const series = await rig.prometheus.samples(`patroni_postgres_timeline{pod="${newLeader}"}[30m]`);
     const first = series[0]?.values.find(([t, v]) => t * 1000 >= kill && Number(v) > tlBefore);
     scraped = first ? Math.round(first[0] * 1000) : undefined;
   }
-  const firingAlert = (await rig.prometheus.alerts()).find((a) => a.labels.alertname === LEADER_ALERT);
+  if (scenario === "leaderless") {
+    const series = await rig.prometheus.samples(`up{pod="${oldLeader}",endpoint="patroni"}[30m]`);
+    const first = series[0]?.values.find(([t, v]) => t * 1000 >= kill && Number(v) === 0);
+    scraped = first ? Math.round(first[0] * 1000) : undefined;
+  }
+  const firingAlert = (await rig.prometheus.alerts()).find((a) => a.labels.alertname === alert);
   if (firingAlert) active = parseTimestamp(firingAlert.activeAt);
-  const firing = active === undefined ? undefined : active + durationMs(rule.for);
+  // It fires at the first evaluation of its group at least `for` after activeAt.
+  const group = rig.groups.find((g) => g.rules.includes(rule));
+  const intervalMs = durationMs(group?.interval ?? `${rig.settings.evaluationIntervalSeconds}s`);
+  const forMs = durationMs(rule.for);
+  const firing = active === undefined ? undefined : active + Math.ceil(forMs / intervalMs) * intervalMs;
   const notified = notification?.t;
   const timeline: AlertTimeline = { kill, promoted, scraped, active, firing, notified };
+  const changed = scenario === "failover" ? promoted : kill;
   const segments =
-    promoted !== undefined && scraped !== undefined && active !== undefined && firing !== undefined && notified !== undefined
+    changed !== undefined &&
+    scraped !== undefined &&
+    active !== undefined &&
+    firing !== undefined &&
+    notified !== undefined
       ? {
-          failoverMs: promoted - kill,
-          scrapeMs: scraped - promoted,
+          failoverMs: changed - kill,
+          scrapeMs: scraped - changed,
           evaluationMs: active - scraped,
           forMs: firing - active,
           notifyMs: notified - firing,
@@ -198,7 +246,7 @@ export async function leaderKillAlert(rig: AlertingRig, options: LeaderKillOptio
         }
       : undefined;
 
-  const allowed = new Set([LEADER_ALERT, ...Object.keys(NOT_LOCAL)]);
+  const allowed = new Set([alert, ...Object.keys(NOT_LOCAL)]);
   const observed = [...seen.values()];
   const unexpectedFiring = [
     ...new Set(observed.filter((a) => a.firstFiring !== undefined && !allowed.has(a.name)).map((a) => a.name)),
@@ -217,6 +265,9 @@ export async function leaderKillAlert(rig: AlertingRig, options: LeaderKillOptio
     ),
   ].sort();
   return {
+    scenario,
+    alert,
+    killed: victims,
     oldLeader,
     newLeader,
     timeline,
@@ -236,9 +287,13 @@ export async function leaderKillAlert(rig: AlertingRig, options: LeaderKillOptio
 export function formatTimeline(r: LeaderKillResult): string {
   const t = r.timeline;
   const rel = (v?: number) => (v === undefined ? "not reached" : `+${((v - t.kill) / 1000).toFixed(1)} s`);
-  return [
-    `      kill ${r.oldLeader} → ${r.newLeader ?? "?"} leads ${rel(t.promoted)}, new timeline scraped ${rel(t.scraped)}, ` +
-      `${LEADER_ALERT} active ${rel(t.active)}, firing ${rel(t.firing)} (for ${r.rule.for}), notified ${rel(t.notified)}` +
-      (r.notification ? ` at ${r.notification.path}` : ""),
-  ].join("\n");
+  const change =
+    r.scenario === "failover"
+      ? `${r.newLeader ?? "?"} leads ${rel(t.promoted)}, new timeline scraped ${rel(t.scraped)}`
+      : `no member may take over; failed scrape of ${r.oldLeader} ${rel(t.scraped)}`;
+  return (
+    `      ${r.scenario}: kill ${r.killed.join(" + ")} → ${change}, ${r.alert} active ${rel(t.active)}, ` +
+    `firing ${rel(t.firing)} (for ${r.rule.for}), notified ${rel(t.notified)}` +
+    (r.notification ? ` at ${r.notification.path}` : "")
+  );
 }
