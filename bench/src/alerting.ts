@@ -168,13 +168,21 @@ async function main(): Promise<void> {
   });
   console.log(`\n${sections.join("\n\n")}\n\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (json) {
-    fs.writeFileSync(json, `${JSON.stringify({ runs, bounds: Object.fromEntries(bounds), results }, null, 2)}\n`);
+    fs.writeFileSync(
+      json,
+      `${JSON.stringify({ runs, bounds: Object.fromEntries(bounds), results }, null, 2)}\n`,
+    );
   }
   const bad = results.filter(
-    (r) => !r.segments || r.receiver !== "pagerduty-data" || r.unexpectedFiring.length + r.unexpectedNotified.length > 0,
+    (r) =>
+      !r.segments ||
+      r.receiver !== "pagerduty-data" ||
+      r.unexpectedFiring.length + r.unexpectedNotified.length > 0,
   );
   if (bad.length > 0) {
-    console.error(`${bad.length} run(s) without the notification at pagerduty-data or with unexpected alerts`);
+    console.error(
+      `${bad.length} run(s) without the notification at pagerduty-data or with unexpected alerts`,
+    );
     process.exitCode = 1;
   }
 }

@@ -33,7 +33,11 @@ const s = (ms: number) => (ms / 1000).toFixed(1);
  * A Markdown table: min / median / max of every part and of the total, each part's share of the
  * total time summed over the runs, and the total against the target (ratio of median and max).
  */
-export function alertingTable(runs: readonly AlertRunSegments[], bounds: AlertBounds, targetMs: number): string {
+export function alertingTable(
+  runs: readonly AlertRunSegments[],
+  bounds: AlertBounds,
+  targetMs: number,
+): string {
   const total = runs.reduce((n, r) => n + r.totalMs, 0);
   const row = (label: string, values: number[], share: string, bound: string) => {
     const sp = spread(values);

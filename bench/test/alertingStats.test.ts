@@ -13,9 +13,19 @@ describe("alertingStats", () => {
   });
 
   it("prints min / median / max per part, shares of the summed total and the ratio to the target", () => {
-    const text = alertingTable([run(20_000, 5_000, 5_000, 10_000), run(18_000, 10_000, 2_000, 10_000)], bounds, 60_000);
-    assert.match(text, /\| failover \(kill → a member leads\) \| 18\.0 \/ \*\*19\.0\*\* \/ 20\.0 \| 48 % \| ttl 20 s \|/);
-    assert.match(text, /\| group wait \+ delivery \(→ webhook\) \| 10\.0 \/ \*\*10\.0\*\* \/ 10\.0 \| 25 % \| 10 s \|/);
+    const text = alertingTable(
+      [run(20_000, 5_000, 5_000, 10_000), run(18_000, 10_000, 2_000, 10_000)],
+      bounds,
+      60_000,
+    );
+    assert.match(
+      text,
+      /\| failover \(kill → a member leads\) \| 18\.0 \/ \*\*19\.0\*\* \/ 20\.0 \| 48 % \| ttl 20 s \|/,
+    );
+    assert.match(
+      text,
+      /\| group wait \+ delivery \(→ webhook\) \| 10\.0 \/ \*\*10\.0\*\* \/ 10\.0 \| 25 % \| 10 s \|/,
+    );
     assert.match(text, /\*\*kill → notification\*\* \| 40\.0 \/ \*\*40\.0\*\* \/ 40\.0 \| 100 %/);
     assert.match(text, /median 0\.67x, max 0\.67x \(2 of 2 run\(s\) within it\)/);
   });

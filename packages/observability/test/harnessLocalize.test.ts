@@ -53,7 +53,10 @@ describe("harness: localizing the monitoring configuration", function () {
   });
 
   it("turns the integrations of any receiver into webhooks named after it", function () {
-    const other = { ...rendered, receivers: [{ name: "x", pagerduty_configs: [{}, { send_resolved: true }] }] };
+    const other = {
+      ...rendered,
+      receivers: [{ name: "x", pagerduty_configs: [{}, { send_resolved: true }] }],
+    };
     const local = localizeAlertmanager(other, "http://127.0.0.1:1");
     assert.deepEqual(local.config.receivers, [
       {
@@ -175,7 +178,10 @@ describe("harness: localizing the monitoring configuration", function () {
       receiver: "heartbeat",
       groupWait: "0s",
     });
-    assert.equal(effectiveRoute(rendered, { alertname: "X", severity: "critical", team: "nobody" }).receiver, "sns-email");
+    assert.equal(
+      effectiveRoute(rendered, { alertname: "X", severity: "critical", team: "nobody" }).receiver,
+      "sns-email",
+    );
   });
 
   it("parses Prometheus durations and nanosecond timestamps", function () {

@@ -102,7 +102,9 @@ for (const c of cases) {
       };
       assert.deepEqual(pattern.source, ["aws.kms"]);
       assert.deepEqual([...pattern.detail.eventName].sort(), ["DisableKey", "ScheduleKeyDeletion"]);
-      const alertTopic = ofType(resources, T.topic).find((t) => String(t.inputs["name"]).endsWith("-alerts"))!;
+      const alertTopic = ofType(resources, T.topic).find((t) =>
+        String(t.inputs["name"]).endsWith("-alerts"),
+      )!;
       const target = ofType(resources, T.eventTarget)[0];
       assert.equal(target.inputs["rule"], rule.inputs["name"]);
       assert.equal(target.inputs["arn"], alertTopic.wireOutputs["arn"]);
@@ -110,7 +112,10 @@ for (const c of cases) {
       assert.equal(topicPolicy.inputs["arn"], alertTopic.wireOutputs["arn"]);
       const statements = (
         JSON.parse(String(topicPolicy.inputs["policy"])) as {
-          Statement: Array<{ Principal: { Service?: string }; Condition?: { ArnEquals?: Record<string, string[]> } }>;
+          Statement: Array<{
+            Principal: { Service?: string };
+            Condition?: { ArnEquals?: Record<string, string[]> };
+          }>;
         }
       ).Statement;
       const events = statements.find((x) => x.Principal.Service === "events.amazonaws.com");

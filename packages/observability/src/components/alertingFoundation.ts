@@ -149,7 +149,13 @@ export class AlertingFoundation extends pulumi.ComponentResource {
       {
         arn: this.alertTopic.arn,
         policy: pulumi
-          .all([partition.partition, account.accountId, partition.dnsSuffix, this.alertTopic.arn, this.kmsKeyStateRule.arn])
+          .all([
+            partition.partition,
+            account.accountId,
+            partition.dnsSuffix,
+            this.alertTopic.arn,
+            this.kmsKeyStateRule.arn,
+          ])
           .apply(([p, accountId, dns, topicArn, ruleArn]) =>
             JSON.stringify(alertTopicPolicy(p, accountId, dns, topicArn, [ruleArn])),
           ),

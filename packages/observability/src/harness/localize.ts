@@ -88,7 +88,9 @@ function summarize(artifact: string, changes: ReturnType<typeof assertOnlyAllowe
     lines.push(`      [notifier → test webhook] ${receiver}: ${[...set].join(", ")}`);
   }
   if (other.length > 0) lines.push(formatChanges(artifact, other));
-  lines.push("      unchanged: global, route (tree, matchers, group_by/wait/interval, repeat), inhibit_rules");
+  lines.push(
+    "      unchanged: global, route (tree, matchers, group_by/wait/interval, repeat), inhibit_rules",
+  );
   return lines.join("\n");
 }
 
@@ -205,7 +207,9 @@ export function localizeExporterUri(
     .replace(`host=${local.renderedSocketDir}`, `host=${local.socketDir}`);
   const expected = `localhost:${local.pgPort}/postgres?host=${local.socketDir}&sslmode=disable`;
   if (uri !== expected) {
-    throw new Error(`postgres_exporter DATA_SOURCE_URI '${rendered.uri}' is not the form this harness localizes`);
+    throw new Error(
+      `postgres_exporter DATA_SOURCE_URI '${rendered.uri}' is not the form this harness localizes`,
+    );
   }
   const listen = `127.0.0.1:${local.listenPort}`;
   return {

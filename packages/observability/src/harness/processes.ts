@@ -171,15 +171,18 @@ export class PrometheusApi {
 
   /** Instant query returning a vector: metric labels and value. */
   async vector(query: string): Promise<Array<{ metric: Record<string, string>; value: number }>> {
-    const data = await this.get<{ resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> }>(
-      `/api/v1/query?query=${encodeURIComponent(query)}`,
-    );
+    const data = await this.get<{
+      resultType: string;
+      result: Array<{ metric: Record<string, string>; value: [number, string] }>;
+    }>(`/api/v1/query?query=${encodeURIComponent(query)}`);
     return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
   }
 
   /** Raw samples of a range selector (e.g. `x{pod="a"}[10m]`). */
   async samples(selector: string): Promise<RawSeries[]> {
-    const data = await this.get<{ result: RawSeries[] }>(`/api/v1/query?query=${encodeURIComponent(selector)}`);
+    const data = await this.get<{ result: RawSeries[] }>(
+      `/api/v1/query?query=${encodeURIComponent(selector)}`,
+    );
     return data.result;
   }
 

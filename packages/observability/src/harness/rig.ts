@@ -140,7 +140,9 @@ export async function startAlertingRig(options: AlertingRigOptions): Promise<Ale
       ?.find((a) => a.startsWith("--web.listen-address="))
       ?.slice("--web.listen-address=".length);
     if (typeof renderedUri !== "string" || renderedListen === undefined) {
-      throw new Error("postgres_exporter sidecar: no DATA_SOURCE_URI / --web.listen-address in the rendered container");
+      throw new Error(
+        "postgres_exporter sidecar: no DATA_SOURCE_URI / --web.listen-address in the rendered container",
+      );
     }
     const queryFile = sandbox.writeFile("exporter-queries.yml", POSTGRES_EXPORTER_0_11_QUERIES, 0o644);
     const [promPort, amPort, ...exporterPorts] = await freePorts(2 + rc.cluster.members.length);
@@ -199,7 +201,10 @@ export async function startAlertingRig(options: AlertingRigOptions): Promise<Ale
       evaluationIntervalSeconds: o.prometheus.evaluationIntervalSeconds,
       externalLabels,
     };
-    const patroniTargets = rc.cluster.members.map((m) => ({ pod: m.name, address: `127.0.0.1:${m.restPort}` }));
+    const patroniTargets = rc.cluster.members.map((m) => ({
+      pod: m.name,
+      address: `127.0.0.1:${m.restPort}`,
+    }));
     const config = localPrometheusConfig({
       ...settings,
       ruleFiles: [ruleFile],

@@ -32,7 +32,7 @@ export const SCENARIO_ALERT: Readonly<Record<AlertScenario, string>> = {
  */
 export const NOT_LOCAL: Readonly<Record<string, string>> = {
   Watchdog: "always firing by design (the dead man's switch heartbeat)",
-  AppDown: "the application is not deployed on this machine: absent(up{job=\"healthcare-app\"}) is true",
+  AppDown: 'the application is not deployed on this machine: absent(up{job="healthcare-app"}) is true',
   WalArchiveFailing:
     "the rendered archive_command pushes WAL to the S3 repositories of pgBackRest, which do not exist here",
   WalArchiveTooOld: "same cause as WalArchiveFailing: no WAL is ever archived on this machine",
@@ -136,7 +136,10 @@ export interface LeaderKillOptions {
 export function waitHeartbeat(rig: AlertingRig, timeoutMs = 120_000): Promise<Notification> {
   return waitFor(
     "the Watchdog's notification at the heartbeat receiver",
-    () => rig.webhook.notifications.find((n) => n.receiver === "heartbeat" && n.commonLabels.alertname === "Watchdog"),
+    () =>
+      rig.webhook.notifications.find(
+        (n) => n.receiver === "heartbeat" && n.commonLabels.alertname === "Watchdog",
+      ),
     { timeoutMs, intervalMs: 250 },
   );
 }
@@ -147,7 +150,10 @@ export function waitHeartbeat(rig: AlertingRig, timeoutMs = 120_000): Promise<No
  * Prometheus' alerts and the webhook until the scenario's alert was notified and `quietMs` more
  * passed.
  */
-export async function leaderKillAlert(rig: AlertingRig, options: LeaderKillOptions = {}): Promise<LeaderKillResult> {
+export async function leaderKillAlert(
+  rig: AlertingRig,
+  options: LeaderKillOptions = {},
+): Promise<LeaderKillResult> {
   const scenario = options.scenario ?? "failover";
   const alert = SCENARIO_ALERT[scenario];
   const quietMs = options.quietMs ?? 30_000;
@@ -249,19 +255,25 @@ export async function leaderKillAlert(rig: AlertingRig, options: LeaderKillOptio
   const allowed = new Set([alert, ...Object.keys(NOT_LOCAL)]);
   const observed = [...seen.values()];
   const unexpectedFiring = [
-    ...new Set(observed.filter((a) => a.firstFiring !== undefined && !allowed.has(a.name)).map((a) => a.name)),
+    ...new Set(
+      observed.filter((a) => a.firstFiring !== undefined && !allowed.has(a.name)).map((a) => a.name),
+    ),
   ].sort();
   const pendingOnly = [
     ...new Set(
       observed
-        .filter((a) => a.firstFiring === undefined && !observed.some((b) => b.name === a.name && b.firstFiring))
+        .filter(
+          (a) => a.firstFiring === undefined && !observed.some((b) => b.name === a.name && b.firstFiring),
+        )
         .map((a) => a.name),
     ),
   ].sort();
   const notifications = rig.webhook.notifications.filter((n) => n.t >= kill);
   const unexpectedNotified = [
     ...new Set(
-      notifications.flatMap((n) => n.alerts.map((a) => a.labels.alertname ?? "")).filter((name) => !allowed.has(name)),
+      notifications
+        .flatMap((n) => n.alerts.map((a) => a.labels.alertname ?? ""))
+        .filter((name) => !allowed.has(name)),
     ),
   ].sort();
   return {
