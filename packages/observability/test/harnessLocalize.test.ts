@@ -141,7 +141,7 @@ describe("harness: localizing the monitoring configuration", function () {
         listenPort: 19187,
       },
     );
-    assert.equal(local.uri, "localhost:15432/postgres?host=/tmp/s&sslmode=disable");
+    assert.equal(local.uri, "/postgres?port=15432&host=/tmp/s&sslmode=disable");
     assert.equal(local.listen, "127.0.0.1:19187");
     assert.throws(
       () =>

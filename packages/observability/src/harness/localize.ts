@@ -203,13 +203,11 @@ export function localizeExporterUri(
   },
 ): { readonly uri: string; readonly listen: string; readonly report: string } {
   const uri = rendered.uri
-    .replace(`:${local.renderedPort}/`, `:${local.pgPort}/`)
-    .replace(`host=${local.renderedSocketDir}`, `host=${local.socketDir}`);
-  const expected = `localhost:${local.pgPort}/postgres?host=${local.socketDir}&sslmode=disable`;
+    .replace(`port=${local.renderedPort}&`, `port=${local.pgPort}&`)
+    .replace(`host=${local.renderedSocketDir}&`, `host=${local.socketDir}&`);
+  const expected = `/postgres?port=${local.pgPort}&host=${local.socketDir}&sslmode=disable`;
   if (uri !== expected) {
-    throw new Error(
-      `postgres_exporter DATA_SOURCE_URI '${rendered.uri}' is not the form this harness localizes`,
-    );
+    throw new Error(`postgres_exporter DATA_SOURCE_URI '${rendered.uri}' is not the form this harness localizes`);
   }
   const listen = `127.0.0.1:${local.listenPort}`;
   return {
