@@ -65,11 +65,16 @@ export function localizeAlertmanager(
     if (webhooks.length > 0) receiver.webhook_configs = webhooks;
   }
   const changes = assertOnlyAllowed("alertmanager.yml", diffValues(rendered, config), ALERTMANAGER_ALLOWED);
-  return { config, changes, report: summarize("alertmanager.yml", changes), paths };
+  const names = receivers.map((r) => String(r.name));
+  return { config, changes, report: summarize("alertmanager.yml", changes, names), paths };
 }
 
 /** Groups a long diff of integrations by receiver (one line each) instead of one line per key. */
-function summarize(artifact: string, changes: ReturnType<typeof assertOnlyAllowed>): string {
+function summarize(
+  artifact: string,
+  changes: ReturnType<typeof assertOnlyAllowed>,
+  receiverNames: readonly string[],
+): string {
   const byReceiver = new Map<string, Set<string>>();
   const other: typeof changes = [];
   for (const c of changes) {
@@ -78,7 +83,7 @@ function summarize(artifact: string, changes: ReturnType<typeof assertOnlyAllowe
       other.push(c);
       continue;
     }
-    const key = `receivers[${m[1]}]`;
+    const key = `receivers[${m[1]}] ${receiverNames[Number(m[1])] ?? "?"}`;
     const set = byReceiver.get(key) ?? new Set<string>();
     set.add(`${m[2]} ${c.kind === "added" ? "+" : c.kind === "removed" ? "-" : "~"}`);
     byReceiver.set(key, set);
@@ -207,7 +212,9 @@ export function localizeExporterUri(
     .replace(`host=${local.renderedSocketDir}&`, `host=${local.socketDir}&`);
   const expected = `/postgres?port=${local.pgPort}&host=${local.socketDir}&sslmode=disable`;
   if (uri !== expected) {
-    throw new Error(`postgres_exporter DATA_SOURCE_URI '${rendered.uri}' is not the form this harness localizes`);
+    throw new Error(
+      `postgres_exporter DATA_SOURCE_URI '${rendered.uri}' is not the form this harness localizes`,
+    );
   }
   const listen = `127.0.0.1:${local.listenPort}`;
   return {
