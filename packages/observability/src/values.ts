@@ -216,8 +216,8 @@ export function logsKeyStatements(
 }
 
 /**
- * Key policy statements of the alerting key: CloudWatch alarms publishing to the encrypted topics
- * (SNS decrypts with the key on their behalf), for this account only.
+ * Key policy statements of the alerting key: CloudWatch alarms and EventBridge rules publishing to
+ * the encrypted topics (SNS uses the key on their behalf), for this account only.
  */
 export function alertingKeyStatements(
   _partition: string,
@@ -229,6 +229,14 @@ export function alertingKeyStatements(
       Sid: "CloudWatchAlarmsPublishToEncryptedTopics",
       Effect: "Allow",
       Principal: { Service: `cloudwatch.${dnsSuffix}` },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+    },
+    {
+      Sid: "EventBridgeRulesPublishToEncryptedTopics",
+      Effect: "Allow",
+      Principal: { Service: `events.${dnsSuffix}` },
       Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
       Resource: "*",
       Condition: { StringEquals: { "aws:SourceAccount": accountId } },

@@ -34,6 +34,9 @@ const T = {
   serviceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
   podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
   externalSecret: "kubernetes:external-secrets.io/v1:ExternalSecret",
+  eventRule: "aws:cloudwatch/eventRule:EventRule",
+  eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
+  topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
 } as const;
 
 const cases = ["production", "staging"].flatMap((env) => {
@@ -89,6 +92,42 @@ for (const c of cases) {
         ofType(resources, T.subscription).length,
         c.topology.observability.notifications.emailAddresses.length,
       );
+    });
+
+    it("raises KMS keys disabled or scheduled for deletion into the alert topic, which EventBridge and the key allow", () => {
+      const rule = ofType(resources, T.eventRule)[0];
+      const pattern = JSON.parse(String(rule.inputs["eventPattern"])) as {
+        source: string[];
+        detail: { eventName: string[] };
+      };
+      assert.deepEqual(pattern.source, ["aws.kms"]);
+      assert.deepEqual([...pattern.detail.eventName].sort(), ["DisableKey", "ScheduleKeyDeletion"]);
+      const alertTopic = ofType(resources, T.topic).find((t) =>
+        String(t.inputs["name"]).endsWith("-alerts"),
+      )!;
+      const target = ofType(resources, T.eventTarget)[0];
+      assert.equal(target.inputs["rule"], rule.inputs["name"]);
+      assert.equal(target.inputs["arn"], alertTopic.wireOutputs["arn"]);
+      const topicPolicy = ofType(resources, T.topicPolicy)[0];
+      assert.equal(topicPolicy.inputs["arn"], alertTopic.wireOutputs["arn"]);
+      const statements = (
+        JSON.parse(String(topicPolicy.inputs["policy"])) as {
+          Statement: Array<{
+            Principal: { Service?: string };
+            Condition?: { ArnEquals?: Record<string, string[]> };
+          }>;
+        }
+      ).Statement;
+      const events = statements.find((x) => x.Principal.Service === "events.amazonaws.com");
+      assert.deepEqual(events?.Condition?.ArnEquals?.["aws:SourceArn"], [rule.wireOutputs["arn"]]);
+      const alertingKey = ofType(resources, T.kmsKey).find((k) =>
+        String(k.inputs["description"]).startsWith("Alert topics"),
+      );
+      const keyPolicy = JSON.parse(String(alertingKey?.inputs["policy"])) as {
+        Statement: Array<{ Principal?: { Service?: string }; Action?: string[] }>;
+      };
+      const grant = keyPolicy.Statement.find((x) => x.Principal?.Service === "events.amazonaws.com");
+      assert.deepEqual(grant?.Action, ["kms:Decrypt", "kms:GenerateDataKey*"]);
     });
 
     it("installs the pinned chart with the tested Alertmanager routing, encrypted storage and no public Grafana", async () => {

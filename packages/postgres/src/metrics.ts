@@ -67,7 +67,10 @@ function credentialEnv(
  * postgres_exporter next to each Patroni member: it connects through the member's Unix socket (the
  * shared socket emptyDir; `local all all scram-sha-256` in pg_hba), so it needs no network path to
  * PostgreSQL and sees exactly its own member (replication lag on replicas, pg_stat_replication on the
- * leader).
+ * leader). The URI has no host part: the exporter prefixes it with `postgresql://user:pass@`, and
+ * lib/pq sorts the options it reads from a URL, so with `localhost` in the authority the socket
+ * directory in `?host=` lost to it and the exporter went to TCP, where pg_hba only admits TLS (found
+ * by the alerting integration test, packages/observability/README.md).
  */
 export function postgresExporterContainer(args: ExporterSidecarArgs): k8s.types.input.core.v1.Container {
   return {
@@ -77,7 +80,7 @@ export function postgresExporterContainer(args: ExporterSidecarArgs): k8s.types.
     env: [
       {
         name: "DATA_SOURCE_URI",
-        value: `localhost:${PORTS.postgres}/postgres?host=${PATHS.socketDir}&sslmode=disable`,
+        value: `/postgres?port=${PORTS.postgres}&host=${PATHS.socketDir}&sslmode=disable`,
       },
       ...credentialEnv(args.credentialsSecretName, "DATA_SOURCE_USER", "DATA_SOURCE_PASS"),
     ],

@@ -46,6 +46,7 @@ export interface ResourceClasses {
   "aws:eks/nodeGroup:NodeGroup": typeof aws.eks.NodeGroup;
   "aws:cloudwatch/logGroup:LogGroup": typeof aws.cloudwatch.LogGroup;
   "aws:sns/topic:Topic": typeof aws.sns.Topic;
+  "aws:sns/topicPolicy:TopicPolicy": typeof aws.sns.TopicPolicy;
   "aws:sqs/queue:Queue": typeof aws.sqs.Queue;
   "aws:ecr/repository:Repository": typeof aws.ecr.Repository;
   "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": typeof aws.ecr.RepositoryCreationTemplate;
@@ -118,6 +119,7 @@ export const TYPE_TOKENS = Object.keys({
   "aws:eks/nodeGroup:NodeGroup": true,
   "aws:cloudwatch/logGroup:LogGroup": true,
   "aws:sns/topic:Topic": true,
+  "aws:sns/topicPolicy:TopicPolicy": true,
   "aws:sqs/queue:Queue": true,
   "aws:ecr/repository:Repository": true,
   "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": true,

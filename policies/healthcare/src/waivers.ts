@@ -17,6 +17,16 @@ export const COVERAGE_WAIVERS: readonly CoverageWaiver[] = [
       "An alarm definition (metric, threshold, actions); holds no data. Its action topic is examined (messaging-customer-key).",
   },
   {
+    type: "aws:cloudwatch/eventRule:EventRule",
+    reason:
+      "An event pattern (which API calls to react to); holds no data. Its targets' topic is examined (messaging-customer-key, sns-topic-policy-not-public).",
+  },
+  {
+    type: "aws:cloudwatch/eventTarget:EventTarget",
+    reason:
+      "Routes a rule's matches to a topic with a message template; holds no data. The topic is examined (messaging-customer-key, sns-topic-policy-not-public).",
+  },
+  {
     type: "aws:sns/topicSubscription:TopicSubscription",
     reason:
       "Delivers a topic's notifications to a team address; the topic is examined (messaging-customer-key) and notifications carry alert summaries, never patient data.",

@@ -113,6 +113,7 @@ describe("pack", () => {
       aws.eks.NodeGroup,
       aws.cloudwatch.LogGroup,
       aws.sns.Topic,
+      aws.sns.TopicPolicy,
       aws.sqs.Queue,
       aws.ecr.Repository,
       aws.ecr.RepositoryCreationTemplate,

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { KmsKey, LOG_CLASSES, type LogClass } from "@hcp/platform";
+import { alertTopicPolicy, KMS_KEY_STATE_MESSAGE, kmsKeyStatePattern } from "../awsAlarms";
 import { alertingKeyStatements, logsKeyStatements } from "../values";
 
 /** Arguments of {@link AlertingFoundation}. */
@@ -25,8 +26,9 @@ export interface AlertingFoundationArgs {
 
 /**
  * The AWS side of the layer: a CloudWatch Logs key and one log group per log class, an alerting key,
- * the KMS-encrypted alert topic (e-mail subscribers) and heartbeat topic, and the dead man's switch:
- * an alarm on the heartbeat topic's missing publications, routed to the alert topic.
+ * the KMS-encrypted alert topic (e-mail subscribers) and heartbeat topic, the dead man's switch (an
+ * alarm on the heartbeat topic's missing publications) and an EventBridge rule on KMS keys of the
+ * account disabled or scheduled for deletion, both routed to the alert topic.
  */
 export class AlertingFoundation extends pulumi.ComponentResource {
   readonly logsKey: KmsKey;
@@ -34,6 +36,7 @@ export class AlertingFoundation extends pulumi.ComponentResource {
   readonly logGroups: Record<LogClass, aws.cloudwatch.LogGroup>;
   readonly alertTopic: aws.sns.Topic;
   readonly heartbeatTopic: aws.sns.Topic;
+  readonly kmsKeyStateRule: aws.cloudwatch.EventRule;
 
   constructor(name: string, args: AlertingFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:observability:AlertingFoundation", name, {}, opts);
@@ -114,6 +117,48 @@ export class AlertingFoundation extends pulumi.ComponentResource {
         treatMissingData: "breaching",
         alarmActions: [this.alertTopic.arn],
         okActions: [this.alertTopic.arn],
+      },
+      child,
+    );
+    // Prometheus cannot see a key being disabled or scheduled for deletion (src/awsAlarms.ts).
+    this.kmsKeyStateRule = new aws.cloudwatch.EventRule(
+      `${name}-kms-key-state`,
+      {
+        name: `${args.namePrefix}-kms-key-state`,
+        description:
+          "A KMS key of this account and region was disabled or scheduled for deletion (CloudTrail): alert topic",
+        eventPattern: JSON.stringify(kmsKeyStatePattern()),
+      },
+      child,
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-kms-key-state`,
+      {
+        rule: this.kmsKeyStateRule.name,
+        arn: this.alertTopic.arn,
+        inputTransformer: {
+          inputPaths: { ...KMS_KEY_STATE_MESSAGE.inputPaths },
+          inputTemplate: KMS_KEY_STATE_MESSAGE.inputTemplate,
+        },
+      },
+      child,
+    );
+    const account = aws.getCallerIdentityOutput({}, child);
+    new aws.sns.TopicPolicy(
+      `${name}-alerts-policy`,
+      {
+        arn: this.alertTopic.arn,
+        policy: pulumi
+          .all([
+            partition.partition,
+            account.accountId,
+            partition.dnsSuffix,
+            this.alertTopic.arn,
+            this.kmsKeyStateRule.arn,
+          ])
+          .apply(([p, accountId, dns, topicArn, ruleArn]) =>
+            JSON.stringify(alertTopicPolicy(p, accountId, dns, topicArn, [ruleArn])),
+          ),
       },
       child,
     );

@@ -1,0 +1,89 @@
+import type * as aws from "@pulumi/aws";
+
+/**
+ * What Prometheus cannot see, raised on the AWS side into the alert topic. A KMS key disabled or
+ * scheduled for deletion takes down whatever it encrypts (a disabled EKS secrets key degrades the
+ * cluster; EBS volumes, database backups and log groups stop being readable), and no exporter in
+ * the cluster notices until things fail. The events come from CloudTrail management events through
+ * EventBridge, which requires a logging trail in the region (the environment layer's audit trail is
+ * multi-region).
+ */
+
+/** KMS API calls that make a key unusable now or after the waiting period. */
+export const KMS_KEY_STATE_EVENTS = ["DisableKey", "ScheduleKeyDeletion"] as const;
+
+/** EventBridge pattern of {@link KMS_KEY_STATE_EVENTS} for any key of the account in the region. */
+export function kmsKeyStatePattern(): Record<string, unknown> {
+  return {
+    source: ["aws.kms"],
+    "detail-type": ["AWS API Call via CloudTrail"],
+    detail: { eventSource: ["kms.amazonaws.com"], eventName: [...KMS_KEY_STATE_EVENTS] },
+  };
+}
+
+/** The e-mail text of a KMS key state event (EventBridge input transformer for the SNS target). */
+export const KMS_KEY_STATE_MESSAGE = {
+  inputPaths: {
+    eventName: "$.detail.eventName",
+    keyId: "$.detail.requestParameters.keyId",
+    actor: "$.detail.userIdentity.arn",
+    account: "$.account",
+    region: "$.region",
+    time: "$.time",
+  },
+  inputTemplate:
+    '"[<account> <region>] KMS <eventName> on key <keyId> by <actor> at <time>. Everything the key encrypts ' +
+    "becomes unreadable once it is disabled or deleted (EKS secrets, EBS volumes, backups, log groups). " +
+    'Unless this was planned: EnableKey, or CancelKeyDeletion within the waiting period."',
+} as const;
+
+/**
+ * Policy of the alert topic: the account manages and publishes (the default topic policy's scope,
+ * which a topic policy replaces), CloudWatch alarms of the account publish, and only the given
+ * EventBridge rules publish for the events service.
+ */
+export function alertTopicPolicy(
+  partition: string,
+  accountId: string,
+  dnsSuffix: string,
+  topicArn: string,
+  ruleArns: readonly string[],
+): aws.iam.PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountManagesTheTopic",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: [
+          "sns:GetTopicAttributes",
+          "sns:SetTopicAttributes",
+          "sns:AddPermission",
+          "sns:RemovePermission",
+          "sns:DeleteTopic",
+          "sns:Subscribe",
+          "sns:ListSubscriptionsByTopic",
+          "sns:Publish",
+        ],
+        Resource: topicArn,
+      },
+      {
+        Sid: "CloudWatchAlarmsOfThisAccount",
+        Effect: "Allow",
+        Principal: { Service: `cloudwatch.${dnsSuffix}` },
+        Action: "sns:Publish",
+        Resource: topicArn,
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+      {
+        Sid: "EventBridgeRulesOfThisLayer",
+        Effect: "Allow",
+        Principal: { Service: `events.${dnsSuffix}` },
+        Action: "sns:Publish",
+        Resource: topicArn,
+        Condition: { ArnEquals: { "aws:SourceArn": [...ruleArns] } },
+      },
+    ],
+  };
+}
