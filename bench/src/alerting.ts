@@ -20,6 +20,7 @@ import {
   effectiveRoute,
   formatRigReport,
   type AlertScenario,
+  type AlertSegments,
   formatTimeline,
   leaderKillAlert,
   type LeaderKillResult,
@@ -30,7 +31,7 @@ import {
   waitScraped,
 } from "@hcp/observability/harness";
 import { repoTopology } from "@hcp/testing";
-import { type AlertBounds, type AlertRunSegments, alertingTable } from "./alertingStats";
+import { type AlertBounds, alertingTable } from "./alertingStats";
 
 /** Kill → notification target for a critical data-tier alert (issue 12). */
 const TARGET_MS = 60_000;
@@ -65,7 +66,7 @@ interface RunResult {
   readonly load1: number;
   readonly oldLeader: string;
   readonly newLeader?: string;
-  readonly segments?: AlertRunSegments;
+  readonly segments?: AlertSegments;
   readonly receiver?: string;
   readonly unexpectedFiring: readonly string[];
   readonly unexpectedNotified: readonly string[];

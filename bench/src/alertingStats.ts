@@ -1,14 +1,5 @@
+import type { AlertSegments } from "@hcp/observability/harness";
 import { spread } from "./stats";
-
-/** The parts of one leader kill → notification, in milliseconds (see `@hcp/observability/harness`). */
-export interface AlertRunSegments {
-  readonly failoverMs: number;
-  readonly scrapeMs: number;
-  readonly evaluationMs: number;
-  readonly forMs: number;
-  readonly notifyMs: number;
-  readonly totalMs: number;
-}
 
 /** The configured bound of each part (what it can be at most, or exactly), for the table. */
 export interface AlertBounds {
@@ -19,7 +10,7 @@ export interface AlertBounds {
   readonly notify: string;
 }
 
-const PARTS: ReadonlyArray<[keyof Omit<AlertRunSegments, "totalMs">, keyof AlertBounds, string]> = [
+const PARTS: ReadonlyArray<[keyof Omit<AlertSegments, "totalMs">, keyof AlertBounds, string]> = [
   ["failoverMs", "failover", "failover (kill → a member leads)"],
   ["scrapeMs", "scrape", "scrape interval (→ the change is scraped)"],
   ["evaluationMs", "evaluation", "rule evaluation (→ alert active)"],
@@ -33,11 +24,7 @@ const s = (ms: number) => (ms / 1000).toFixed(1);
  * A Markdown table: min / median / max of every part and of the total, each part's share of the
  * total time summed over the runs, and the total against the target (ratio of median and max).
  */
-export function alertingTable(
-  runs: readonly AlertRunSegments[],
-  bounds: AlertBounds,
-  targetMs: number,
-): string {
+export function alertingTable(runs: readonly AlertSegments[], bounds: AlertBounds, targetMs: number): string {
   const total = runs.reduce((n, r) => n + r.totalMs, 0);
   const row = (label: string, values: number[], share: string, bound: string) => {
     const sp = spread(values);
