@@ -192,6 +192,90 @@ describe("pnpm dr promote / failback / fence (moveWriter)", () => {
     assert.equal(c.standby.patches.length, 0, "the standby was not promoted");
   });
 
+  it("takes the fenced writer's WAL end from its replayed position, not from the bytes it has received", async () => {
+    const c = clusters(topology, primary, dr);
+    const patch = c.writer.patchConfig.bind(c.writer);
+    c.writer.patchConfig = async (body) => {
+      await patch(body);
+      if (c.writer.state.role === "standby_leader") {
+        // Bytes of a record the immediate stop cut in half: received, never replayed by anyone.
+        const xlog = c.writer.state.xlog!;
+        c.writer.state = {
+          ...c.writer.state,
+          xlog: { ...xlog, received_location: xlog.replayed_location! + 3000 },
+        };
+      }
+    };
+    const status = c.standby.status.bind(c.standby);
+    c.standby.status = async () => {
+      if (c.writer.state.role === "standby_leader" && c.standby.state.role === "standby_leader") {
+        c.standby.state = {
+          ...c.standby.state,
+          xlog: {
+            ...c.standby.state.xlog,
+            received_location: c.writer.state.xlog!.received_location!,
+            replayed_location: c.writer.state.xlog!.replayed_location!,
+          },
+        };
+      }
+      return status();
+    };
+    const { args: a, lines } = args({ targetApi: c.standby, writer: c.writer, execute: true });
+    await moveWriter(a);
+    assert.equal(c.standby.state.role, "master", "promoted once every complete record was replayed");
+    assert.ok(
+      lines.some((l) => l.includes(`WAL ends at 5120 (its replayed position)`)),
+      lines.join("\n"),
+    );
+  });
+
+  it("reads where the fenced writer's WAL ends only once it runs as a standby leader", async () => {
+    const c = clusters(topology, primary, dr);
+    let startingPolls = 3;
+    const writerStatus = c.writer.status.bind(c.writer);
+    c.writer.status = async () => {
+      const s = await writerStatus();
+      // Patroni names the role before crash recovery has finished: no positions yet.
+      if (s.role === "standby_leader" && startingPolls-- > 0) return { state: "starting", role: s.role };
+      return s;
+    };
+    const status = c.standby.status.bind(c.standby);
+    c.standby.status = async () => {
+      if (c.writer.state.role === "standby_leader" && startingPolls < 0) {
+        c.standby.state = {
+          ...c.standby.state,
+          xlog: { ...c.standby.state.xlog, replayed_location: c.writer.state.xlog!.replayed_location! },
+        };
+      }
+      return status();
+    };
+    const replayedAtPromote: number[] = [];
+    const patch = c.standby.patchConfig.bind(c.standby);
+    c.standby.patchConfig = async (body) => {
+      replayedAtPromote.push(c.standby.state.xlog?.replayed_location ?? -1);
+      await patch(body);
+    };
+    const { args: a } = args({ targetApi: c.standby, writer: c.writer, execute: true });
+    await moveWriter(a);
+    assert.deepEqual(
+      replayedAtPromote,
+      [c.writer.state.xlog!.replayed_location],
+      "promoted only after replaying the fenced writer's WAL to its end",
+    );
+  });
+
+  it("says what it last saw when a wait times out", async () => {
+    const c = clusters(topology, primary, dr);
+    let t = NOW;
+    const { args: a } = args({
+      targetApi: c.standby,
+      writer: c.writer,
+      execute: true,
+      now: () => (t += 1000),
+    });
+    await assert.rejects(moveWriter(a), /\(last seen: us-east-1 replayed 4000 of 5120\)/);
+  });
+
   it("on region loss promotes within the RPO and refuses beyond it unless the loss is accepted", async () => {
     const fresh = clusters(topology, primary, dr, new Date(NOW - 10_000).toISOString());
     const ok = await moveWriter(args({ targetApi: fresh.standby, writer: "lost", execute: true }).args);

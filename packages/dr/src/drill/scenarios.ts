@@ -366,7 +366,9 @@ export async function failback(
   await sleep(2_000);
   const moveLog: string[] = [];
   const before = Date.now();
-  await moveWriter({
+  // A failed move says what it logged and what both regions' members last wrote: the drill's sandbox
+  // is removed afterwards, so this is all a CI log keeps of it.
+  const moved = moveWriter({
     kind: "failback",
     topology: promoted,
     target: drill.primary.region,
@@ -382,6 +384,16 @@ export async function failback(
         [drill.dr.region, drEndpoint],
       ]),
     ),
+  });
+  await moved.catch((e: unknown) => {
+    // Both leaders' whole output (PostgreSQL's walreceiver/walsender lines included).
+    const leaders = [drill.dr.cluster.patroniProc(drLeader), region.cluster.patroniProc(standbyLeader)].map(
+      (p) => (p ? drill.sandbox.tail(p, 60) : ""),
+    );
+    throw new Error(
+      `${(e as Error).message}\nmove log:\n${moveLog.join("\n")}\n${leaders.join("\n")}\n` +
+        `${drill.dr.region}:\n${drill.dr.cluster.logs(20)}\n${drill.primary.region}:\n${region.cluster.logs(20)}`,
+    );
   });
   const commandMs = Date.now() - before;
   await waitFor(

@@ -103,6 +103,21 @@ export interface MoveResult {
   readonly nextConfig: string;
 }
 
+/**
+ * Where a fenced writer's WAL ends, once it runs as a standby leader: its replayed position. Not
+ * `received_location`: that counts streamed bytes, which can run past the last complete record (a
+ * record the immediate stop cut in half, which no standby ever replays) and, once fenced, are bytes
+ * it streams back from the very cluster that is waited on.
+ */
+function fencedEnd(s: MemberState): number | undefined {
+  if (s.role !== "standby_leader" || s.state !== "running") return undefined;
+  return s.xlog?.replayed_location;
+}
+
+function describeState(s: MemberState): string {
+  return `${s.role} (${s.state})`;
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function statusOf(api: PatroniApi): Promise<MemberState | Error> {
@@ -280,22 +295,31 @@ export async function moveWriter(args: MoveArgs): Promise<MoveResult> {
       await api.patchConfig(body);
     }
   };
-  const waitUntil = async (what: string, check: () => Promise<boolean>) => {
+  /** Polls `check` until it holds; `last` is what the latest poll saw (said when the wait times out). */
+  const waitUntil = async (what: string, check: () => Promise<{ ok: boolean; last: string }>) => {
     log(`${mark}wait until ${what}`);
     if (!args.execute) return;
     const deadline = now() + waitMs;
     for (;;) {
-      if (await check().catch(() => false)) {
+      const seen = await check().catch((e: unknown) => ({
+        ok: false,
+        last: `no answer (${(e as Error).message})`,
+      }));
+      if (seen.ok) {
         log(`  ${what}: yes`);
         return;
       }
       if (now() > deadline) {
         throw new Error(
-          `${kind}: timed out after ${waitMs / 1000} s waiting until ${what}. The requests sent so far: ${requests.length}; see docs/runbooks/dr.md.`,
+          `${kind}: timed out after ${waitMs / 1000} s waiting until ${what} (last seen: ${seen.last}). The requests sent so far: ${requests.length}; see docs/runbooks/dr.md.`,
         );
       }
       await sleep(500);
     }
+  };
+  const roleIs = async (api: PatroniApi, ok: (s: MemberState) => boolean) => {
+    const s = await api.status();
+    return { ok: ok(s), last: describeState(s) };
   };
 
   if (kind === "fence") {
@@ -307,9 +331,8 @@ export async function moveWriter(args: MoveArgs): Promise<MoveResult> {
       { standby_cluster: standbyAt(args, writer, body.standby_cluster), slots: body.slots },
       `follow ${writer}`,
     );
-    await waitUntil(
-      `${target}'s leader is a standby leader`,
-      async () => (await args.targetApi.status()).role === "standby_leader",
+    await waitUntil(`${target}'s leader is a standby leader`, () =>
+      roleIs(args.targetApi, (s) => s.role === "standby_leader"),
     );
     return {
       executed: args.execute,
@@ -327,20 +350,21 @@ export async function moveWriter(args: MoveArgs): Promise<MoveResult> {
       { standby_cluster: standbyAt(args, target, fence.standby_cluster) },
       `fence the writer: it follows ${target}`,
     );
-    await waitUntil(
-      `${writer}'s leader is a standby leader`,
-      async () => (await writerApi.status()).role === "standby_leader",
+    // Patroni stops a leader that is given a standby_cluster at once (`immediate`), then starts it as a
+    // standby. Only then, running, does it report where its WAL ends: crash recovery has replayed every
+    // complete record it holds (each acknowledged commit among them) before it accepts connections.
+    await waitUntil(`${writer}'s leader is a running standby leader`, () =>
+      roleIs(writerApi, (s) => fencedEnd(s) !== undefined),
     );
     let end = 0;
     if (args.execute) {
-      const s = await writerApi.status();
-      end = Math.max(s.xlog?.replayed_location ?? 0, s.xlog?.received_location ?? 0, s.xlog?.location ?? 0);
-      log(`  ${writer}'s WAL ends at ${end}`);
+      end = fencedEnd(await writerApi.status()) ?? 0;
+      log(`  ${writer}'s WAL ends at ${end} (its replayed position)`);
     }
-    await waitUntil(
-      `${target} has replayed ${writer}'s WAL to its end`,
-      async () => ((await args.targetApi.status()).xlog?.replayed_location ?? -1) >= end,
-    );
+    await waitUntil(`${target} has replayed ${writer}'s WAL to its end`, async () => {
+      const replayed = (await args.targetApi.status()).xlog?.replayed_location;
+      return { ok: (replayed ?? -1) >= end, last: `${target} replayed ${replayed ?? "nothing"} of ${end}` };
+    });
   } else {
     log(
       `${writer} is lost: not fenced. Before its region serves again, run \`pnpm dr fence --region ${writer}\` (docs/runbooks/dr.md).`,
@@ -353,10 +377,9 @@ export async function moveWriter(args: MoveArgs): Promise<MoveResult> {
     { ...promote },
     "promote: no standby_cluster, a permanent slot for every other region",
   );
-  await waitUntil(`${target}'s leader accepts writes`, async () => {
-    const s = await args.targetApi.status();
-    return isWriterRole(s.role) && s.state === "running";
-  });
+  await waitUntil(`${target}'s leader accepts writes`, () =>
+    roleIs(args.targetApi, (s) => isWriterRole(s.role) && s.state === "running"),
+  );
   if (writerApi !== "lost") {
     const old = replicationDynamicConfig(after, writer);
     await send(
