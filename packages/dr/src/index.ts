@@ -21,7 +21,11 @@ import {
   PatroniCluster,
   patroniLabels,
   dataTierCertificates,
+  DATA_TIER_TLS_SECRETS,
+  dataTierMetricsEndpoints,
+  exporterFamily,
   PgbackrestClient,
+  PgbackrestExporter,
   PGBOUNCER_LABELS,
   PgbouncerPool,
   PORTS,
@@ -110,6 +114,7 @@ export = async () => {
         loadBalancerSubnetCidrs: planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
           .filter((s) => s.tier === "private")
           .map((s) => s.cidr),
+        metrics: true,
       }),
     },
     { provider: k8s },
@@ -203,6 +208,11 @@ export = async () => {
     { provider: awsProvider },
   );
 
+  // The same exporters as in the primary region (read as the metrics role, whose password the
+  // credentials replicate): this region's observability stack watches the standby where it runs.
+  const exporters = topology.observability.exporters;
+  const monitoringSecret = credentials.kubernetesSecrets.monitoring.metadata.name;
+
   const patroni = new PatroniCluster(
     "patroni",
     {
@@ -220,6 +230,7 @@ export = async () => {
       credentialsSecretName: credentials.kubernetesSecrets.patroni.metadata.name,
       tlsSecretName: certificateSecret("postgres"),
       readinessLagBytes: topology.data.patroni.maximumLagOnFailoverBytes,
+      metrics: { image: exporters.postgres, credentialsSecretName: monitoringSecret },
       replicationEndpoint: {
         subnetIds: network.subnetIds.private,
         sourceCidrs: peerCidrs,
@@ -253,6 +264,7 @@ export = async () => {
       ini: artifacts.pgbouncer.ini,
       userlistSecretName: credentials.kubernetesSecrets.pgbouncerAuth.metadata.name,
       tlsSecretName: certificateSecret("pgbouncer"),
+      metrics: { image: exporters.pgbouncer, credentialsSecretName: monitoringSecret },
     },
     { provider: k8s },
   );
@@ -266,6 +278,12 @@ export = async () => {
       image: topology.data.image,
       clientTlsSecretName: certificateSecret("pgbackrestClient"),
     },
+    { provider: k8s, dependsOn: [backupAccess] },
+  );
+
+  new PgbackrestExporter(
+    "pgbackrest-exporter",
+    { namespace: ns, pod: jobs.pod, image: exporters.pgbackrest },
     { provider: k8s, dependsOn: [backupAccess] },
   );
 
@@ -323,5 +341,9 @@ export = async () => {
     },
     peeringConnectionId: peering.connectionId,
     replication: { host: dns.hostName, port: PORTS.postgres },
+    metrics: dataTierMetricsEndpoints(names, {
+      postgresTlsSecretName: DATA_TIER_TLS_SECRETS.postgres,
+      postgresExporterFamily: exporterFamily("postgres_exporter", exporters.postgres),
+    }),
   });
 };

@@ -40,6 +40,8 @@ const T = {
   secret: "kubernetes:core/v1:Secret",
   cronJob: "kubernetes:batch/v1:CronJob",
   statefulSet: "kubernetes:apps/v1:StatefulSet",
+  deployment: "kubernetes:apps/v1:Deployment",
+  policy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   provider: "pulumi:providers:aws",
 } as const;
@@ -68,6 +70,11 @@ function patroniYaml(run: ProgramRun): PatroniYaml {
   );
   assert.ok(cm, "no Patroni ConfigMap");
   return parse((cm.inputs["data"] as Record<string, string>)["patroni.yml"]) as PatroniYaml;
+}
+
+/** Container names of a workload's pod template. */
+function containerNames(r: RegisteredResource): string[] {
+  return (at(r.inputs, "spec.template.spec.containers") as Array<{ name: string }>).map((x) => x.name);
 }
 
 function scopeOf(run: ProgramRun): string {
@@ -272,6 +279,76 @@ for (const c of cases) {
         }
         assert.ok(!JSON.stringify(redactSecrets(run.wireOutputs)).includes(password));
       }
+    });
+
+    it("runs the primary's exporters next to the standby and exports their endpoints for this region's monitors", () => {
+      // The data tier's endpoints (names, ports, schemes, exporters), selecting this region's cluster.
+      const scopeFree = (m: (typeof value.metrics)[number], scope: string, host: string) =>
+        JSON.parse(JSON.stringify(m).replaceAll(scope, "<scope>").replaceAll(host, "<host>")) as unknown;
+      assert.deepEqual(
+        value.metrics.map((m) => scopeFree(m, value.patroniScope, value.endpoints.primaryHost)),
+        data.metrics.map((m) => scopeFree(m, data.patroniScope, data.endpoints.primaryHost)),
+      );
+      const patroniEndpoint = value.metrics.find((m) => m.name === "patroni")!;
+      assert.equal(patroniEndpoint.tls?.serverName, value.endpoints.primaryHost);
+      assert.ok(Object.values(patroniEndpoint.selector).includes(value.patroniScope));
+      const sts = one(run.resources, T.statefulSet);
+      const names = new Set(containerNames(sts));
+      const pgbouncer = ofType(run.resources, T.deployment).find((d) => d.name === "pgbouncer-deployment")!;
+      const backrest = ofType(run.resources, T.deployment).find(
+        (d) => d.name === "pgbackrest-exporter-deployment",
+      );
+      assert.ok(names.has("postgres-exporter"), [...names].join(", "));
+      assert.ok(containerNames(pgbouncer).includes("pgbouncer-exporter"));
+      assert.ok(backrest, "the pgBackRest exporter runs in the DR region");
+      assert.equal(at(backrest.inputs, "spec.template.spec.serviceAccountName"), "pgbackrest");
+      // The exporters log in as the metrics role with the primary's (replicated) password.
+      const exporter = (
+        at(sts.inputs, "spec.template.spec.containers") as Array<Record<string, unknown>>
+      ).find((x) => x["name"] === "postgres-exporter")!;
+      const secretName = at(
+        (exporter["env"] as Array<{ name: string }>).find((e) => e.name === "DATA_SOURCE_PASS"),
+        "valueFrom.secretKeyRef.name",
+      );
+      const monitoring = ofType(run.resources, T.secret).find(
+        (s) => at(s.inputs, "metadata.name") === secretName,
+      );
+      assert.ok(monitoring, `no Secret ${String(secretName)} for the exporters`);
+      const login = (revealSecrets(monitoring.inputs).value as { stringData: Record<string, string> })
+        .stringData;
+      assert.ok(login["password"].length >= 16);
+      assert.ok(!JSON.stringify(redactSecrets(monitoring.wireInputs)).includes(login["password"]));
+      // The monitoring namespace reaches the exporter ports.
+      const policies = Object.fromEntries(
+        ofType(run.resources, T.policy).map((p) => [String(at(p.inputs, "metadata.name")), p.inputs]),
+      );
+      const ingressPorts = (name: string) =>
+        (at(policies[name], "spec.ingress") as Array<{ ports: Array<{ port: number }> }>).flatMap((r) =>
+          r.ports.map((p) => p.port),
+        );
+      const port = (endpoint: string) => value.metrics.find((m) => m.name === endpoint)!.port;
+      const containerPort = (r: RegisteredResource, container: string, name: string) =>
+        (
+          at(r.inputs, "spec.template.spec.containers") as Array<{
+            name: string;
+            ports?: Array<{ name: string; containerPort: number }>;
+          }>
+        )
+          .find((x) => x.name === container)!
+          .ports!.find((p) => p.name === name)!.containerPort;
+      assert.ok(
+        ingressPorts("patroni").includes(containerPort(sts, "postgres-exporter", port("postgres-exporter"))),
+      );
+      assert.ok(
+        ingressPorts("pgbouncer").includes(
+          containerPort(pgbouncer, "pgbouncer-exporter", port("pgbouncer-exporter")),
+        ),
+      );
+      assert.ok(
+        ingressPorts("pgbackrest-exporter").includes(
+          containerPort(backrest, "pgbackrest-exporter", port("pgbackrest-exporter")),
+        ),
+      );
     });
 
     it(`${c.topology.tier === "production" ? "protects" : "does not protect"} the standby's volumes`, () => {

@@ -11,6 +11,7 @@ import {
   primaryRegion,
   readCluster,
   readData,
+  readDr,
   regionalLayerContext,
 } from "@hcp/platform";
 import { alertmanagerConfig } from "./alertmanager";
@@ -40,10 +41,13 @@ export = async () => {
   const o = topology.observability;
   const cluster = readCluster(ctx.environment, region);
   const isPrimary = primaryRegion(topology).name === region;
-  // The data tier's endpoints in the primary region. DR regions add the dr contract's `metrics` once
-  // the DR layer exports it (the field is specified in packages/observability/README.md).
+  // The database tier of this region: the data layer's in the primary region, the DR layer's
+  // (standby, or the writer once promoted) in a DR region.
   const endpoints: pulumi.Output<readonly MetricsEndpoint[]> = pulumi
-    .all([cluster.metrics, isPrimary ? readData(ctx.environment, region).metrics : pulumi.output([])])
+    .all([
+      cluster.metrics,
+      isPrimary ? readData(ctx.environment, region).metrics : readDr(ctx.environment, region).metrics,
+    ])
     .apply(([c, d]) => [...c, ...d]);
 
   const awsProvider = ctx.aws();

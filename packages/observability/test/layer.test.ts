@@ -3,6 +3,7 @@ import {
   checkContract,
   clusterContract,
   dataContract,
+  drContract,
   LOG_CLASSES,
   observabilityContract,
   primaryRegion,
@@ -164,10 +165,13 @@ for (const c of cases) {
       assert.deepEqual(at(rule.inputs, "metadata.labels"), { "hcp.io/monitoring": "platform" });
     });
 
-    it("creates a monitor per producer metrics endpoint (the data tier's in the primary region only)", async () => {
+    it(`creates a monitor per producer metrics endpoint (the cluster's and the ${isPrimary ? "data" : "dr"} layer's)`, async () => {
       const cluster = await producerValue(clusterContract, c.topology, c.region);
-      const data = isPrimary ? (await producerValue(dataContract, c.topology, c.region)).metrics : [];
-      const expected = [...cluster.metrics, ...data];
+      const database = isPrimary
+        ? (await producerValue(dataContract, c.topology, c.region)).metrics
+        : (await producerValue(drContract, c.topology, c.region)).metrics;
+      assert.ok(database.length > 0, "the region's database tier exports its endpoints");
+      const expected = [...cluster.metrics, ...database];
       const monitors = [...ofType(resources, T.serviceMonitor), ...ofType(resources, T.podMonitor)];
       assert.deepEqual(
         monitors

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inheritedDependsOn } from "@hcp/kube";
-import { ENV, fillPlaceholders, KUBERNETES_SECRET_NAMES } from "@hcp/postgres";
+import { ENV, fillPlaceholders, KUBERNETES_SECRET_NAMES, SYSTEM_USERS } from "@hcp/postgres";
 import {
   MONITORING_CREDENTIAL,
   PATRONI_CREDENTIALS,
@@ -29,8 +29,8 @@ export interface StandbyCredentialsArgs {
  * The DR region's copies of the data tier's credentials. The standby cluster is a physical copy of
  * the primary, so its roles and passwords are the primary's: this reads the replicas of the data
  * layer's Secrets Manager secrets in this region (encrypted with the data key's replica here, so they
- * stay readable when the primary region is gone) and writes the Kubernetes Secrets Patroni and
- * PgBouncer mount, with the same names as in the primary region. The values exist only as secrets:
+ * stay readable when the primary region is gone) and writes the Kubernetes Secrets Patroni,
+ * PgBouncer and the exporters mount, with the same names as in the primary region. The values exist only as secrets:
  * in the stack state (encrypted by its secrets provider) and in the Kubernetes Secrets.
  */
 export class StandbyCredentials extends pulumi.ComponentResource {
@@ -39,6 +39,8 @@ export class StandbyCredentials extends pulumi.ComponentResource {
   readonly kubernetesSecrets: {
     readonly patroni: k8s.core.v1.Secret;
     readonly pgbouncerAuth: k8s.core.v1.Secret;
+    /** The metrics role's login, which the exporters next to the database pods read. */
+    readonly monitoring: k8s.core.v1.Secret;
   };
 
   constructor(name: string, args: StandbyCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -99,6 +101,10 @@ export class StandbyCredentials extends pulumi.ComponentResource {
               [ENV.monitoringPassword]: monitoring,
             }),
           ),
+      }),
+      monitoring: secret("monitoring", {
+        username: SYSTEM_USERS.monitoring,
+        password: password(MONITORING_CREDENTIAL),
       }),
     };
     this.registerOutputs({ secretArns: this.secretArns });

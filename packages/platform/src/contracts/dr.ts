@@ -4,6 +4,7 @@ import type { SchemaMatches } from "../typecheck";
 import { type DatabaseEndpoints, databaseEndpointsSchema } from "./data";
 import { arn, certificatePem, hostname, port, region, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
+import { type MetricsEndpoint, metricsEndpointsSchema } from "./metrics";
 
 /**
  * What a DR stack exports as `dr`: the DR region's local database endpoints, which the DR-region
@@ -55,6 +56,12 @@ export interface DrOutputs {
     readonly host: string;
     readonly port: number;
   };
+  /**
+   * The standby tier's metrics endpoints (the same exporters as the primary's data tier): the
+   * observability layer of this region scrapes them, so the standby's lag and archive fallback, and
+   * after a promotion the writer, are watched where they run.
+   */
+  readonly metrics: readonly MetricsEndpoint[];
 }
 
 const schema = z.object({
@@ -78,6 +85,7 @@ const schema = z.object({
   }),
   peeringConnectionId: text(),
   replication: z.object({ host: hostname(), port: port() }),
+  metrics: metricsEndpointsSchema,
 });
 const _matches: SchemaMatches<typeof schema, DrOutputs> = true;
 void _matches;
