@@ -437,6 +437,82 @@ describe("pnpm dr command line", () => {
     assert.equal(parsed.caFile, "/tmp/ca.crt");
   });
 
+  it("parses --replication-endpoint per region and rejects a malformed, repeated or unknown one", async () => {
+    const base = [
+      "promote",
+      "--env",
+      "production",
+      "--region",
+      dr,
+      "--target-url",
+      "https://127.0.0.1:8008",
+      "--writer-lost",
+    ];
+    const parsed = parseDrArgs(
+      [
+        ...base,
+        "--replication-endpoint",
+        `${primary}=127.0.0.1:15432`,
+        "--replication-endpoint",
+        `${dr}=10.1.2.3:5432`,
+      ],
+      "/",
+    );
+    assert.deepEqual(parsed.replicationEndpoints, {
+      [primary]: { host: "127.0.0.1", port: 15432 },
+      [dr]: { host: "10.1.2.3", port: 5432 },
+    });
+    assert.deepEqual(parseDrArgs(base, "/").replicationEndpoints, {});
+    for (const bad of [`${primary}:5432`, `${primary}=host`, `${primary}=host:0`, `${primary}=host:70000`]) {
+      assert.throws(
+        () => parseDrArgs([...base, "--replication-endpoint", bad], "/"),
+        (e: Error) => {
+          assert.ok(e instanceof UsageError);
+          assert.match(e.message, new RegExp(`got '${bad}'; allowed: <region>=<host>:<port>`));
+          return true;
+        },
+      );
+    }
+    assert.throws(
+      () =>
+        parseDrArgs(
+          [...base, "--replication-endpoint", `${primary}=a:1`, "--replication-endpoint", `${primary}=b:2`],
+          "/",
+        ),
+      /given twice/,
+    );
+    const unknown = parseDrArgs([...base, "--replication-endpoint", "eu-west-1=a:1"], "/");
+    await assert.rejects(
+      runDrCommand(unknown, topology, { PATRONI_RESTAPI_PASSWORD: "x" }, () => undefined),
+      /eu-west-1 is not a region of production \(its regions: /,
+    );
+  });
+
+  it("expects the standby to follow the --replication-endpoint it is given (dry run)", async () => {
+    const c = clusters(topology, primary, dr);
+    c.standby.config_["standby_cluster"] = {
+      ...(c.standby.config_["standby_cluster"] as Record<string, unknown>),
+      host: "127.0.0.1",
+      port: 15432,
+    };
+    const given = { [primary]: { host: "127.0.0.1", port: 15432 } };
+    const rendered = await refused(moveWriter(args({ targetApi: c.standby, writer: "lost" }).args));
+    assert.ok(
+      rendered.some((p) => p.includes("not the writer's replication endpoint")),
+      rendered.join("\n"),
+    );
+    const lines: string[] = [];
+    await moveWriter({
+      ...args({ targetApi: c.standby, writer: "lost" }).args,
+      log: (l) => lines.push(l),
+      replicationEndpoint: (region) => given[region],
+    });
+    assert.ok(
+      lines.some((l) => l.includes("preconditions hold")),
+      lines.join("\n"),
+    );
+  });
+
   it("takes the REST API password from the environment only", async () => {
     const command = parseDrArgs(
       [

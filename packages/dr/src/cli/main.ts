@@ -8,7 +8,13 @@ import {
   writerRegionName,
 } from "@hcp/platform";
 import { renderArtifacts } from "@hcp/postgres";
-import { type MoveKind, moveWriter, PreconditionError } from "../promotion/move";
+import {
+  type MoveKind,
+  type MoveResult,
+  moveWriter,
+  PreconditionError,
+  type ReplicationEndpoint,
+} from "../promotion/move";
 import { HttpPatroniApi, type PatroniApi } from "../promotion/patroniApi";
 
 /**
@@ -34,6 +40,10 @@ flags:
   --servername <name>    host name to verify on both certificates (default: each region's pg host name)
   --execute              send the requests (default: dry run, every step logged, nothing changed)
   --wait-seconds <n>     limit of each wait (default 120)
+  --replication-endpoint <region>=<host>:<port>
+                         where <region>'s replication endpoint is reached, when not at its rendered
+                         name (replication.<region>.data.<env>.hcp.internal:5432); repeatable. The
+                         preconditions expect it and the standby_cluster bodies name it
 
 environment: PATRONI_RESTAPI_PASSWORD (required), PATRONI_RESTAPI_USERNAME (default patroni)`;
 
@@ -55,6 +65,8 @@ export interface DrCommand {
   readonly servername?: string;
   readonly execute: boolean;
   readonly waitSeconds: number;
+  /** `--replication-endpoint`: regions reached elsewhere than at their rendered replication name. */
+  readonly replicationEndpoints: Readonly<Record<string, ReplicationEndpoint>>;
 }
 
 const KINDS: readonly MoveKind[] = ["promote", "failback", "fence"];
@@ -65,7 +77,7 @@ export function parseDrArgs(argv: readonly string[], cwd: string): DrCommand {
   if (!kind || !KINDS.includes(kind as MoveKind)) {
     throw new UsageError(`${kind ? `unknown command '${kind}'` : "no command"}\n${USAGE}`);
   }
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: rest,
@@ -80,6 +92,7 @@ export function parseDrArgs(argv: readonly string[], cwd: string): DrCommand {
         servername: { type: "string" },
         execute: { type: "boolean" },
         "wait-seconds": { type: "string" },
+        "replication-endpoint": { type: "string", multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -105,6 +118,20 @@ export function parseDrArgs(argv: readonly string[], cwd: string): DrCommand {
     );
   }
   const ca = str("ca");
+  const replicationEndpoints: Record<string, ReplicationEndpoint> = {};
+  for (const spec of (values["replication-endpoint"] as string[] | undefined) ?? []) {
+    const m = /^([a-z0-9-]+)=([A-Za-z0-9.-]+):(\d{1,5})$/.exec(spec);
+    const portNumber = m ? Number(m[3]) : 0;
+    if (!m || portNumber < 1 || portNumber > 65535) {
+      throw new UsageError(
+        `--replication-endpoint: got '${spec}'; allowed: <region>=<host>:<port>, e.g. us-east-1=10.1.2.3:5432`,
+      );
+    }
+    if (replicationEndpoints[m[1]] !== undefined) {
+      throw new UsageError(`--replication-endpoint: ${m[1]} is given twice; give each region once`);
+    }
+    replicationEndpoints[m[1]] = { host: m[2], port: portNumber };
+  }
   return {
     kind: kind as MoveKind,
     env: str("env")!,
@@ -117,6 +144,7 @@ export function parseDrArgs(argv: readonly string[], cwd: string): DrCommand {
     ...(str("servername") ? { servername: str("servername")! } : {}),
     execute: values["execute"] === true,
     waitSeconds: wait,
+    replicationEndpoints,
   };
 }
 
@@ -142,13 +170,13 @@ export function loadTopology(root: string, env: string): EnvironmentTopology {
   return loadEnvironmentConfigFile(file, env);
 }
 
-/** Runs a parsed command against the REST APIs. */
+/** Runs a parsed command against the REST APIs; what it did (or would do, in a dry run). */
 export async function runDrCommand(
   command: DrCommand,
   topology: EnvironmentTopology,
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
-): Promise<void> {
+): Promise<MoveResult> {
   const password = env["PATRONI_RESTAPI_PASSWORD"];
   if (!password) {
     throw new UsageError(
@@ -170,8 +198,17 @@ export async function runDrCommand(
       timeoutMs: 10_000,
     });
   };
+  const unknown = Object.keys(command.replicationEndpoints).filter(
+    (r) => !topology.regions.some((x) => x.name === r),
+  );
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `--replication-endpoint: ${unknown.join(", ")} is not a region of ${topology.name} (its regions: ${topology.regions.map((r) => r.name).join(", ")})`,
+    );
+  }
+  const endpoints = command.replicationEndpoints;
   const writer = writerRegionName(topology);
-  await moveWriter({
+  return moveWriter({
     kind: command.kind,
     topology,
     target: command.region,
@@ -181,6 +218,9 @@ export async function runDrCommand(
     acceptDataLoss: command.acceptDataLoss,
     waitSeconds: command.waitSeconds,
     log,
+    ...(Object.keys(endpoints).length > 0
+      ? { replicationEndpoint: (region: string) => endpoints[region] }
+      : {}),
   });
 }
 

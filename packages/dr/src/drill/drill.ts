@@ -14,8 +14,8 @@ import {
   type TlsFiles,
   waitFor,
 } from "@hcp/postgres/harness";
-import { HttpPatroniApi } from "../promotion/patroniApi";
-import type { ReplicationEndpoint } from "../promotion/move";
+import { parseDrArgs, runDrCommand } from "../cli/main";
+import type { MoveResult } from "../promotion/move";
 import { type DrillRegion, type RepoDirs, regionLeader, regionLeaderPort, startRegion } from "./region";
 
 /**
@@ -91,16 +91,48 @@ export function applicationDsn(drill: Drill, regions: readonly DrillRegion[]): s
   ].join(" ");
 }
 
-/** The REST API of a member as the DR commands reach it (HTTPS verified, basic auth). */
-export function memberApi(drill: Drill, region: DrillRegion, member: string): HttpPatroniApi {
-  return new HttpPatroniApi({
-    url: `https://127.0.0.1:${region.cluster.member(member).restPort}`,
-    username: region.artifacts.patroni.config.restapi.authentication.username,
-    password: drill.secrets.restApi,
-    caFile: drill.tls.caFile,
-    servername: "localhost",
-    timeoutMs: 5_000,
-  });
+/** The REST API URL of a member on loopback (what `--target-url` / `--writer-url` name). */
+export function memberUrl(region: DrillRegion, member: string): string {
+  return `https://127.0.0.1:${region.cluster.member(member).restPort}`;
+}
+
+/**
+ * Runs the `pnpm dr` command line (`parseDrArgs` + `runDrCommand`, what `pnpm dr` runs after loading
+ * the environment file) with `argv` plus the drill's fixed flags: the environment, the test CA, the
+ * members' certificate name, `--execute`; the REST password in the environment, as an operator
+ * exports it. `topology` is given rather than loaded because the failback runs with the
+ * `dr.promotedRegion` the operator would have committed. Each line is logged with its time.
+ */
+export function drCommand(
+  drill: Drill,
+  argv: readonly string[],
+  topology: EnvironmentTopology,
+  log: string[],
+): Promise<MoveResult> {
+  const [kind, ...rest] = argv;
+  const command = parseDrArgs(
+    [
+      kind,
+      "--env",
+      topology.name,
+      ...rest,
+      "--ca",
+      drill.tls.caFile,
+      "--servername",
+      "localhost",
+      "--execute",
+    ],
+    drill.sandbox.root,
+  );
+  return runDrCommand(
+    command,
+    topology,
+    {
+      PATRONI_RESTAPI_USERNAME: drill.primary.artifacts.patroni.config.restapi.authentication.username,
+      PATRONI_RESTAPI_PASSWORD: drill.secrets.restApi,
+    },
+    (line) => log.push(`${new Date().toISOString()} ${line}`),
+  );
 }
 
 /** Waits for a running leader (writer) with every other member streaming, and a synchronous standby when rendered. */
@@ -298,15 +330,6 @@ export function killRegion(drill: Drill, region: DrillRegion): { t: number; pids
   targets.push(...processesMentioning(drill.sandbox.path(`${region.prefix}-`), drill.sandbox.runAs.uid));
   killed.push(...signalAll(targets, "SIGKILL"));
   return { t, pids: killed };
-}
-
-/** The replication endpoint of each region on loopback (what the DR commands send and expect). */
-export function endpointsOf(map: ReadonlyMap<string, LeaderProxy>): (region: string) => ReplicationEndpoint {
-  return (region) => {
-    const proxy = map.get(region);
-    if (proxy === undefined) throw new Error(`no replication endpoint for ${region} in the drill`);
-    return { host: "127.0.0.1", port: proxy.port };
-  };
 }
 
 /** The environment once `region` holds the writer (the rendered role of every other region follows). */

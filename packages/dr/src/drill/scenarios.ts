@@ -11,14 +11,14 @@ import {
   waitFor,
   Writer,
 } from "@hcp/postgres/harness";
-import { type MoveResult, moveWriter, PreconditionError } from "../promotion/move";
+import { type MoveResult, PreconditionError } from "../promotion/move";
 import {
   applicationDsn,
   type Drill,
-  endpointsOf,
+  drCommand,
   killRegion,
   maxId,
-  memberApi,
+  memberUrl,
   promotedTopology,
   replayAgeSeconds,
   runOnMember,
@@ -197,7 +197,7 @@ export interface RegionLossResult {
 /**
  * Region loss: with the writer committing on the primary, SIGKILL every primary-region process
  * (members, etcd, async archivers) and the region's replication endpoint; run the real promote path
- * (`moveWriter` over the standby leader's REST API, `--writer-lost --execute`); wait for the first
+ * (`pnpm dr promote --writer-lost --execute` over the standby leader's REST API); wait for the first
  * acknowledged write in the DR region; count the acknowledged commits the DR region does not have.
  */
 export async function regionLoss(
@@ -216,18 +216,24 @@ export async function regionLoss(
   const moveLog: string[] = [];
   const commandStartedAt = Date.now();
   const move = (acceptDataLoss: boolean) =>
-    moveWriter({
-      kind: "promote",
-      topology: drill.topology,
-      target: drill.dr.region,
-      targetApi: memberApi(drill, drill.dr, standbyLeader),
-      writer: "lost",
-      execute: true,
-      acceptDataLoss,
-      waitSeconds: Math.ceil(timeoutMs / 1000),
-      log: (line) => moveLog.push(`${new Date().toISOString()} ${line}`),
-      replicationEndpoint: endpointsOf(new Map([[drill.primary.region, drill.primaryEndpoint]])),
-    });
+    drCommand(
+      drill,
+      [
+        "promote",
+        "--region",
+        drill.dr.region,
+        "--target-url",
+        memberUrl(drill.dr, standbyLeader),
+        "--writer-lost",
+        ...(acceptDataLoss ? ["--accept-data-loss"] : []),
+        "--wait-seconds",
+        String(Math.ceil(timeoutMs / 1000)),
+        "--replication-endpoint",
+        `${drill.primary.region}=127.0.0.1:${drill.primaryEndpoint.port}`,
+      ],
+      drill.topology,
+      moveLog,
+    );
   let result: MoveResult;
   let acceptedDataLoss = false;
   try {
@@ -311,7 +317,7 @@ export interface FailbackResult {
  * standby cluster of it from the rendered configuration `pulumi up` gives it with
  * `dr.promotedRegion` set (fresh volumes and DCS: its old data diverged; the rendered
  * create_replica_methods restore the promoted region's backup with pgBackRest); then the planned
- * switchover back with the real failback path (`moveWriter` kind failback, `--execute`) while a
+ * switchover back with the real failback command (`pnpm dr failback --execute`) while a
  * writer commits, and zero acknowledged commits may be lost.
  */
 export async function failback(
@@ -368,23 +374,26 @@ export async function failback(
   const before = Date.now();
   // A failed move says what it logged and what both regions' members last wrote: the drill's sandbox
   // is removed afterwards, so this is all a CI log keeps of it.
-  const moved = moveWriter({
-    kind: "failback",
-    topology: promoted,
-    target: drill.primary.region,
-    targetApi: memberApi(drill, region, standbyLeader),
-    writer: memberApi(drill, drill.dr, drLeader),
-    execute: true,
-    acceptDataLoss: false,
-    waitSeconds: Math.ceil(timeoutMs / 1000),
-    log: (line) => moveLog.push(`${new Date().toISOString()} ${line}`),
-    replicationEndpoint: endpointsOf(
-      new Map([
-        [drill.primary.region, endpoint],
-        [drill.dr.region, drEndpoint],
-      ]),
-    ),
-  });
+  const moved = drCommand(
+    drill,
+    [
+      "failback",
+      "--region",
+      drill.primary.region,
+      "--target-url",
+      memberUrl(region, standbyLeader),
+      "--writer-url",
+      memberUrl(drill.dr, drLeader),
+      "--wait-seconds",
+      String(Math.ceil(timeoutMs / 1000)),
+      "--replication-endpoint",
+      `${drill.primary.region}=127.0.0.1:${endpoint.port}`,
+      "--replication-endpoint",
+      `${drill.dr.region}=127.0.0.1:${drEndpoint.port}`,
+    ],
+    promoted,
+    moveLog,
+  );
   await moved.catch((e: unknown) => {
     // Both leaders' whole output (PostgreSQL's walreceiver/walsender lines included).
     const leaders = [drill.dr.cluster.patroniProc(drLeader), region.cluster.patroniProc(standbyLeader)].map(

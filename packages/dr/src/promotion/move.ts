@@ -46,9 +46,10 @@ export interface MoveArgs {
    * (`replication.<region>.data.<env>.hcp.internal:5432`, the NLB following that region's leader):
    * the loopback drill, where a `LeaderProxy` stands in for each region's NLB. It is what the
    * precondition expects the target to follow and what the `standby_cluster` bodies sent name.
+   * A region it returns `undefined` for is at its rendered name and port.
    * @default - the rendered name and port
    */
-  readonly replicationEndpoint?: (region: string) => ReplicationEndpoint;
+  readonly replicationEndpoint?: (region: string) => ReplicationEndpoint | undefined;
 }
 
 /** A replication endpoint: host and port. */
