@@ -3,37 +3,9 @@
  * peak memory of a process tree from /proc, and the targets.
  */
 
-/** A plan document as far as the benchmark reads it (any format version the plan has written). */
-export interface PlanDocumentLike {
-  readonly generatedAt?: string;
-  readonly environments: ReadonlyArray<{
-    readonly environment: string;
-    readonly stacks: ReadonlyArray<{
-      readonly project: string;
-      readonly stack: string;
-      readonly durationMs?: number;
-      readonly cpuMs?: number;
-      readonly [key: string]: unknown;
-    }>;
-    readonly [key: string]: unknown;
-  }>;
-  readonly [key: string]: unknown;
-}
+import type { PlanDocumentLike } from "@hcp/plan/compare";
 
-/**
- * The document without what legitimately differs between two runs of the same plan: when it was
- * generated and how long each stack took (`generatedAt`, `durationMs`, `cpuMs`).
- */
-export function withoutTimings(doc: PlanDocumentLike): unknown {
-  const { generatedAt: _at, ...rest } = doc;
-  return {
-    ...rest,
-    environments: doc.environments.map((e) => ({
-      ...e,
-      stacks: e.stacks.map(({ durationMs: _d, cpuMs: _c, ...s }) => s),
-    })),
-  };
-}
+export { type PlanDocumentLike, withoutTimings } from "@hcp/plan/compare";
 
 /** Paths (`environments[0].stacks[3].resources`) at which two values differ, at most `limit`. */
 export function differences(a: unknown, b: unknown, limit = 10, at = ""): string[] {

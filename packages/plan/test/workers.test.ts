@@ -3,22 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { repoRoot } from "@hcp/testing";
-import type { PlanDocument } from "../src/model";
+import { withoutTimings } from "../src/compare";
 import { planEnvironments } from "../src/plan";
 import { SynthesisError, WorkerPool, type WorkerReuse } from "../src/synthesize";
 import type { WorkerJob } from "../src/worker";
-
-/** The document without what differs between two runs of the same plan. */
-function withoutTimings(doc: PlanDocument): unknown {
-  return {
-    ...doc,
-    generatedAt: undefined,
-    environments: doc.environments.map((e) => ({
-      ...e,
-      stacks: e.stacks.map(({ durationMs: _d, cpuMs: _c, ...s }) => s),
-    })),
-  };
-}
 
 /** A one-file program in its own package (runProgram evicts a program's package from the cache). */
 function program(dir: string, name: string, source: string): string {
