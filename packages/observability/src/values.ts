@@ -146,6 +146,7 @@ function endpointSpec(e: MetricsEndpoint, interval: string): Record<string, unkn
     path: e.path,
     scheme: e.scheme,
     interval,
+    relabelings: [jobRelabeling(e)],
     ...(e.tls
       ? {
           tlsConfig: {
@@ -163,6 +164,18 @@ function endpointSpec(e: MetricsEndpoint, interval: string): Record<string, unkn
         }
       : {}),
   };
+}
+
+/**
+ * The relabeling that sets a target's `job` label to the endpoint's name. prometheus-operator names
+ * a PodMonitor's job `<namespace>/<monitor name>` and a ServiceMonitor's after the Service (which the
+ * contract does not carry), then applies the endpoint's own `relabelings` after its defaults
+ * (pkg/prometheus/promcfg.go, `generatePodMonitorConfig` / `generateServiceMonitorConfig`): one
+ * literal replacement gives every monitor kind the same stable job, the contract's `name`, so the
+ * rule library and the dashboards select `job="<name>"` in every namespace and region.
+ */
+export function jobRelabeling(e: MetricsEndpoint): Record<string, string> {
+  return { action: "replace", targetLabel: "job", replacement: e.name };
 }
 
 /** The monitor object (kind, spec) of a producer's metrics endpoint. */

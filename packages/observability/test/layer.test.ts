@@ -20,6 +20,7 @@ import {
   runLayer,
 } from "@hcp/testing";
 import { parse } from "yaml";
+import { producedJobs } from "../src/monitorJobs";
 
 const T = {
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
@@ -177,6 +178,20 @@ for (const c of cases) {
           .sort(),
         expected.map((e) => `${e.namespace}/${e.name}`).sort(),
       );
+      // Every target's job is the endpoint's name (the rules and dashboards select it).
+      for (const m of monitors) {
+        assert.deepEqual(
+          producedJobs({
+            kind: m.type === T.podMonitor ? "PodMonitor" : "ServiceMonitor",
+            metadata: {
+              name: String(at(m.inputs, "metadata.name")),
+              namespace: String(at(m.inputs, "metadata.namespace")),
+            },
+            spec: at(m.inputs, "spec") as Record<string, unknown>,
+          }),
+          [{ job: String(at(m.inputs, "metadata.name")) }],
+        );
+      }
       for (const e of expected.filter((x) => x.tls)) {
         const m = monitors.find((x) => at(x.inputs, "metadata.name") === e.name)!;
         const ep = (
