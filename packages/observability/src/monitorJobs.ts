@@ -58,9 +58,7 @@ export function producedJobs(m: MonitorManifest): ProducedJob[] {
           r.replacement !== undefined &&
           !r.replacement.includes("$") &&
           (r.regex === undefined || r.regex === "(.*)");
-        job = literal
-          ? { job: r.replacement }
-          : { unknown: `a relabeling of job from ${JSON.stringify(r)}` };
+        job = literal ? { job: r.replacement } : { unknown: `a relabeling of job from ${JSON.stringify(r)}` };
       } else if (["labeldrop", "labelkeep", "labelmap"].includes(action)) {
         job = { unknown: `a ${action} relabeling that may change job` };
       }

@@ -9,7 +9,8 @@ import {
   producedJobs,
 } from "../src/monitorJobs";
 import { HEALTHCARE_APP, libraryInputs, ruleLibrary } from "../src/rules";
-import { monitorObject } from "../src/values";
+import { dashboardLibrary, dashboardQueries, renderDashboard } from "../src/dashboards";
+import { monitorObject, PROMETHEUS_DATASOURCE } from "../src/values";
 
 /** The monitor this layer creates for an endpoint, as the job derivation reads it. */
 function manifest(e: MetricsEndpoint, scrapeIntervalSeconds: number): MonitorManifest {
@@ -25,10 +26,14 @@ function withoutRelabelings(m: MonitorManifest): MonitorManifest {
   return { ...m, spec: { ...m.spec, [key]: strip(m.spec[key]) } };
 }
 
-function exprsOf(groups: ReturnType<typeof ruleLibrary>): NamedExpr[] {
-  return groups.flatMap((g) =>
-    g.rules.map((r) => ({ name: r.kind === "alert" ? r.alert : r.record, expr: r.expr })),
-  );
+/** Every expression of the rule library and of the dashboards built from the same inputs. */
+function exprsOf(inputs: ReturnType<typeof libraryInputs>): NamedExpr[] {
+  return [
+    ...ruleLibrary(inputs).flatMap((g) =>
+      g.rules.map((r) => ({ name: r.kind === "alert" ? r.alert : r.record, expr: r.expr })),
+    ),
+    ...dashboardLibrary(inputs).flatMap((d) => dashboardQueries(renderDashboard(d, PROMETHEUS_DATASOURCE))),
+  ];
 }
 
 const endpoint = (over: Partial<MetricsEndpoint>): MetricsEndpoint => ({
@@ -99,7 +104,7 @@ describe("monitor jobs: what prometheus-operator names the targets' job", () => 
 });
 
 for (const env of repoEnvironments()) {
-  describe(`monitor jobs (${env}): every rule's job matcher selects a job the monitors produce`, () => {
+  describe(`monitor jobs (${env}): every rule's and panel's job matcher selects a job the monitors produce`, () => {
     const topology = repoTopology(env);
     const region = primaryRegion(topology).name;
     const interval = topology.observability.prometheus.scrapeIntervalSeconds;
@@ -111,8 +116,8 @@ for (const env of repoEnvironments()) {
       monitors = [...cluster.metrics, ...data.metrics].map((e) => manifest(e, interval));
     });
 
-    it("holds for the platform and data-tier rules against the primary region's monitors", () => {
-      const exprs = exprsOf(ruleLibrary(libraryInputs(topology, [])));
+    it("holds for the platform and data-tier rules and panels against the primary region's monitors", () => {
+      const exprs = exprsOf(libraryInputs(topology, []));
       assert.ok(
         exprs.some((e) => jobMatchers(e.expr).length > 0),
         "some rule selects a job",
@@ -124,7 +129,7 @@ for (const env of repoEnvironments()) {
       );
     });
 
-    it("holds for the application rules against the monitor of an endpoint named as the service's job", () => {
+    it("holds for the application rules and panels against the monitor of an endpoint named as the service's job", () => {
       // The workloads contract exports no MetricsEndpoint yet (README, "Not built yet"): the rules
       // are checked against the monitor this layer renders for the endpoint the service declares.
       const appMonitor = manifest(
@@ -135,7 +140,7 @@ for (const env of repoEnvironments()) {
         }),
         interval,
       );
-      const exprs = exprsOf(ruleLibrary(libraryInputs(topology, [HEALTHCARE_APP])));
+      const exprs = exprsOf(libraryInputs(topology, [HEALTHCARE_APP]));
       const problems = jobMatcherProblems(exprs, [...monitors, appMonitor].flatMap(producedJobs));
       assert.deepEqual(
         problems.map((p) => p.message),
@@ -144,7 +149,7 @@ for (const env of repoEnvironments()) {
     });
 
     it("fails on the operator's default job names (the old PgbouncerDown) and on a rule selecting an unknown job", () => {
-      const exprs = exprsOf(ruleLibrary(libraryInputs(topology, [])));
+      const exprs = exprsOf(libraryInputs(topology, []));
       const old = jobMatcherProblems(exprs, monitors.map(withoutRelabelings).flatMap(producedJobs));
       const pgbouncer = old.find((p) => p.name === "PgbouncerDown");
       assert.ok(pgbouncer, `the old names pass: ${JSON.stringify(old)}`);
