@@ -117,6 +117,11 @@ for (const env of repoEnvironments()) {
         const r = run("promtool", ["check", "rules", "queries.yml"], work.dir);
         assert.equal(r.code, 0, r.output);
         assert.match(r.output, new RegExp(`SUCCESS: ${count} rules found`));
+        // A variable the dashboard does not define would reach Prometheus verbatim: reported.
+        assert.deepEqual(substituteVariables('up{namespace="$namesapce"}[$__rate_interval]', ["namespace"]), {
+          expr: 'up{namespace="$namesapce"}[5m]',
+          unknown: ["$namesapce"],
+        });
         // The same check refuses a query that does not parse.
         const bad = queriesAsRules([renderDashboard(fixture("sum(rate(pg_up[5m])"), PROMETHEUS_DATASOURCE)]);
         fs.writeFileSync(path.join(work.dir, "bad.yml"), bad.yaml);
