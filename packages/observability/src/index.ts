@@ -17,12 +17,15 @@ import {
 import { alertmanagerConfig } from "./alertmanager";
 import { AlertingFoundation } from "./components/alertingFoundation";
 import { MonitoringStack } from "./components/monitoringStack";
+import { dashboardConfigMaps, dashboardLibrary } from "./dashboards";
 import { HEALTHCARE_APP, libraryInputs, renderContext, renderGroups, ruleLibrary } from "./rules";
 import {
   alertmanagerPolicy,
+  DASHBOARD_SIDECAR,
   MONITORING_NAMESPACE,
   MONITORING_NAMESPACE_LABELS,
   monitoringFlows,
+  PROMETHEUS_DATASOURCE,
   RELEASE,
   remoteWritePolicy,
   SERVICE_ACCOUNTS,
@@ -141,10 +144,8 @@ export = async () => {
     { provider: awsProvider },
   );
 
-  const groups = renderGroups(
-    ruleLibrary(libraryInputs(topology, [HEALTHCARE_APP])),
-    renderContext(topology),
-  );
+  const inputs = libraryInputs(topology, [HEALTHCARE_APP]);
+  const groups = renderGroups(ruleLibrary(inputs), renderContext(topology));
   const values = pulumi
     .all([
       cluster.storageClassName,
@@ -176,6 +177,7 @@ export = async () => {
       ruleGroups: groups,
       endpoints,
       scrapeIntervalSeconds: o.prometheus.scrapeIntervalSeconds,
+      dashboards: dashboardConfigMaps(dashboardLibrary(inputs), PROMETHEUS_DATASOURCE, DASHBOARD_SIDECAR),
       secretNames: { grafanaAdmin: grafanaAdmin.name, notificationKeys: notificationKeys.name },
     },
     { provider: k8s, dependsOn: [namespace] },

@@ -2,6 +2,7 @@ import type * as aws from "@pulumi/aws";
 import type { Flow, PodFlows } from "@hcp/kube";
 import type { EnvironmentTopology, MetricsEndpoint } from "@hcp/platform";
 import { NOTIFICATION_SECRET } from "./alertmanager";
+import type { DashboardSidecar, DatasourceRef } from "./dashboards";
 
 /**
  * Pure builders of the observability layer: chart values, monitor specs and key policy statements,
@@ -25,6 +26,24 @@ export const CLUSTER_SECRET_STORE = "aws-secrets-manager";
 
 /** Kubernetes Secret holding Grafana's admin credentials (synced from Secrets Manager). */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+
+/**
+ * The Prometheus datasource the chart provisions (kube-prometheus-stack's datasource ConfigMap takes
+ * its uid from `grafana.sidecar.datasources.uid`). Every dashboard query names it by this uid, so a
+ * renamed datasource cannot leave panels empty.
+ */
+export const PROMETHEUS_DATASOURCE: DatasourceRef = { type: "prometheus", uid: "prometheus" };
+
+/**
+ * Where Grafana's dashboard sidecar looks: ConfigMaps labelled `grafana_dashboard: "1"` (the
+ * kube-prometheus-stack defaults) in the monitoring namespace only, which only this layer writes to;
+ * the chart's default is every namespace (`ALL`), which would let any tenant inject dashboards.
+ */
+export const DASHBOARD_SIDECAR: DashboardSidecar = {
+  label: "grafana_dashboard",
+  labelValue: "1",
+  namespaces: [MONITORING_NAMESPACE],
+};
 
 /** Service accounts that call AWS: Prometheus (AMP remote write) and Alertmanager (SNS). */
 export const SERVICE_ACCOUNTS = {
@@ -130,7 +149,19 @@ export function stackValues(i: StackValueInputs): Record<string, unknown> {
         fsGroup: 472,
         seccompProfile: { type: "RuntimeDefault" },
       },
-      sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", searchNamespace: "ALL" } },
+      // The chart's own dashboards read the recording rules of its default rules (off, see
+      // defaultRules) and node-exporter (off): they would be empty. The layer ships its own.
+      defaultDashboardsEnabled: false,
+      sidecar: {
+        dashboards: {
+          enabled: true,
+          label: DASHBOARD_SIDECAR.label,
+          labelValue: DASHBOARD_SIDECAR.labelValue,
+          // k8s-sidecar's NAMESPACE: a comma-separated list (the chart joins a list the same way).
+          searchNamespace: DASHBOARD_SIDECAR.namespaces.join(","),
+        },
+        datasources: { enabled: true, defaultDatasourceEnabled: true, uid: PROMETHEUS_DATASOURCE.uid },
+      },
     },
     "kube-state-metrics": { securityContext: NOBODY, containerSecurityContext: CONTAINER },
     // node-exporter needs host PID / network / paths, which the restricted profile and the policy pack
@@ -146,6 +177,7 @@ function endpointSpec(e: MetricsEndpoint, interval: string): Record<string, unkn
     path: e.path,
     scheme: e.scheme,
     interval,
+    relabelings: [jobRelabeling(e)],
     ...(e.tls
       ? {
           tlsConfig: {
@@ -163,6 +195,18 @@ function endpointSpec(e: MetricsEndpoint, interval: string): Record<string, unkn
         }
       : {}),
   };
+}
+
+/**
+ * The relabeling that sets a target's `job` label to the endpoint's name. prometheus-operator names
+ * a PodMonitor's job `<namespace>/<monitor name>` and a ServiceMonitor's after the Service (which the
+ * contract does not carry), then applies the endpoint's own `relabelings` after its defaults
+ * (pkg/prometheus/promcfg.go, `generatePodMonitorConfig` / `generateServiceMonitorConfig`): one
+ * literal replacement gives every monitor kind the same stable job, the contract's `name`, so the
+ * rule library and the dashboards select `job="<name>"` in every namespace and region.
+ */
+export function jobRelabeling(e: MetricsEndpoint): Record<string, string> {
+  return { action: "replace", targetLabel: "job", replacement: e.name };
 }
 
 /** The monitor object (kind, spec) of a producer's metrics endpoint. */

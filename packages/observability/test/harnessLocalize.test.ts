@@ -114,7 +114,10 @@ describe("harness: localizing the monitoring configuration", function () {
       metrics_path: "/metrics",
       tls_config: { ca_file: "/ca.crt", server_name: "localhost" },
       static_configs: [
-        { targets: ["127.0.0.1:8008"], labels: { namespace: "hcp-data", pod: "pg-0", endpoint: "patroni" } },
+        {
+          targets: ["127.0.0.1:8008"],
+          labels: { job: "patroni", namespace: "hcp-data", pod: "pg-0", endpoint: "patroni" },
+        },
       ],
     });
     assert.throws(

@@ -21,6 +21,14 @@ import {
   runLayer,
 } from "@hcp/testing";
 import { parse } from "yaml";
+import {
+  configMapProblems,
+  dashboardLibrary,
+  datasourceProblems,
+  type GrafanaDashboard,
+} from "../src/dashboards";
+import { producedJobs } from "../src/monitorJobs";
+import { HEALTHCARE_APP, libraryInputs } from "../src/rules";
 
 const T = {
   logGroup: "aws:cloudwatch/logGroup:LogGroup",
@@ -38,6 +46,7 @@ const T = {
   eventRule: "aws:cloudwatch/eventRule:EventRule",
   eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
   topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+  configMap: "kubernetes:core/v1:ConfigMap",
 } as const;
 
 const cases = ["production", "staging"].flatMap((env) => {
@@ -181,6 +190,20 @@ for (const c of cases) {
           .sort(),
         expected.map((e) => `${e.namespace}/${e.name}`).sort(),
       );
+      // Every target's job is the endpoint's name (the rules and dashboards select it).
+      for (const m of monitors) {
+        assert.deepEqual(
+          producedJobs({
+            kind: m.type === T.podMonitor ? "PodMonitor" : "ServiceMonitor",
+            metadata: {
+              name: String(at(m.inputs, "metadata.name")),
+              namespace: String(at(m.inputs, "metadata.namespace")),
+            },
+            spec: at(m.inputs, "spec") as Record<string, unknown>,
+          }),
+          [{ job: String(at(m.inputs, "metadata.name")) }],
+        );
+      }
       for (const e of expected.filter((x) => x.tls)) {
         const m = monitors.find((x) => at(x.inputs, "metadata.name") === e.name)!;
         const ep = (
@@ -190,6 +213,40 @@ for (const c of cases) {
         )[0];
         assert.equal(at(ep, "tlsConfig.serverName"), e.tls!.serverName);
       }
+    });
+
+    it("ships the dashboards as ConfigMaps the chart's Grafana sidecar loads, querying the datasource it provisions", () => {
+      const values = ofType(resources, T.chart)[0].inputs["values"] as Record<string, unknown>;
+      const cms = ofType(resources, T.configMap).filter((r) => r.name.startsWith("monitoring-dashboard-"));
+      const expected = dashboardLibrary(libraryInputs(c.topology, [HEALTHCARE_APP])).map((d) => d.uid);
+      assert.deepEqual(
+        cms.map((r) => String(at(r.inputs, "metadata.name"))).sort(),
+        expected.map((uid) => `dashboard-${uid}`).sort(),
+      );
+      const manifests = cms.map((r) => ({
+        apiVersion: "v1" as const,
+        kind: "ConfigMap" as const,
+        metadata: {
+          name: String(at(r.inputs, "metadata.name")),
+          namespace: String(at(r.inputs, "metadata.namespace")),
+          labels: at(r.inputs, "metadata.labels") as Record<string, string>,
+        },
+        data: at(r.inputs, "data") as Record<string, string>,
+      }));
+      assert.deepEqual(
+        configMapProblems(manifests, {
+          enabled: at(values, "grafana.sidecar.dashboards.enabled"),
+          label: at(values, "grafana.sidecar.dashboards.label"),
+          labelValue: at(values, "grafana.sidecar.dashboards.labelValue"),
+          searchNamespace: at(values, "grafana.sidecar.dashboards.searchNamespace"),
+        }),
+        [],
+      );
+      const uid = String(at(values, "grafana.sidecar.datasources.uid"));
+      const dashboards = manifests.flatMap((m) =>
+        Object.values(m.data).map((t) => JSON.parse(t) as GrafanaDashboard),
+      );
+      assert.deepEqual(datasourceProblems(dashboards, uid), []);
     });
 
     it("delivers Grafana's admin credentials and the notification keys through External Secrets from Secrets Manager", () => {

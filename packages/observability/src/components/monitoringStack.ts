@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ChartPin, MetricsEndpoint } from "@hcp/platform";
 import { inheritedDependsOn } from "@hcp/kube";
 import { NOTIFICATION_SECRET } from "../alertmanager";
+import type { DashboardConfigMap } from "../dashboards";
 import type { RenderedGroup } from "../rules";
 import {
   CLUSTER_SECRET_STORE,
@@ -24,7 +25,14 @@ export interface MonitoringStackArgs {
   readonly ruleGroups: readonly RenderedGroup[];
   /** Producers' metrics endpoints; one ServiceMonitor / PodMonitor each, in the endpoint's namespace. */
   readonly endpoints: pulumi.Input<readonly MetricsEndpoint[]>;
+  /** Scrape interval of every monitor, in seconds (config `observability.prometheus.scrapeIntervalSeconds`). */
   readonly scrapeIntervalSeconds: number;
+  /**
+   * Dashboard ConfigMaps (dashboards/configmaps.ts) for Grafana's dashboard sidecar; created in
+   * `namespace`, which the chart values' `grafana.sidecar.dashboards.searchNamespace` names.
+   * @default - no dashboards
+   */
+  readonly dashboards?: readonly DashboardConfigMap[];
   /** Secrets Manager secret names synced into the namespace by External Secrets. */
   readonly secretNames: {
     readonly grafanaAdmin: pulumi.Input<string>;
@@ -101,6 +109,16 @@ export class MonitoringStack extends pulumi.ComponentResource {
         );
       }),
     );
+    for (const d of args.dashboards ?? []) {
+      new k8s.core.v1.ConfigMap(
+        `${name}-${d.metadata.name}`,
+        {
+          metadata: { name: d.metadata.name, namespace: args.namespace, labels: { ...d.metadata.labels } },
+          data: { ...d.data },
+        },
+        child,
+      );
+    }
     this.registerOutputs({});
   }
 }

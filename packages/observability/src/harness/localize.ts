@@ -1,6 +1,8 @@
 import { type AllowedChange, assertOnlyAllowed, diffValues, formatChanges } from "@hcp/postgres/harness";
 import type { MetricsEndpoint } from "@hcp/platform";
 import { stringify } from "yaml";
+import { monitorObject } from "../values";
+import { producedJobs } from "../monitorJobs";
 
 /**
  * Pure localization of the rendered monitoring configuration for one machine (loopback): what the
@@ -123,11 +125,24 @@ export interface LocalPrometheusInputs {
   }>;
 }
 
+/** The `job` the endpoint's monitor gives its targets (derived from the monitor this layer renders). */
+function localJob(e: MetricsEndpoint, scrapeIntervalSeconds: number): string {
+  const m = monitorObject(e, scrapeIntervalSeconds);
+  const [job] = producedJobs({
+    kind: m.kind,
+    metadata: { name: e.name, namespace: e.namespace },
+    spec: m.spec,
+  });
+  if (!job || !("job" in job))
+    throw new Error(`the job of ${e.namespace}/${e.name} is not known: ${JSON.stringify(job)}`);
+  return job.job;
+}
+
 /**
  * prometheus.yml standing in for what prometheus-operator generates from the PodMonitors of the
  * producers' endpoints: one job per endpoint, with the labels the operator gives a PodMonitor target
- * (`job` = `<namespace>/<monitor name>`, `namespace`, `pod`, `endpoint` = the port name) as static
- * labels, since there is no Kubernetes service discovery on this machine.
+ * (`job` as the monitor's relabeling sets it: the endpoint's name; `namespace`, `pod`, `endpoint` =
+ * the port name) as static labels, since there is no Kubernetes service discovery on this machine.
  */
 export function localPrometheusConfig(inputs: LocalPrometheusInputs): string {
   const config = {
@@ -149,7 +164,12 @@ export function localPrometheusConfig(inputs: LocalPrometheusInputs): string {
         ...(tls ? { tls_config: { ca_file: tls.caFile, server_name: tls.serverName } } : {}),
         static_configs: targets.map((t) => ({
           targets: [t.address],
-          labels: { namespace: e.namespace, pod: t.pod, endpoint: e.port },
+          labels: {
+            job: localJob(e, inputs.scrapeIntervalSeconds),
+            namespace: e.namespace,
+            pod: t.pod,
+            endpoint: e.port,
+          },
         })),
       };
     }),

@@ -232,7 +232,7 @@ export async function startAlertingRig(options: AlertingRigOptions): Promise<Ale
           `${settings.evaluationIntervalSeconds}s (production values, unchanged); rule file = the ` +
           `product's (${groups.length} groups, ${alertsOf(groups).length} alerts, unchanged)`,
         "      [no Kubernetes discovery] one static job per data-contract endpoint with the PodMonitor " +
-          `target labels (job=<namespace>/<name>, namespace, pod, endpoint): ${endpoints
+          `target labels (job=<name> as the monitor relabels it, namespace, pod, endpoint): ${endpoints
             .map((e) => `${e.namespace}/${e.name}`)
             .join(", ")}`,
         `      [TLS file location / name] Patroni /metrics verified against the test CA as 'localhost' ` +

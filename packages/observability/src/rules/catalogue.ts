@@ -106,7 +106,13 @@ export const METRIC_SOURCES: Readonly<Record<string, readonly string[]>> = {
     "node_filesystem_avail_bytes",
     "node_filesystem_size_bytes",
   ],
-  prometheus: ["up", "prometheus_remote_storage_samples_failed_total", "prometheus_tsdb_head_series"],
+  // ALERTS: the series Prometheus writes for every pending or firing alert of its rules.
+  prometheus: [
+    "up",
+    "ALERTS",
+    "prometheus_remote_storage_samples_failed_total",
+    "prometheus_tsdb_head_series",
+  ],
   istio: ["istio_requests_total"],
   /**
    * The application's compliance and security counters: the seeds' alerts need them and no code emits

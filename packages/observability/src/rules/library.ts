@@ -7,12 +7,13 @@ import { type AlertRule, humanizeDuration, type RecordingRule, type RuleGroup } 
  * from `sum by (le)`, `increase()` of counters instead of their value, metric names that exist),
  * plus the data tier (Patroni, DR, pgBackRest, PgBouncer), certificates, SLO burn rates and the
  * Watchdog. Label conventions: exporters' series carry `namespace` and `pod` (PodMonitor target
- * labels) and `job` (the monitor's name); Patroni's carry `scope`.
+ * labels) and `job` (the metrics endpoint's name, which every monitor sets by relabeling: see
+ * values.ts `jobRelabeling`); Patroni's carry `scope`.
  */
 
 /** An application service whose HTTP metrics feed the seed alerts and the SLOs. */
 export interface HttpService {
-  /** `job` label of its targets (the monitor's name). */
+  /** `job` label of its targets (the name of its metrics endpoint, which its monitor sets as `job`). */
   readonly job: string;
   readonly namespace: string;
   /** Counter of requests, with a status-code label. */

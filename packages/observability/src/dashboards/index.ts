@@ -1,0 +1,4 @@
+export * from "./checks";
+export * from "./configmaps";
+export * from "./library";
+export * from "./model";
