@@ -8,24 +8,28 @@ import {
   withoutTimings,
 } from "../src/planStats";
 
-const doc = (durationMs: number, cpuMs: number | undefined, generatedAt: string): PlanDocumentLike => ({
-  format: 1,
-  generatedAt,
-  environments: [
-    {
-      environment: "staging",
-      stacks: [
-        {
-          project: "hcp-network",
-          stack: "staging-sa-east-1",
-          resources: [{ urn: "urn:a", inputs: { cidr: "10.20.0.0/16" } }],
-          durationMs,
-          ...(cpuMs !== undefined ? { cpuMs } : {}),
-        },
-      ],
-    },
-  ],
-});
+// A whole document has more than the comparison reads (format, resources): built apart, then typed.
+const doc = (durationMs: number, cpuMs: number | undefined, generatedAt: string): PlanDocumentLike => {
+  const document = {
+    format: 1,
+    generatedAt,
+    environments: [
+      {
+        environment: "staging",
+        stacks: [
+          {
+            project: "hcp-network",
+            stack: "staging-sa-east-1",
+            resources: [{ urn: "urn:a", inputs: { cidr: "10.20.0.0/16" } }],
+            durationMs,
+            ...(cpuMs !== undefined ? { cpuMs } : {}),
+          },
+        ],
+      },
+    ],
+  };
+  return document;
+};
 
 describe("plan benchmark statistics", () => {
   it("treats two documents that differ only in timings as the same plan", () => {
