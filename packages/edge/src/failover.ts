@@ -1,10 +1,7 @@
 import type { PublicEndpoint, RegionRole } from "@hcp/platform";
 
-/**
- * Route 53 publishes health-check metrics (`AWS/Route53` `HealthCheckStatus`) only in us-east-1,
- * whatever region the checked endpoint is in: every health-check alarm lives there.
- */
-export const ROUTE53_METRICS_REGION = "us-east-1";
+/** Where every health-check alarm lives (defined with the edge contract, which observability reads). */
+export { ROUTE53_METRICS_REGION } from "@hcp/platform";
 
 /** One region's view of a public host name, from its workloads export. */
 export interface RegionEndpoint {

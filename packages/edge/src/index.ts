@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import {
   awsProvider,
+  edgeAlarmName,
   edgeContract,
   environmentContract,
   environmentLayerContext,
@@ -62,7 +63,7 @@ export = async () => {
         },
         { provider: dns },
       );
-      const alarmName = `${ctx.namePrefix}-edge-${id}-unhealthy`;
+      const alarmName = edgeAlarmName(ctx.environment, id);
       const alarm = new aws.cloudwatch.MetricAlarm(
         `alarm-${id}`,
         {

@@ -87,3 +87,40 @@ export function alertTopicPolicy(
     ],
   };
 }
+
+/**
+ * EventBridge pattern of the state changes (into ALARM and back to OK) of the alarms whose names
+ * start with `alarmNamePrefix`: the edge layer's health-check alarms, which it creates without
+ * actions because the alert topic is this layer's. CloudWatch delivers alarm state changes to
+ * EventBridge itself (source `aws.cloudwatch`, detail-type `CloudWatch Alarm State Change`,
+ * guaranteed delivery: EventBridge events reference, "Amazon CloudWatch events"), so the routing
+ * needs no action on the alarm and covers an alarm the next edge deploy adds.
+ */
+export function alarmStatePattern(alarmNamePrefix: string): Record<string, unknown> {
+  return {
+    source: ["aws.cloudwatch"],
+    "detail-type": ["CloudWatch Alarm State Change"],
+    detail: {
+      alarmName: [{ prefix: alarmNamePrefix }],
+      state: { value: ["ALARM", "OK"] },
+    },
+  };
+}
+
+/** The e-mail text of an edge alarm state change (EventBridge input transformer for the SNS target). */
+export const EDGE_ALARM_MESSAGE = {
+  inputPaths: {
+    alarmName: "$.detail.alarmName",
+    state: "$.detail.state.value",
+    previous: "$.detail.previousState.value",
+    reason: "$.detail.state.reason",
+    description: "$.detail.configuration.description",
+    account: "$.account",
+    region: "$.region",
+    time: "$.time",
+  },
+  inputTemplate:
+    '"[<account> <region>] <alarmName>: <previous> -> <state> at <time>. <description>. <reason> ' +
+    "While a PRIMARY target is unhealthy Route 53 answers with the DR region, whose application serves " +
+    'read-only until the region is promoted (a human decision): docs/runbooks/dr.md."',
+} as const;

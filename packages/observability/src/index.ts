@@ -10,9 +10,11 @@ import {
   observabilityContract,
   primaryRegion,
   readCluster,
+  edgeAlarmNamePrefix,
   readData,
   readDr,
   regionalLayerContext,
+  ROUTE53_METRICS_REGION,
 } from "@hcp/platform";
 import { alertmanagerConfig } from "./alertmanager";
 import { AlertingFoundation } from "./components/alertingFoundation";
@@ -66,6 +68,9 @@ export = async () => {
       logRetentionDays: topology.retention.logs,
       emailAddresses: o.notifications.emailAddresses,
       protect: ctx.protectStateful,
+      ...(region === ROUTE53_METRICS_REGION
+        ? { routedAlarmNamePrefix: edgeAlarmNamePrefix(ctx.environment) }
+        : {}),
     },
     { provider: awsProvider },
   );

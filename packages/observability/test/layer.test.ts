@@ -4,9 +4,11 @@ import {
   clusterContract,
   dataContract,
   drContract,
+  edgeContract,
   LOG_CLASSES,
   observabilityContract,
   primaryRegion,
+  ROUTE53_METRICS_REGION,
   stackId,
   stacksOf,
 } from "@hcp/platform";
@@ -14,6 +16,7 @@ import {
   assertConventions,
   at,
   ofType,
+  one,
   producerValue,
   type ProgramRun,
   type RegisteredResource,
@@ -55,6 +58,39 @@ const cases = ["production", "staging"].flatMap((env) => {
     .filter((s) => s.layer === "observability")
     .map((s) => ({ env, topology, region: s.region! }));
 });
+
+/** `namePrefix` of an environment (what the layers' physical names start with). */
+function ctxPrefix(env: string): string {
+  return `hcp-${env}`;
+}
+
+/** A CloudWatch alarm state change as EventBridge delivers it (the parts the pattern reads). */
+function alarmEvent(alarmName: string, state: string): Record<string, unknown> {
+  return {
+    source: "aws.cloudwatch",
+    "detail-type": "CloudWatch Alarm State Change",
+    detail: { alarmName, state: { value: state } },
+  };
+}
+
+/**
+ * EventBridge matching for the pattern features this layer uses: arrays of exact values or
+ * `{ prefix }`, nested objects; a field the pattern names must be present in the event.
+ */
+function eventMatches(pattern: unknown, event: unknown): boolean {
+  if (Array.isArray(pattern)) {
+    return pattern.some((p) =>
+      typeof p === "object" && p !== null && "prefix" in p
+        ? typeof event === "string" && event.startsWith(String((p as { prefix: unknown }).prefix))
+        : Object.is(p, event),
+    );
+  }
+  if (typeof pattern === "object" && pattern !== null) {
+    if (typeof event !== "object" || event === null) return false;
+    return Object.entries(pattern).every(([k, v]) => eventMatches(v, (event as Record<string, unknown>)[k]));
+  }
+  return false;
+}
 
 for (const c of cases) {
   describe(`hcp-observability ${c.env}-${c.region}`, () => {
@@ -104,8 +140,53 @@ for (const c of cases) {
       );
     });
 
+    it(`${c.region === ROUTE53_METRICS_REGION ? "routes" : "leaves to the us-east-1 stack"} the edge health-check alarms' state changes`, async () => {
+      const rules = ofType(resources, T.eventRule).filter((r) => r.name.endsWith("-edge-alarms"));
+      if (c.region !== ROUTE53_METRICS_REGION) {
+        assert.deepEqual(rules, [], "an SNS target must be in the rule's region: only us-east-1 routes them");
+        return;
+      }
+      const rule = one(rules, T.eventRule);
+      const pattern = JSON.parse(String(rule.inputs["eventPattern"])) as Record<string, unknown>;
+      // Every alarm the edge layer of this environment exports matches, in either state.
+      const edge = await producerValue(edgeContract, c.topology);
+      assert.ok(edge.healthChecks.length > 0);
+      for (const h of edge.healthChecks) {
+        assert.equal(h.alarmRegion, c.region, `${h.alarmName} lives where it is routed`);
+        for (const state of ["ALARM", "OK"]) {
+          assert.ok(
+            eventMatches(pattern, alarmEvent(h.alarmName, state)),
+            `${h.alarmName} -> ${state} is not routed`,
+          );
+        }
+        assert.ok(!eventMatches(pattern, alarmEvent(h.alarmName, "INSUFFICIENT_DATA")));
+      }
+      // Not another layer's alarm, nor another environment's edge alarm.
+      assert.ok(
+        !eventMatches(pattern, alarmEvent(`${ctxPrefix(c.env)}-${c.region}-watchdog-missing`, "ALARM")),
+      );
+      const other = c.env === "production" ? "staging" : "production";
+      assert.ok(
+        !eventMatches(pattern, alarmEvent(edge.healthChecks[0].alarmName.replace(c.env, other), "ALARM")),
+      );
+      const alertTopic = ofType(resources, T.topic).find((t) =>
+        String(t.inputs["name"]).endsWith("-alerts"),
+      )!;
+      const target = ofType(resources, T.eventTarget).find((t) => t.inputs["rule"] === rule.inputs["name"])!;
+      assert.equal(target.inputs["arn"], alertTopic.wireOutputs["arn"]);
+      assert.match(String(at(target.inputs, "inputTransformer.inputTemplate")), /docs\/runbooks\/dr\.md/);
+      const policy = JSON.parse(String(one(resources, T.topicPolicy).inputs["policy"])) as {
+        Statement: Array<{
+          Principal: { Service?: string };
+          Condition?: { ArnEquals?: Record<string, string[]> };
+        }>;
+      };
+      const events = policy.Statement.find((x) => x.Principal.Service === "events.amazonaws.com");
+      assert.ok(events?.Condition?.ArnEquals?.["aws:SourceArn"]?.includes(String(rule.wireOutputs["arn"])));
+    });
+
     it("raises KMS keys disabled or scheduled for deletion into the alert topic, which EventBridge and the key allow", () => {
-      const rule = ofType(resources, T.eventRule)[0];
+      const rule = ofType(resources, T.eventRule).find((r) => r.name.endsWith("-kms-key-state"))!;
       const pattern = JSON.parse(String(rule.inputs["eventPattern"])) as {
         source: string[];
         detail: { eventName: string[] };
@@ -115,7 +196,7 @@ for (const c of cases) {
       const alertTopic = ofType(resources, T.topic).find((t) =>
         String(t.inputs["name"]).endsWith("-alerts"),
       )!;
-      const target = ofType(resources, T.eventTarget)[0];
+      const target = ofType(resources, T.eventTarget).find((t) => t.inputs["rule"] === rule.inputs["name"])!;
       assert.equal(target.inputs["rule"], rule.inputs["name"]);
       assert.equal(target.inputs["arn"], alertTopic.wireOutputs["arn"]);
       const topicPolicy = ofType(resources, T.topicPolicy)[0];
@@ -129,7 +210,14 @@ for (const c of cases) {
         }
       ).Statement;
       const events = statements.find((x) => x.Principal.Service === "events.amazonaws.com");
-      assert.deepEqual(events?.Condition?.ArnEquals?.["aws:SourceArn"], [rule.wireOutputs["arn"]]);
+      assert.ok(events?.Condition?.ArnEquals?.["aws:SourceArn"]?.includes(String(rule.wireOutputs["arn"])));
+      // Only this layer's rules publish for the events service.
+      assert.deepEqual(
+        [...(events?.Condition?.ArnEquals?.["aws:SourceArn"] ?? [])].sort(),
+        ofType(resources, T.eventRule)
+          .map((r) => String(r.wireOutputs["arn"]))
+          .sort(),
+      );
       const alertingKey = ofType(resources, T.kmsKey).find((k) =>
         String(k.inputs["description"]).startsWith("Alert topics"),
       );

@@ -1,7 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { KmsKey, LOG_CLASSES, type LogClass } from "@hcp/platform";
-import { alertTopicPolicy, KMS_KEY_STATE_MESSAGE, kmsKeyStatePattern } from "../awsAlarms";
+import {
+  alarmStatePattern,
+  alertTopicPolicy,
+  EDGE_ALARM_MESSAGE,
+  KMS_KEY_STATE_MESSAGE,
+  kmsKeyStatePattern,
+} from "../awsAlarms";
 import { alertingKeyStatements, logsKeyStatements } from "../values";
 
 /** Arguments of {@link AlertingFoundation}. */
@@ -22,13 +28,22 @@ export interface AlertingFoundationArgs {
   readonly heartbeatTimeoutSeconds?: number;
   /** Protect keys, log groups and topics (production). */
   readonly protect: boolean;
+  /**
+   * Route the state changes of the alarms whose names start with this (the edge layer's health-check
+   * alarms, `edgeAlarmNamePrefix` of `@hcp/platform`) to the alert topic through an EventBridge rule.
+   * Set only in the region those alarms live in (`ROUTE53_METRICS_REGION`): an SNS target must be in
+   * the rule's region.
+   * @default - no alarm of another layer is routed here
+   */
+  readonly routedAlarmNamePrefix?: string;
 }
 
 /**
  * The AWS side of the layer: a CloudWatch Logs key and one log group per log class, an alerting key,
  * the KMS-encrypted alert topic (e-mail subscribers) and heartbeat topic, the dead man's switch (an
- * alarm on the heartbeat topic's missing publications) and an EventBridge rule on KMS keys of the
- * account disabled or scheduled for deletion, both routed to the alert topic.
+ * alarm on the heartbeat topic's missing publications), an EventBridge rule on KMS keys of the
+ * account disabled or scheduled for deletion and, in the edge alarms' region, one on the state
+ * changes of the edge layer's health-check alarms, all routed to the alert topic.
  */
 export class AlertingFoundation extends pulumi.ComponentResource {
   readonly logsKey: KmsKey;
@@ -37,6 +52,8 @@ export class AlertingFoundation extends pulumi.ComponentResource {
   readonly alertTopic: aws.sns.Topic;
   readonly heartbeatTopic: aws.sns.Topic;
   readonly kmsKeyStateRule: aws.cloudwatch.EventRule;
+  /** The rule routing another layer's alarms (see {@link AlertingFoundationArgs.routedAlarmNamePrefix}). */
+  readonly routedAlarmsRule?: aws.cloudwatch.EventRule;
 
   constructor(name: string, args: AlertingFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:observability:AlertingFoundation", name, {}, opts);
@@ -143,6 +160,33 @@ export class AlertingFoundation extends pulumi.ComponentResource {
       },
       child,
     );
+    if (args.routedAlarmNamePrefix !== undefined) {
+      this.routedAlarmsRule = new aws.cloudwatch.EventRule(
+        `${name}-edge-alarms`,
+        {
+          name: `${args.namePrefix}-edge-alarms`,
+          description: `State changes of the edge layer's health-check alarms (${args.routedAlarmNamePrefix}*): alert topic`,
+          eventPattern: JSON.stringify(alarmStatePattern(args.routedAlarmNamePrefix)),
+        },
+        child,
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-edge-alarms`,
+        {
+          rule: this.routedAlarmsRule.name,
+          arn: this.alertTopic.arn,
+          inputTransformer: {
+            inputPaths: { ...EDGE_ALARM_MESSAGE.inputPaths },
+            inputTemplate: EDGE_ALARM_MESSAGE.inputTemplate,
+          },
+        },
+        child,
+      );
+    }
+    const ruleArns = [
+      this.kmsKeyStateRule.arn,
+      ...(this.routedAlarmsRule ? [this.routedAlarmsRule.arn] : []),
+    ];
     const account = aws.getCallerIdentityOutput({}, child);
     new aws.sns.TopicPolicy(
       `${name}-alerts-policy`,
@@ -154,10 +198,10 @@ export class AlertingFoundation extends pulumi.ComponentResource {
             account.accountId,
             partition.dnsSuffix,
             this.alertTopic.arn,
-            this.kmsKeyStateRule.arn,
+            pulumi.all(ruleArns),
           ])
-          .apply(([p, accountId, dns, topicArn, ruleArn]) =>
-            JSON.stringify(alertTopicPolicy(p, accountId, dns, topicArn, [ruleArn])),
+          .apply(([p, accountId, dns, topicArn, rules]) =>
+            JSON.stringify(alertTopicPolicy(p, accountId, dns, topicArn, rules)),
           ),
       },
       child,

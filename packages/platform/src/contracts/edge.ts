@@ -3,6 +3,28 @@ import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
 import { arn, hostname, region, text } from "./fields";
 import { type Contract, type ContractRef, readContract } from "./contract";
+import { namePrefix } from "../naming";
+
+/**
+ * Route 53 publishes health-check metrics (`AWS/Route53` `HealthCheckStatus`) only in us-east-1,
+ * whatever region the checked endpoint is in: every health-check alarm lives there, and so does the
+ * rule of the observability layer that routes them.
+ */
+export const ROUTE53_METRICS_REGION = "us-east-1";
+
+/**
+ * Start of the name of every health-check alarm the edge layer of `environment` creates
+ * (`hcp-<env>-edge-<target>-unhealthy`): the observability layer routes their state changes by it,
+ * so an alarm added by the next edge deploy is routed without redeploying observability.
+ */
+export function edgeAlarmNamePrefix(environment: string): string {
+  return `${namePrefix(environment)}-edge-`;
+}
+
+/** Name of the alarm on the health check of one failover target (see {@link edgeAlarmNamePrefix}). */
+export function edgeAlarmName(environment: string, targetId: string): string {
+  return `${edgeAlarmNamePrefix(environment)}${targetId}-unhealthy`;
+}
 
 /** One region behind a public host name. */
 export interface FailoverTarget {
