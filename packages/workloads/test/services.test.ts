@@ -27,6 +27,7 @@ const inputs: RegionInputs = {
     databaseName: "healthcare",
   },
   loadBalancerSubnetCidrs: ["10.0.0.0/24", "10.0.1.0/24"],
+  cache: { subnetCidrs: ["10.0.64.0/19", "10.0.96.0/19"], port: 6379 },
 };
 const service = (name: string) => config.services.find((s) => s.name === name)!;
 
