@@ -296,6 +296,20 @@ export = async () => {
         databaseSecret(service.name, databaseCredential(service.database.access, mode), podLabelsOf(spec)),
       );
     }
+    if (service.secrets.length > 0) {
+      before.push(
+        new k8s.apiextensions.CustomResource(
+          `${service.name}-app-secrets`,
+          externalSecretManifest({
+            name: secretNames(service.name).app,
+            namespace: ns,
+            labels: podLabelsOf(spec),
+            values: service.secrets.map((s) => ({ secretKey: s, key: appSecretNames[s] })),
+          }),
+          { provider: kube, dependsOn: shared },
+        ),
+      );
+    }
     if (service.cache === "readWrite") {
       const arn = cache.secret.arn;
       before.push(
@@ -313,20 +327,6 @@ export = async () => {
             template: { REDIS_URL: redisUrlTemplate() },
           }),
           { provider: kube, dependsOn: [...shared, cache] },
-        ),
-      );
-    }
-    if (service.secrets.length > 0) {
-      before.push(
-        new k8s.apiextensions.CustomResource(
-          `${service.name}-app-secrets`,
-          externalSecretManifest({
-            name: secretNames(service.name).app,
-            namespace: ns,
-            labels: podLabelsOf(spec),
-            values: service.secrets.map((s) => ({ secretKey: s, key: appSecretNames[s] })),
-          }),
-          { provider: kube, dependsOn: shared },
         ),
       );
     }

@@ -151,13 +151,6 @@ function flowsOf(
       ports: [inputs.database.port],
     });
   }
-  if (service.cache === "readWrite") {
-    // The cache's node addresses change with failovers and replacements: the subnets, on its port only.
-    egress.push({
-      peers: inputs.cache.subnetCidrs.map((cidr) => ({ cidr })),
-      ports: [inputs.cache.port],
-    });
-  }
   for (const callee of all) {
     if (callee.callers.includes(service.name) && callee.ports.http !== undefined) {
       egress.push({ peers: [{ pods: selectorLabels(callee.name) }], ports: [callee.ports.http] });
@@ -169,6 +162,13 @@ function flowsOf(
   }
   if (service.externalHttps || needsAws) {
     egress.push({ peers: [INTERNET], ports: [443] });
+  }
+  if (service.cache === "readWrite") {
+    // The cache's node addresses change with failovers and replacements: the subnets, on its port only.
+    egress.push({
+      peers: inputs.cache.subnetCidrs.map((cidr) => ({ cidr })),
+      ports: [inputs.cache.port],
+    });
   }
   return { ingress, egress };
 }
@@ -232,11 +232,11 @@ export function serviceSpec(
   if (service.database.access !== "none") {
     secretEnv.DATABASE_URL = { secretName: names.database, key: "DATABASE_URL" };
   }
-  if (service.cache === "readWrite") {
-    secretEnv.REDIS_URL = { secretName: names.cache, key: "REDIS_URL" };
-  }
   for (const s of service.secrets) {
     secretEnv[s] = { secretName: names.app, key: s };
+  }
+  if (service.cache === "readWrite") {
+    secretEnv.REDIS_URL = { secretName: names.cache, key: "REDIS_URL" };
   }
   const scale = (n: number) => scaledReplicas(n, inputs.workloadScale);
   const a = service.autoscaling;

@@ -35,7 +35,7 @@ export const cacheSchema = z
       .min(1)
       .max(6)
       .describe(
-        "nodes (primary + replicas) in a primary region: 2 or more in production (multi-AZ, automatic failover); DR regions run nodes × workloadScale, rounded up, never fewer than 2 in production",
+        "nodes (primary + replicas): 2+ in production (multi-AZ failover); a DR region runs nodes × workloadScale rounded up (2+ in production)",
       ),
     snapshotRetentionDays: z
       .number()
