@@ -204,7 +204,7 @@ describe("config: workloads.cache", () => {
     assert.equal(regionCacheNodes({ nodes: 3 }, "production", 0.25), 2);
     assert.equal(regionCacheNodes({ nodes: 6 }, "production", 0.5), 3);
     assert.equal(regionCacheNodes({ nodes: 6 }, "production", 1.5), 6);
-    assert.equal(regionCacheNodes({ nodes: 1 }, "staging", 0.25), 1);
-    assert.equal(regionCacheNodes({ nodes: 4 }, "staging", 0.5), 2);
+    assert.equal(regionCacheNodes({ nodes: 1 }, "nonproduction", 0.25), 1);
+    assert.equal(regionCacheNodes({ nodes: 4 }, "nonproduction", 0.5), 2);
   });
 });

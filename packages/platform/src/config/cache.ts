@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { PathFn } from "./validate";
 import { type ConfigProblem, show } from "./problems";
+import type { EnvironmentTier } from "./types";
 
 /**
  * `workloads.cache`: the ElastiCache replication group of each region (the workloads layer's
@@ -118,7 +119,7 @@ function overlaps(snapshot: [number, number], maintenance: [number, number]): bo
  */
 export function regionCacheNodes(
   cache: Pick<CacheConfig, "nodes">,
-  tier: "production" | "staging" | string,
+  tier: EnvironmentTier,
   workloadScale: number,
 ): number {
   const floor = tier === "production" ? 2 : 1;
