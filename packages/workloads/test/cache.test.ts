@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
 import {
   clusterContract,
   drRegions,
@@ -13,11 +15,14 @@ import {
   ofType,
   parsePolicy,
   producerValue,
+  ProgramError,
   type ProgramRun,
   type RegisteredResource,
   repoTopology,
   runLayer,
+  runProgram,
 } from "@hcp/testing";
+import { RegionalCache, type RegionalCacheArgs } from "../src/components/cache";
 import { redisUrlTemplate } from "../src/services";
 
 const T = {
@@ -270,3 +275,57 @@ for (const env of ["production", "staging"]) {
     });
   }
 }
+
+describe("RegionalCache arguments", () => {
+  const args = {
+    replicationGroupId: "hcp-staging-sa-east-1-cache",
+    engine: "valkey",
+    engineVersion: "8.0",
+    nodeType: "cache.t4g.small",
+    nodes: 1,
+    snapshotRetentionDays: 1,
+    snapshotWindow: "03:00-04:00",
+    maintenanceWindow: "tue:05:00-tue:06:00",
+    vpcId: "vpc-1",
+    subnetIds: ["subnet-1"],
+    clients: { "cluster-nodes": "sg-1" },
+    keyAlias: "hcp/staging/sa-east-1/cache",
+    secretName: "hcp-staging-sa-east-1/workloads/cache",
+    dataClassification: "phi",
+    protect: false,
+  } as const;
+
+  async function failure(overrides: Partial<RegionalCacheArgs>): Promise<string> {
+    try {
+      await runProgram({
+        project: "p",
+        stack: "s",
+        searchPaths: [__dirname],
+        program: () => {
+          const aws_ = new aws.Provider("aws-sa-east-1", { region: "sa-east-1" });
+          const rnd = new random.Provider("random", {});
+          new RegionalCache("cache", { ...args, ...overrides }, { providers: [aws_, rnd] });
+        },
+      });
+    } catch (e) {
+      assert.ok(e instanceof ProgramError, String(e));
+      return e.message;
+    }
+    return assert.fail("expected the component to refuse its arguments");
+  }
+
+  it("refuses an identifier ElastiCache would refuse, too many nodes and no client, all at once", async () => {
+    const message = await failure({
+      replicationGroupId: "hcp-preproduction-environment-ap-southeast-1-cache",
+      nodes: 7,
+      clients: {},
+    });
+    assert.match(
+      message,
+      /replicationGroupId 'hcp-preproduction-environment-ap-southeast-1-cache' must be 1-40/,
+    );
+    assert.match(message, /nodes 7 must be 1 to 6/);
+    assert.match(message, /clients is empty/);
+    assert.match(await failure({ replicationGroupId: "hcp--cache" }), /single hyphens/);
+  });
+});
