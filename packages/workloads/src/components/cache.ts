@@ -147,7 +147,9 @@ export class RegionalCache extends pulumi.ComponentResource {
       );
     }
 
-    // Letters and digits only: AUTH tokens exclude / " @ and the value goes into a rediss:// URL.
+    // ElastiCache AUTH tokens are 16-128 printable characters with only ! & # $ ^ < > - allowed
+    // besides letters and digits ("Authenticating with the Valkey and Redis OSS AUTH command");
+    // letters and digits only, three classes, as it recommends, and nothing a rediss:// URL escapes.
     const token = new random.RandomPassword(
       `${name}-auth-token`,
       { length: 64, special: false, minUpper: 4, minLower: 4, minNumeric: 4 },
