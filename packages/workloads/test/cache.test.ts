@@ -277,7 +277,7 @@ for (const env of ["production", "staging"]) {
 }
 
 describe("RegionalCache arguments", () => {
-  const args = {
+  const args: RegionalCacheArgs = {
     replicationGroupId: "hcp-staging-sa-east-1-cache",
     engine: "valkey",
     engineVersion: "8.0",
@@ -293,7 +293,7 @@ describe("RegionalCache arguments", () => {
     secretName: "hcp-staging-sa-east-1/workloads/cache",
     dataClassification: "phi",
     protect: false,
-  } as const;
+  };
 
   async function failure(overrides: Partial<RegionalCacheArgs>): Promise<string> {
     try {
