@@ -1,5 +1,6 @@
 export * from "./ci";
 export * from "./cidr";
+export * from "./config/cache";
 export * from "./config/clock";
 export * from "./config/dr";
 export * from "./config/eks";

@@ -14,11 +14,14 @@ import {
   primaryRegion,
   readCluster,
   readContractValue,
+  readNetwork,
+  regionCacheNodes,
   regionalLayerContext,
   SecureBucket,
   stackId,
   workloadsContract,
 } from "@hcp/platform";
+import { CACHE_PORT, CACHE_SECRET_PROPERTIES, RegionalCache } from "./components/cache";
 import { externalSecretManifest } from "./components/externalSecrets";
 import { PublicIngress } from "./components/publicIngress";
 import { SecretsOperator } from "./components/secretsOperator";
@@ -28,6 +31,7 @@ import {
   databaseUrlTemplate,
   hostNames,
   migrationSpec,
+  redisUrlTemplate,
   PLATFORM_ENV_CONFIGMAP,
   platformEnv,
   type RegionInputs,
@@ -40,8 +44,9 @@ import {
  * Program of `hcp-workloads` (stacks `<env>-<region>`, every region): the application services of
  * the `workloads` config section as `@hcp/kube` Workloads in a restricted namespace, their database
  * access through the data tier's (primary) or DR tier's (DR regions) endpoints and External
- * Secrets, the documents and LGPD export buckets, the ALB ingress with WAF, and the migration Job
- * (primary only). Wiring only: `./services` and the components hold the logic.
+ * Secrets, the region's ElastiCache (REDIS_URL), the documents and LGPD export buckets, the ALB
+ * ingress with WAF, and the migration Job (primary only). Wiring only: `./services` and the
+ * components hold the logic.
  */
 export = async () => {
   const ctx = await regionalLayerContext("workloads");
@@ -61,6 +66,10 @@ export = async () => {
   const credentials = db.secrets.credentialSecretArns;
   const dbKeyArn = "kmsKeyArn" in db ? db.kmsKeyArn : db.kmsKeyArns.primary;
   const cluster = readCluster(ctx.environment, region);
+  const network = readNetwork(ctx.environment, region);
+  const privateSubnetCidrs = planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
+    .filter((s) => s.tier === "private")
+    .map((s) => s.cidr);
 
   const awsProvider = ctx.aws();
   const kube = kubernetesProvider("kubernetes", { kubeconfig: cluster.kubeconfig });
@@ -82,6 +91,7 @@ export = async () => {
     loadBalancerSubnetCidrs: planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
       .filter((s) => s.tier === "public")
       .map((s) => s.cidr),
+    cache: { subnetCidrs: privateSubnetCidrs, port: CACHE_PORT },
   };
   const specs = config.services.map((s) => ({ service: s, spec: serviceSpec(s, config, inputs) }));
   const migrations = config.services.flatMap((s) => {
@@ -111,8 +121,8 @@ export = async () => {
       ).appSecretNames;
   const accountId = aws.getCallerIdentityOutput({}, { provider: awsProvider }).accountId;
   const appSecretArns: pulumi.Output<string>[] = [];
+  const randomProvider = new random.Provider("random", {});
   if (primary) {
-    const randomProvider = new random.Provider("random", {});
     const replicaKeys = "kmsKeyArns" in db ? db.kmsKeyArns.replicas : {};
     for (const s of config.secrets) {
       const secret = new aws.secretsmanager.Secret(
@@ -150,6 +160,31 @@ export = async () => {
     }
   }
 
+  // The region's own cache: sessions and recomputable entries are not replicated data, so a DR
+  // region does not copy the primary's; it gets its own group, key and token.
+  const cacheConfig = config.cache;
+  const cache = new RegionalCache(
+    "cache",
+    {
+      replicationGroupId: `${ctx.namePrefix}-cache`,
+      engine: cacheConfig.engine,
+      engineVersion: cacheConfig.engineVersion,
+      nodeType: cacheConfig.nodeType,
+      nodes: regionCacheNodes(cacheConfig, topology.tier, ctx.region.sizes.workloadScale),
+      snapshotRetentionDays: cacheConfig.snapshotRetentionDays,
+      snapshotWindow: cacheConfig.snapshotWindow,
+      maintenanceWindow: cacheConfig.maintenanceWindow,
+      vpcId: network.vpcId,
+      subnetIds: network.subnetIds.apply((ids) => [...ids.private]),
+      clients: { "cluster-nodes": cluster.nodeSecurityGroupId },
+      keyAlias: `hcp/${ctx.environment}/${region}/cache`,
+      secretName: `${ctx.namePrefix}/workloads/cache`,
+      dataClassification: "phi",
+      protect: ctx.protectStateful,
+    },
+    { providers: [awsProvider, randomProvider] },
+  );
+
   const operator = new SecretsOperator(
     "external-secrets",
     {
@@ -157,11 +192,9 @@ export = async () => {
       kubernetesVersion: topology.cluster.version,
       clusterName: cluster.clusterName,
       region,
-      secretArns: [...Object.values(credentials), ...appSecretArns],
-      kmsKeyArns: [dbKeyArn],
-      privateSubnetCidrs: planSubnets(ctx.region.vpcCidr, ctx.region.azCount)
-        .filter((s) => s.tier === "private")
-        .map((s) => s.cidr),
+      secretArns: [...Object.values(credentials), ...appSecretArns, cache.secret.arn],
+      kmsKeyArns: [dbKeyArn, cache.key.arn],
+      privateSubnetCidrs,
     },
     { providers: [awsProvider, kube] },
   );
@@ -274,6 +307,26 @@ export = async () => {
             values: service.secrets.map((s) => ({ secretKey: s, key: appSecretNames[s] })),
           }),
           { provider: kube, dependsOn: shared },
+        ),
+      );
+    }
+    if (service.cache === "readWrite") {
+      const arn = cache.secret.arn;
+      before.push(
+        new k8s.apiextensions.CustomResource(
+          `${service.name}-cache`,
+          externalSecretManifest({
+            name: secretNames(service.name).cache,
+            namespace: ns,
+            labels: podLabelsOf(spec),
+            values: Object.values(CACHE_SECRET_PROPERTIES).map((property) => ({
+              secretKey: property,
+              key: arn,
+              property,
+            })),
+            template: { REDIS_URL: redisUrlTemplate() },
+          }),
+          { provider: kube, dependsOn: [...shared, cache] },
         ),
       );
     }

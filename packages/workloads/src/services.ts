@@ -35,7 +35,7 @@ export const SECRET_STORE = "aws-secrets-manager";
 
 /** The Kubernetes Secret an ExternalSecret of a service writes. */
 export function secretNames(service: string) {
-  return { database: `${service}-database`, app: `${service}-app` } as const;
+  return { database: `${service}-database`, app: `${service}-app`, cache: `${service}-cache` } as const;
 }
 
 /** Where IMDS lives: never reachable from an application pod. */
@@ -67,6 +67,12 @@ export interface RegionInputs {
   };
   /** Subnets the internet-facing ALB's nodes live in (its traffic reaches the pods from there). */
   readonly loadBalancerSubnetCidrs: readonly string[];
+  /** The region's ElastiCache replication group: where its nodes are (their addresses are not fixed). */
+  readonly cache: {
+    /** CIDRs of the cache's subnet group (the private subnets). */
+    readonly subnetCidrs: readonly string[];
+    readonly port: number;
+  };
 }
 
 /** Full image reference: the digest when pinned (production always is), else the tag. */
@@ -95,6 +101,16 @@ export function replicaRepositoryUrl(url: string, region: string): string {
 export function databaseUrlTemplate(db: RegionInputs["database"]): string {
   const query = `sslmode=verify-full&sslrootcert=${DATABASE_CA.mountPath}/${DATABASE_CA.key}`;
   return `postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@${db.host}:${db.port}/${db.databaseName}?${query}`;
+}
+
+/**
+ * The `rediss://` URL template ESO renders from the cache's secret (AUTH token, primary endpoint,
+ * port): TLS (the `s`), no user name (the AUTH token authenticates the `default` user). No CA is
+ * mounted: the ElastiCache guide's TLS client examples ("In-transit encryption", connecting with
+ * redis-cli `--tls`) verify the nodes' certificates against the client's default trust store.
+ */
+export function redisUrlTemplate(): string {
+  return "rediss://:{{ .authToken | urlquery }}@{{ .host }}:{{ .port }}";
 }
 
 /** The database role a service's access maps to (a key of the data tier's `credentialSecretArns`). */
@@ -146,6 +162,13 @@ function flowsOf(
   }
   if (service.externalHttps || needsAws) {
     egress.push({ peers: [INTERNET], ports: [443] });
+  }
+  if (service.cache === "readWrite") {
+    // The cache's node addresses change with failovers and replacements: the subnets, on its port only.
+    egress.push({
+      peers: inputs.cache.subnetCidrs.map((cidr) => ({ cidr })),
+      ports: [inputs.cache.port],
+    });
   }
   return { ingress, egress };
 }
@@ -211,6 +234,9 @@ export function serviceSpec(
   }
   for (const s of service.secrets) {
     secretEnv[s] = { secretName: names.app, key: s };
+  }
+  if (service.cache === "readWrite") {
+    secretEnv.REDIS_URL = { secretName: names.cache, key: "REDIS_URL" };
   }
   const scale = (n: number) => scaledReplicas(n, inputs.workloadScale);
   const a = service.autoscaling;

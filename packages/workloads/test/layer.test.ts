@@ -126,7 +126,7 @@ for (const env of ["production", "staging"]) {
       assert.equal(store.length, 1);
       assert.equal(at(store[0].inputs, "spec.provider.aws.region"), primary);
       const secrets = ofType(run.resources, T.smSecret).filter((r) =>
-        String(r.inputs.name).includes("/workloads/"),
+        String(r.inputs.name).startsWith(`hcp/${env}/workloads/`),
       );
       assert.equal(secrets.length, topology.workloads.secrets.length);
       for (const s of secrets) {
@@ -207,8 +207,12 @@ for (const env of ["production", "staging"]) {
         assert.equal(ofType(run.resources, T.job).length, 0);
         const platform = byName(run, T.configMap, "hcp-platform");
         assert.equal(at(platform.inputs, "data.READ_ONLY_MODE"), String(mode === "standby"));
-        // No application secret is created here: the primary's replicas are read by name.
-        assert.equal(ofType(run.resources, T.smSecret).length, 0);
+        // No application secret is created here (the primary's replicas are read by name): the
+        // region's only secret is its own cache's AUTH token.
+        assert.deepEqual(
+          ofType(run.resources, T.smSecret).map((s) => s.inputs.name),
+          [`hcp-${env}-${dr}/workloads/cache`],
+        );
       });
 
       it("scales the services by the region's workloadScale", () => {

@@ -20,7 +20,7 @@ import {
  * services talk to (PgBouncer and Patroni in the data namespace, kube-dns, Prometheus) plus a
  * stranger in `default`; addresses outside the pod network by one host each (the internet, IMDS,
  * the Pod Identity agent, the ALB's node in a public subnet, the control plane / VPC endpoint ENI in
- * a private subnet). Pods get addresses in the private subnets, as the VPC CNI gives them, so an
+ * a private subnet, an ElastiCache node in a private subnet). Pods get addresses in the private subnets, as the VPC CNI gives them, so an
  * ipBlock that covers pod addresses shows up. The External Secrets Operator's pods are rendered by
  * its chart at deploy time (not under the mocks): they are modelled with the labels the layer gives
  * them in the chart values. No Istio AuthorizationPolicy is generated yet (`mesh` is not applied),
@@ -66,6 +66,13 @@ function intendedFlows(primary: boolean): string[] {
     `${APP} -> internet:443/TCP`,
     `alb-node -> ${APP}:4000/TCP`,
     `${PROMETHEUS} -> ${APP}:9568/TCP`,
+    // The region's cache (its nodes in the private subnets), for the services with cache access:
+    // the app, never healthcare-mcp. The nodes' addresses move with failovers, so the policy opens
+    // the cache port to the private subnets, which hold every pod too: the app's pod could also
+    // open 6379 on a pod outside the two isolated namespaces (none listens there; their own
+    // ingress policies are what stops it). Declared and accepted, like the webhook below.
+    `${APP} -> cache:6379/TCP`,
+    ...["control-plane", PGBOUNCER, PATRONI, DNS, PROMETHEUS, STRANGER].map((p) => `${APP} -> ${p}:6379/TCP`),
     // healthcare-mcp: PubMed / SciELO over HTTPS; called by the app only; scraped.
     `${MCP} -> internet:443/TCP`,
     `${PROMETHEUS} -> ${MCP}:9464/TCP`,
@@ -79,8 +86,9 @@ function intendedFlows(primary: boolean): string[] {
     // Its admission webhook is called by the API server from the control plane's ENIs, which share
     // the private subnets with every pod: a CIDR cannot tell them apart, so every pod outside the two
     // isolated namespaces reaches 10250 too (the data tier's and others' own egress policies are
-    // what stops them). The ALB's nodes (public subnets) do not.
-    ...[`control-plane`, PGBOUNCER, PATRONI, DNS, PROMETHEUS, STRANGER].map(
+    // what stops them). The ALB's nodes (public subnets) do not. Nor does the cache in fact: its
+    // security group has no egress rule, which this model of NetworkPolicies does not see.
+    ...[`control-plane`, "cache", PGBOUNCER, PATRONI, DNS, PROMETHEUS, STRANGER].map(
       (p) => `${p} -> ${ESO}:10250/TCP`,
     ),
   ];
@@ -122,6 +130,8 @@ function neighbours(region: RegionConfig): { pods: PodModel[]; externals: Extern
       { kind: "external", id: "pod-identity-agent", ip: "169.254.170.23", ports: tcp(80) },
       { kind: "external", id: "alb-node", ip: host(publicCidr, 10), ports: [] },
       { kind: "external", id: "control-plane", ip: host(privateCidr, 5), ports: tcp(443) },
+      // An ElastiCache node (an ENI in the cache's subnet group, the private subnets).
+      { kind: "external", id: "cache", ip: host(privateCidr, 7), ports: tcp(6379) },
     ],
   };
 }

@@ -5,6 +5,7 @@ import {
   databaseUrlTemplate,
   imageRef,
   migrationSpec,
+  redisUrlTemplate,
   type RegionInputs,
   replicaRepositoryUrl,
   serviceSpec,
@@ -27,6 +28,7 @@ const inputs: RegionInputs = {
     databaseName: "healthcare",
   },
   loadBalancerSubnetCidrs: ["10.0.0.0/24", "10.0.1.0/24"],
+  cache: { subnetCidrs: ["10.0.64.0/19", "10.0.96.0/19"], port: 6379 },
 };
 const service = (name: string) => config.services.find((s) => s.name === name)!;
 
@@ -89,6 +91,25 @@ describe("services", () => {
       app.egress.some((f) => f.ports.includes(6432)),
       "reaches PgBouncer",
     );
+  });
+
+  it("gives REDIS_URL and the cache port only to services with cache access", () => {
+    assert.equal(redisUrlTemplate(), "rediss://:{{ .authToken | urlquery }}@{{ .host }}:{{ .port }}");
+    const app = service("healthcare-app");
+    const cacheFlows = (spec: ReturnType<typeof serviceSpec>) =>
+      spec.egress.filter((f) => f.ports.includes(6379));
+    const withCache = serviceSpec({ ...app, cache: "readWrite" }, config, inputs);
+    assert.deepEqual(withCache.secretEnv.REDIS_URL, { secretName: "healthcare-app-cache", key: "REDIS_URL" });
+    assert.deepEqual(cacheFlows(withCache), [
+      { peers: inputs.cache.subnetCidrs.map((cidr) => ({ cidr })), ports: [6379] },
+    ]);
+    const without = serviceSpec({ ...app, cache: "none" }, config, inputs);
+    assert.equal(without.secretEnv.REDIS_URL, undefined);
+    assert.deepEqual(cacheFlows(without), []);
+    // The migration Job never gets the cache.
+    const job = migrationSpec({ ...app, cache: "readWrite" }, config, inputs)!;
+    assert.equal(job.secretEnv.REDIS_URL, undefined);
+    assert.deepEqual(cacheFlows(job), []);
   });
 
   it("runs migrations only in a writable primary region", () => {

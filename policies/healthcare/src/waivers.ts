@@ -32,6 +32,11 @@ export const COVERAGE_WAIVERS: readonly CoverageWaiver[] = [
       "Delivers a topic's notifications to a team address; the topic is examined (messaging-customer-key) and notifications carry alert summaries, never patient data.",
   },
   {
+    type: "aws:elasticache/subnetGroup:SubnetGroup",
+    reason:
+      "Lists the subnets a replication group's nodes may use; holds no data. Who reaches the nodes is the group's security group (security-group-no-public-ingress), its encryption and authentication the group itself (elasticache-encryption).",
+  },
+  {
     type: "kubernetes:external-secrets.io/v1:ExternalSecret",
     reason:
       "Names a Secrets Manager secret to sync (no value); the secret is examined (secrets-manager-customer-key) and the synced Kubernetes Secret is envelope-encrypted (eks-secrets-encryption).",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { PathFn } from "./validate";
+import { cacheSchema, checkCache } from "./cache";
 import { type ConfigProblem, show } from "./problems";
 
 /**
@@ -435,29 +436,7 @@ export const workloadsSchema = z
       })
       .strict()
       .describe("the internet-facing ALB of each region"),
-    cache: z
-      .object({
-        engine: z.enum(["valkey", "redis"]).default("valkey").describe("valkey, or redis (Redis OSS)"),
-        engineVersion: z
-          .string()
-          .regex(/^\d+\.\d+$/)
-          .describe("the engine version, e.g. 8.0 for Valkey"),
-        nodeType: z
-          .string()
-          .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/)
-          .describe("an ElastiCache node type, e.g. cache.r7g.large"),
-        nodes: z
-          .number()
-          .int()
-          .min(1)
-          .max(6)
-          .describe(
-            "nodes (primary + replicas) in a region: 2 or more in production (multi-AZ, automatic failover)",
-          ),
-        snapshotRetentionDays: z.number().int().min(0).max(35).default(7).describe("daily snapshots kept"),
-      })
-      .strict()
-      .describe("the ElastiCache replication group of each region (TLS, customer key, AUTH token)"),
+    cache: cacheSchema,
     exports: z
       .object({
         expiryDays: z
@@ -560,15 +539,7 @@ export function checkWorkloads(raw: Raw, path: PathFn): ConfigProblem[] {
       fix: "set mesh: ambient",
     });
   }
-  const cacheNodes = num(obj(workloads["cache"])?.["nodes"]);
-  if (production && cacheNodes !== undefined && cacheNodes < 2) {
-    problems.push({
-      path: path("workloads", "cache", "nodes"),
-      received: show(cacheNodes),
-      allowed: "2 or more in production (a replica in another zone for automatic failover)",
-      fix: "set nodes: 2",
-    });
-  }
+  problems.push(...checkCache(raw, path));
   const home = str(obj(raw["residency"])?.["homeCountry"]);
   arr(obj(obj(workloads["ingress"])?.["waf"])?.["blockedCountries"]).forEach((c, i) => {
     if (c === home) {

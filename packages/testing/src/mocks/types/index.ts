@@ -1,4 +1,5 @@
 import type { OutputsFn } from "../values";
+import { CACHE_OUTPUTS } from "./cache";
 import { CLUSTER_OUTPUTS } from "./cluster";
 import { CORE_OUTPUTS } from "./core";
 import { NETWORK_OUTPUTS } from "./network";
@@ -15,6 +16,7 @@ const sources: ReadonlyArray<Readonly<Record<string, OutputsFn>>> = [
   CLUSTER_OUTPUTS,
   WORKLOADS_OUTPUTS,
   OBSERVABILITY_OUTPUTS,
+  CACHE_OUTPUTS,
 ];
 
 export const TYPE_OUTPUTS: Record<string, OutputsFn> = {};
