@@ -1,7 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { KmsKey, LOG_CLASSES, type LogClass } from "@hcp/platform";
-import { alertTopicPolicy, KMS_KEY_STATE_MESSAGE, kmsKeyStatePattern } from "../awsAlarms";
+import {
+  alertTopicPolicy,
+  GUARD_DUTY_FINDING_MESSAGE,
+  guardDutyFindingPattern,
+  KMS_KEY_STATE_MESSAGE,
+  kmsKeyStatePattern,
+} from "../awsAlarms";
 import { alertingKeyStatements, logsKeyStatements } from "../values";
 
 /** Arguments of {@link AlertingFoundation}. */
@@ -28,7 +34,8 @@ export interface AlertingFoundationArgs {
  * The AWS side of the layer: a CloudWatch Logs key and one log group per log class, an alerting key,
  * the KMS-encrypted alert topic (e-mail subscribers) and heartbeat topic, the dead man's switch (an
  * alarm on the heartbeat topic's missing publications) and an EventBridge rule on KMS keys of the
- * account disabled or scheduled for deletion, both routed to the alert topic.
+ * account disabled or scheduled for deletion and one on GuardDuty findings of Medium severity and
+ * above (the cluster layer's Runtime Monitoring), all routed to the alert topic.
  */
 export class AlertingFoundation extends pulumi.ComponentResource {
   readonly logsKey: KmsKey;
@@ -37,6 +44,7 @@ export class AlertingFoundation extends pulumi.ComponentResource {
   readonly alertTopic: aws.sns.Topic;
   readonly heartbeatTopic: aws.sns.Topic;
   readonly kmsKeyStateRule: aws.cloudwatch.EventRule;
+  readonly guardDutyFindingsRule: aws.cloudwatch.EventRule;
 
   constructor(name: string, args: AlertingFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:observability:AlertingFoundation", name, {}, opts);
@@ -143,6 +151,30 @@ export class AlertingFoundation extends pulumi.ComponentResource {
       },
       child,
     );
+    // GuardDuty findings (runtime threats on the cluster's nodes and pods among them) reach people
+    // through the same topic as everything else.
+    this.guardDutyFindingsRule = new aws.cloudwatch.EventRule(
+      `${name}-guardduty-findings`,
+      {
+        name: `${args.namePrefix}-guardduty-findings`,
+        description:
+          "GuardDuty findings of Medium severity and above in this account and region (EKS Runtime Monitoring among them): alert topic",
+        eventPattern: JSON.stringify(guardDutyFindingPattern()),
+      },
+      child,
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-guardduty-findings`,
+      {
+        rule: this.guardDutyFindingsRule.name,
+        arn: this.alertTopic.arn,
+        inputTransformer: {
+          inputPaths: { ...GUARD_DUTY_FINDING_MESSAGE.inputPaths },
+          inputTemplate: GUARD_DUTY_FINDING_MESSAGE.inputTemplate,
+        },
+      },
+      child,
+    );
     const account = aws.getCallerIdentityOutput({}, child);
     new aws.sns.TopicPolicy(
       `${name}-alerts-policy`,
@@ -155,9 +187,10 @@ export class AlertingFoundation extends pulumi.ComponentResource {
             partition.dnsSuffix,
             this.alertTopic.arn,
             this.kmsKeyStateRule.arn,
+            this.guardDutyFindingsRule.arn,
           ])
-          .apply(([p, accountId, dns, topicArn, ruleArn]) =>
-            JSON.stringify(alertTopicPolicy(p, accountId, dns, topicArn, [ruleArn])),
+          .apply(([p, accountId, dns, topicArn, kmsRuleArn, guardDutyRuleArn]) =>
+            JSON.stringify(alertTopicPolicy(p, accountId, dns, topicArn, [kmsRuleArn, guardDutyRuleArn])),
           ),
       },
       child,
