@@ -15,6 +15,7 @@ import { EksCluster } from "./components/eksCluster";
 import { LoadBalancerController } from "./components/loadBalancerController";
 import { NodeGroups } from "./components/nodeGroups";
 import { PinnedChart } from "./components/pinnedChart";
+import { RuntimeSecurity } from "./components/runtimeSecurity";
 import { StorageClasses } from "./components/storageClasses";
 import { ebsCsiKmsPolicy, ebsKeyStatements } from "./policies";
 import { certManagerMetrics, certManagerValues, metricsServerValues } from "./services";
@@ -112,6 +113,13 @@ export = async () => {
       podIdentityPolicies: { "aws-ebs-csi-driver": () => ebsKey.arn.apply(ebsCsiKmsPolicy) },
     },
     { ...awsOnly, dependsOn: [nodes] },
+  );
+
+  // One detector per account and region: owned here or the account's (cluster.guardDuty.detector).
+  new RuntimeSecurity(
+    "runtime-security",
+    { guardDuty: config.guardDuty, protect: ctx.protectStateful },
+    awsOnly,
   );
 
   const kubernetes = kubernetesProvider(

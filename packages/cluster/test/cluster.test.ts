@@ -24,6 +24,7 @@ import {
   runLayer,
   withRegions,
 } from "@hcp/testing";
+import { EKS_ADDON_MANAGEMENT, GUARD_DUTY_AGENT_NAMESPACE, RUNTIME_MONITORING } from "../src/guardDuty";
 import { NODE_GROUPS } from "../src/nodeGroups";
 import { TLS13_SSL_POLICY } from "../src/services";
 
@@ -541,6 +542,36 @@ describe("hcp-cluster program", () => {
         assert.ok(lb.dependencies.includes(association.urn), "the controller starts with credentials");
       });
 
+      it("owns the region's GuardDuty detector with Runtime Monitoring and the managed EKS agent", () => {
+        assert.equal(c.topology.cluster.guardDuty.detector, "managed");
+        const detector = one(res, "aws:guardduty/detector:Detector");
+        assert.equal(detector.inputs["enable"], true);
+        assert.equal(
+          detector.inputs["findingPublishingFrequency"],
+          c.topology.cluster.guardDuty.findingPublishingFrequency,
+        );
+        assert.equal(detector.options.protect, isProduction, "its findings go with it");
+        assert.equal(detector.inputs["datasources"], undefined, "features, not the deprecated datasources");
+        const feature = one(res, "aws:guardduty/detectorFeature:DetectorFeature");
+        assert.equal(feature.inputs["detectorId"], detector.id);
+        assert.ok(feature.dependencies.includes(detector.urn));
+        assert.equal(feature.inputs["name"], RUNTIME_MONITORING);
+        assert.equal(feature.inputs["status"], "ENABLED");
+        assert.deepEqual(feature.inputs["additionalConfigurations"], [
+          { name: EKS_ADDON_MANAGEMENT, status: "ENABLED" },
+        ]);
+      });
+
+      it("leaves the GuardDuty agent's namespace to EKS; its own namespaces enforce restricted", () => {
+        const namespaces = ofType(res, "kubernetes:core/v1:Namespace");
+        const meta = (r: RegisteredResource) =>
+          r.inputs["metadata"] as { name: string; labels?: Record<string, string> };
+        assert.ok(!namespaces.some((n) => meta(n).name === GUARD_DUTY_AGENT_NAMESPACE));
+        for (const n of namespaces) {
+          assert.equal(meta(n).labels?.["pod-security.kubernetes.io/enforce"], "restricted", meta(n).name);
+        }
+      });
+
       it("uses explicit providers: the region's AWS provider and the cluster's Kubernetes provider", () => {
         const aws = one(res, "pulumi:providers:aws");
         const k8s = one(res, "pulumi:providers:kubernetes");
@@ -555,6 +586,27 @@ describe("hcp-cluster program", () => {
       });
     });
   }
+
+  it("with guardDuty.detector existing, enables Runtime Monitoring on the account's detector", async () => {
+    const topology: EnvironmentTopology = {
+      ...production,
+      cluster: {
+        ...production.cluster,
+        guardDuty: { ...production.cluster.guardDuty, detector: "existing" },
+      },
+    };
+    const run = await runLayer({ layer: "cluster", topology, region: "us-east-1" });
+    assert.deepEqual(ofType(run.resources, "aws:guardduty/detector:Detector"), []);
+    const feature = one(run.resources, "aws:guardduty/detectorFeature:DetectorFeature");
+    // The id the aws.guardduty.getDetector lookup returned (a detector id), not one of this stack's.
+    assert.match(String(feature.inputs["detectorId"]), /^[0-9a-f]{32}$/);
+    assert.ok(!run.resources.some((r) => r.id === feature.inputs["detectorId"]));
+    assert.equal(feature.inputs["name"], RUNTIME_MONITORING);
+    assert.deepEqual(feature.inputs["additionalConfigurations"], [
+      { name: EKS_ADDON_MANAGEMENT, status: "ENABLED" },
+    ]);
+    assertConventions(run, { tier: topology.tier });
+  });
 
   it("reads the network from a 2-AZ production variant", async () => {
     const topology = withRegions(production, (r) => ({ ...r, azCount: 2 }));

@@ -38,6 +38,44 @@ export const KMS_KEY_STATE_MESSAGE = {
 } as const;
 
 /**
+ * Lowest GuardDuty severity raised into the alert topic: Medium and above (GuardDuty's levels are
+ * Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0). Low findings stay in the
+ * GuardDuty console; a page for each would train people to ignore the topic.
+ */
+export const GUARD_DUTY_MIN_SEVERITY = 4;
+
+/**
+ * EventBridge pattern of GuardDuty findings in the region (the cluster layer's Runtime Monitoring
+ * among them), Medium severity and above. GuardDuty publishes a new finding at once and updates of
+ * an active one at the detector's `findingPublishingFrequency` (GuardDuty user guide, "Processing
+ * GuardDuty findings with Amazon EventBridge").
+ */
+export function guardDutyFindingPattern(): Record<string, unknown> {
+  return {
+    source: ["aws.guardduty"],
+    "detail-type": ["GuardDuty Finding"],
+    detail: { severity: [{ numeric: [">=", GUARD_DUTY_MIN_SEVERITY] }] },
+  };
+}
+
+/** The e-mail text of a GuardDuty finding (EventBridge input transformer for the SNS target). */
+export const GUARD_DUTY_FINDING_MESSAGE = {
+  inputPaths: {
+    type: "$.detail.type",
+    severity: "$.detail.severity",
+    title: "$.detail.title",
+    resourceType: "$.detail.resource.resourceType",
+    findingId: "$.detail.id",
+    account: "$.account",
+    region: "$.region",
+    time: "$.time",
+  },
+  inputTemplate:
+    '"[<account> <region>] GuardDuty finding <type> (severity <severity>) on <resourceType> at <time>: <title>. ' +
+    'Finding id <findingId>: open it in the GuardDuty console of the region, contain the workload if it is confirmed (isolate the pod with a deny-all NetworkPolicy, cordon the node), then follow the incident response procedure."',
+} as const;
+
+/**
  * Policy of the alert topic: the account manages and publishes (the default topic policy's scope,
  * which a topic policy replaces), CloudWatch alarms of the account publish, and only the given
  * EventBridge rules publish for the events service.

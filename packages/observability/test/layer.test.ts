@@ -186,7 +186,12 @@ for (const c of cases) {
     });
 
     it("raises KMS keys disabled or scheduled for deletion into the alert topic, which EventBridge and the key allow", () => {
-      const rule = ofType(resources, T.eventRule).find((r) => r.name.endsWith("-kms-key-state"))!;
+      const rule = ofType(resources, T.eventRule).find((r) =>
+        String(r.inputs["name"]).endsWith("-kms-key-state"),
+      )!;
+      const guardDuty = ofType(resources, T.eventRule).find((r) =>
+        String(r.inputs["name"]).endsWith("-guardduty-findings"),
+      )!;
       const pattern = JSON.parse(String(rule.inputs["eventPattern"])) as {
         source: string[];
         detail: { eventName: string[] };
@@ -196,9 +201,10 @@ for (const c of cases) {
       const alertTopic = ofType(resources, T.topic).find((t) =>
         String(t.inputs["name"]).endsWith("-alerts"),
       )!;
-      const target = ofType(resources, T.eventTarget).find((t) => t.inputs["rule"] === rule.inputs["name"])!;
-      assert.equal(target.inputs["rule"], rule.inputs["name"]);
-      assert.equal(target.inputs["arn"], alertTopic.wireOutputs["arn"]);
+      for (const r of [rule, guardDuty]) {
+        const target = ofType(resources, T.eventTarget).find((t) => t.inputs["rule"] === r.inputs["name"]);
+        assert.equal(target?.inputs["arn"], alertTopic.wireOutputs["arn"], String(r.inputs["name"]));
+      }
       const topicPolicy = ofType(resources, T.topicPolicy)[0];
       assert.equal(topicPolicy.inputs["arn"], alertTopic.wireOutputs["arn"]);
       const statements = (
@@ -226,6 +232,27 @@ for (const c of cases) {
       };
       const grant = keyPolicy.Statement.find((x) => x.Principal?.Service === "events.amazonaws.com");
       assert.deepEqual(grant?.Action, ["kms:Decrypt", "kms:GenerateDataKey*"]);
+    });
+
+    it("raises GuardDuty findings of Medium severity and above into the alert topic with a readable message", () => {
+      const rule = ofType(resources, T.eventRule).find((r) =>
+        String(r.inputs["name"]).endsWith("-guardduty-findings"),
+      )!;
+      assert.deepEqual(JSON.parse(String(rule.inputs["eventPattern"])), {
+        source: ["aws.guardduty"],
+        "detail-type": ["GuardDuty Finding"],
+        detail: { severity: [{ numeric: [">=", 4] }] },
+      });
+      const target = ofType(resources, T.eventTarget).find((t) => t.inputs["rule"] === rule.inputs["name"])!;
+      const transformer = target.inputs["inputTransformer"] as {
+        inputPaths: Record<string, string>;
+        inputTemplate: string;
+      };
+      // Every placeholder of the message has a path into the finding event, and every path is used.
+      const placeholders = [...transformer.inputTemplate.matchAll(/<([a-zA-Z]+)>/g)].map((m) => m[1]).sort();
+      assert.deepEqual([...new Set(placeholders)], Object.keys(transformer.inputPaths).sort());
+      assert.equal(transformer.inputPaths["severity"], "$.detail.severity");
+      assert.equal(transformer.inputPaths["type"], "$.detail.type");
     });
 
     it("installs the pinned chart with the tested Alertmanager routing, encrypted storage and no public Grafana", async () => {

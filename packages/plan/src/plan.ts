@@ -2,6 +2,8 @@ import * as os from "node:os";
 import {
   ConfigError,
   type EnvironmentTopology,
+  formatProblems,
+  guardDutyOwnershipProblems,
   LAYERS,
   type LayerName,
   loadEnvironmentConfigFile,
@@ -103,6 +105,7 @@ export async function planEnvironments(options: PlanOptions): Promise<PlanRun> {
       throw e;
     }
   }
+  const ownership = guardDutyOwnership(workspace, topologies);
   const concurrency = options.concurrency ?? Math.max(1, os.cpus().length);
   const pool = new WorkerPool(concurrency, options.workers ?? "shared");
   const analyses: Promise<void>[] = [];
@@ -126,6 +129,10 @@ export async function planEnvironments(options: PlanOptions): Promise<PlanRun> {
   const stacks: SynthesizedStack[] = [];
   for (const name of names) {
     const env = planned.get(name);
+    const problems = ownership.filter((p) => p.environment === name);
+    if (env && problems.length > 0) {
+      env.plan.errors.push({ kind: "config", message: formatProblems(`Pulumi.${name}.yaml`, problems) });
+    }
     environments.push(env?.plan ?? configErrors.get(name)!);
     stacks.push(...(env?.stacks ?? []));
   }
@@ -134,6 +141,36 @@ export async function planEnvironments(options: PlanOptions): Promise<PlanRun> {
     stacks,
     topologies,
   };
+}
+
+/**
+ * GuardDuty detectors two environment files would both create (same account and region, both
+ * `managed`): a check across files, so every environment of the workspace takes part even when one
+ * is planned (a file with config errors is reported on its own and left out here).
+ */
+function guardDutyOwnership(workspace: Workspace, planned: ReadonlyMap<string, EnvironmentTopology>) {
+  const all = workspace.environments.flatMap((name) => {
+    const known = planned.get(name);
+    if (known) {
+      return [known];
+    }
+    try {
+      return [loadEnvironmentConfigFile(path.join(workspace.root, `Pulumi.${name}.yaml`), name)];
+    } catch (e) {
+      if (ConfigError.isInstance(e)) {
+        return [];
+      }
+      throw e;
+    }
+  });
+  return guardDutyOwnershipProblems(
+    all.map((t) => ({
+      environment: t.name,
+      accountId: t.access.accountId,
+      regions: t.regions.map((r) => r.name),
+      detector: t.cluster.guardDuty.detector,
+    })),
+  );
 }
 
 /** The stacks a plan synthesizes and why. */

@@ -116,6 +116,43 @@ describe("pnpm plan (CLI)", function () {
     }
   });
 
+  it("refuses a second environment creating the GuardDuty detector of a shared account and region, exit 2", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "hcp-plan-guardduty-"));
+    try {
+      fs.copyFileSync(path.join(repoRoot(), "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
+      // Two copies of staging: the same account and regions, both with `detector: managed`.
+      fs.writeFileSync(
+        path.join(root, "Pulumi.alpha.yaml"),
+        stagingWith(() => undefined),
+      );
+      fs.writeFileSync(
+        path.join(root, "Pulumi.beta.yaml"),
+        stagingWith(() => undefined),
+      );
+      const second = plan("--env", "beta", "--root", root, "--no-policies");
+      assert.equal(second.code, 2, second.out);
+      assert.match(
+        second.out,
+        /healthcare-platform:cluster\.guardDuty\.detector: got "managed" \(account \d{12}, region sa-east-1\); .*environment alpha already creates the GuardDuty detector/,
+      );
+      assert.match(second.out, /region us-east-1\)/);
+      const first = plan("--env", "alpha", "--root", root, "--no-policies");
+      assert.doesNotMatch(first.out, /guardDuty/, "the first owner keeps its detector");
+
+      fs.writeFileSync(
+        path.join(root, "Pulumi.beta.yaml"),
+        stagingWith((v) => {
+          (v["healthcare-platform:cluster"] as Record<string, unknown>)["guardDuty"] = {
+            detector: "existing",
+          };
+        }),
+      );
+      assert.doesNotMatch(plan("--env", "all", "--root", root, "--no-policies").out, /guardDuty/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("fails a consumer that reads an output its producer does not export, naming both stacks, exit 2", () => {
     const root = path.join(__dirname, "fixtures", "contract-root");
     const config = path.join(root, "Pulumi.test.yaml");

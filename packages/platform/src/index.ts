@@ -4,6 +4,7 @@ export * from "./config/cache";
 export * from "./config/clock";
 export * from "./config/dr";
 export * from "./config/eks";
+export * from "./config/guardDuty";
 export * from "./config/load";
 export * from "./config/observability";
 export * from "./config/parse";

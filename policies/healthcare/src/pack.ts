@@ -10,6 +10,7 @@ import { observabilityRules } from "./policies/observability";
 import { residencyRules } from "./policies/residency";
 import { resilienceRules } from "./policies/resilience";
 import { retentionRules } from "./policies/retention";
+import { runtimeSecurityRules } from "./policies/runtimeSecurity";
 import { secretsHygieneRules } from "./policies/secretsHygiene";
 import { taggingRules } from "./policies/tagging";
 import { workloadsRules } from "./policies/workloads";
@@ -31,6 +32,7 @@ export const CHECK_RULES: readonly Rule[] = [
   ...secretsHygieneRules,
   ...observabilityRules,
   ...workloadsRules,
+  ...runtimeSecurityRules,
 ];
 
 /** Every rule of the pack, in report order. */

@@ -30,6 +30,8 @@ export interface ResourceClasses {
   "aws:ec2/launchTemplate:LaunchTemplate": typeof aws.ec2.LaunchTemplate;
   "aws:ec2/instance:Instance": typeof aws.ec2.Instance;
   "aws:eks/cluster:Cluster": typeof aws.eks.Cluster;
+  "aws:guardduty/detector:Detector": typeof aws.guardduty.Detector;
+  "aws:guardduty/detectorFeature:DetectorFeature": typeof aws.guardduty.DetectorFeature;
   "aws:ec2/vpc:Vpc": typeof aws.ec2.Vpc;
   "aws:ec2/flowLog:FlowLog": typeof aws.ec2.FlowLog;
   "aws:ec2/securityGroup:SecurityGroup": typeof aws.ec2.SecurityGroup;
@@ -103,6 +105,8 @@ export const TYPE_TOKENS = Object.keys({
   "aws:ec2/launchTemplate:LaunchTemplate": true,
   "aws:ec2/instance:Instance": true,
   "aws:eks/cluster:Cluster": true,
+  "aws:guardduty/detector:Detector": true,
+  "aws:guardduty/detectorFeature:DetectorFeature": true,
   "aws:ec2/vpc:Vpc": true,
   "aws:ec2/flowLog:FlowLog": true,
   "aws:ec2/securityGroup:SecurityGroup": true,

@@ -110,6 +110,8 @@ describe("pack", () => {
       aws.ec2.LaunchTemplate,
       aws.ec2.Instance,
       aws.eks.Cluster,
+      aws.guardduty.Detector,
+      aws.guardduty.DetectorFeature,
       aws.eks.NodeGroup,
       aws.cloudwatch.LogGroup,
       aws.sns.Topic,

@@ -5,6 +5,8 @@ import {
   alarmStatePattern,
   alertTopicPolicy,
   EDGE_ALARM_MESSAGE,
+  GUARD_DUTY_FINDING_MESSAGE,
+  guardDutyFindingPattern,
   KMS_KEY_STATE_MESSAGE,
   kmsKeyStatePattern,
 } from "../awsAlarms";
@@ -41,9 +43,10 @@ export interface AlertingFoundationArgs {
 /**
  * The AWS side of the layer: a CloudWatch Logs key and one log group per log class, an alerting key,
  * the KMS-encrypted alert topic (e-mail subscribers) and heartbeat topic, the dead man's switch (an
- * alarm on the heartbeat topic's missing publications), an EventBridge rule on KMS keys of the
- * account disabled or scheduled for deletion and, in the edge alarms' region, one on the state
- * changes of the edge layer's health-check alarms, all routed to the alert topic.
+ * alarm on the heartbeat topic's missing publications), EventBridge rules on KMS keys of the
+ * account disabled or scheduled for deletion, on GuardDuty findings of Medium severity and above
+ * (the cluster layer's Runtime Monitoring) and, in the edge alarms' region, on the state changes of
+ * the edge layer's health-check alarms, all routed to the alert topic.
  */
 export class AlertingFoundation extends pulumi.ComponentResource {
   readonly logsKey: KmsKey;
@@ -52,6 +55,7 @@ export class AlertingFoundation extends pulumi.ComponentResource {
   readonly alertTopic: aws.sns.Topic;
   readonly heartbeatTopic: aws.sns.Topic;
   readonly kmsKeyStateRule: aws.cloudwatch.EventRule;
+  readonly guardDutyFindingsRule: aws.cloudwatch.EventRule;
   /** The rule routing another layer's alarms (see {@link AlertingFoundationArgs.routedAlarmNamePrefix}). */
   readonly routedAlarmsRule?: aws.cloudwatch.EventRule;
 
@@ -160,6 +164,30 @@ export class AlertingFoundation extends pulumi.ComponentResource {
       },
       child,
     );
+    // GuardDuty findings (runtime threats on the cluster's nodes and pods among them) reach people
+    // through the same topic as everything else.
+    this.guardDutyFindingsRule = new aws.cloudwatch.EventRule(
+      `${name}-guardduty-findings`,
+      {
+        name: `${args.namePrefix}-guardduty-findings`,
+        description:
+          "GuardDuty findings of Medium severity and above in this account and region (EKS Runtime Monitoring among them): alert topic",
+        eventPattern: JSON.stringify(guardDutyFindingPattern()),
+      },
+      child,
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-guardduty-findings`,
+      {
+        rule: this.guardDutyFindingsRule.name,
+        arn: this.alertTopic.arn,
+        inputTransformer: {
+          inputPaths: { ...GUARD_DUTY_FINDING_MESSAGE.inputPaths },
+          inputTemplate: GUARD_DUTY_FINDING_MESSAGE.inputTemplate,
+        },
+      },
+      child,
+    );
     if (args.routedAlarmNamePrefix !== undefined) {
       this.routedAlarmsRule = new aws.cloudwatch.EventRule(
         `${name}-edge-alarms`,
@@ -185,6 +213,7 @@ export class AlertingFoundation extends pulumi.ComponentResource {
     }
     const ruleArns = [
       this.kmsKeyStateRule.arn,
+      this.guardDutyFindingsRule.arn,
       ...(this.routedAlarmsRule ? [this.routedAlarmsRule.arn] : []),
     ];
     const account = aws.getCallerIdentityOutput({}, child);

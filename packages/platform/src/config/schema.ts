@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { SchemaMatches } from "../typecheck";
 import { drSchema } from "./dr";
 import { DEFAULT_CLUSTER_VERSION } from "./eks";
+import { guardDutySchema } from "./guardDuty";
 import { observabilitySchema } from "./observability";
 import type { EnvironmentConfig } from "./types";
 import { workloadsSchema } from "./workloads";
@@ -388,9 +389,12 @@ const cluster = z
       .describe(
         "the Helm charts the cluster layer installs: aws-load-balancer-controller, cert-manager, metrics-server",
       ),
+    guardDuty: guardDutySchema,
   })
   .strict()
-  .describe("the EKS cluster of every region: version, API endpoint, add-ons and charts");
+  .describe(
+    "the EKS cluster of every region: version, API endpoint, add-ons, charts and GuardDuty runtime monitoring",
+  );
 
 /** The AWS CLI image of the yearly archive copy when the config names none. */
 export const DEFAULT_ARCHIVE_COPY_IMAGE = { repository: "public.ecr.aws/aws-cli/aws-cli", tag: "2.27.50" };

@@ -1,4 +1,5 @@
 import type { DrConfig } from "./dr";
+import type { GuardDutyConfig } from "./guardDuty";
 import type { z } from "zod";
 import type { DeepReadonly } from "../typecheck";
 import type { observabilitySchema } from "./observability";
@@ -226,6 +227,8 @@ export interface ClusterConfig {
     readonly certManager: ChartPin;
     readonly metricsServer: ChartPin;
   };
+  /** GuardDuty Runtime Monitoring: who owns the account's detector in each region. */
+  readonly guardDuty: GuardDutyConfig;
 }
 
 /** A container image reference. */

@@ -5,7 +5,13 @@ import { getSecretVersion } from "./calls/secretsmanager";
 import { renderPolicyDocument } from "./policyDocument";
 import { type SdkTypeInfo, sdkTypeInfo } from "./sdkTypes";
 import { token as makeToken } from "./tokens";
-import { computedOutputs, type MockResourceContext, mockId, TYPE_OUTPUTS } from "./values";
+import {
+  computedOutputs,
+  guardDutyDetectorId,
+  type MockResourceContext,
+  mockId,
+  TYPE_OUTPUTS,
+} from "./values";
 
 /** A stack's exports as a stack reference sees them. */
 export interface StackExports {
@@ -250,6 +256,21 @@ export class StrictMocks implements pulumi.runtime.Mocks {
           throw new Error(`StrictMocks: no ELB hosted zone id known for ${provider.region}; add it.`);
         }
         return { id: zone };
+      }
+      case "aws:guardduty/getDetector:getDetector": {
+        // The account's detector in the provider's region (`cluster.guardDuty.detector: existing`),
+        // one per account and region, so its id depends on nothing else.
+        const id = guardDutyDetectorId(makeToken(provider.accountId, provider.region, "guardduty-detector"));
+        return {
+          id,
+          arn: `arn:${partition}:guardduty:${provider.region}:${provider.accountId}:detector/${id}`,
+          status: "ENABLED",
+          findingPublishingFrequency: "SIX_HOURS",
+          serviceRoleArn: `arn:${partition}:iam::${provider.accountId}:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty`,
+          features: [],
+          tags: {},
+          region: provider.region,
+        };
       }
       case "aws:iam/getPolicyDocument:getPolicyDocument":
         return {

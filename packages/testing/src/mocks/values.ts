@@ -107,7 +107,13 @@ const ID_OVERRIDES: Record<string, (ctx: MockResourceContext) => string> = {
   "aws:kms/key:Key": (ctx) => kmsKeyId(ctx),
   "aws:kms/replicaKey:ReplicaKey": (ctx) => kmsKeyId(ctx),
   "aws:route53/zone:Zone": (ctx) => `Z${ctx.token("zoneId").toUpperCase()}`,
+  "aws:guardduty/detector:Detector": (ctx) => guardDutyDetectorId(ctx.token("detectorId")),
 };
+
+/** A GuardDuty detector id: 32 lowercase hex characters. */
+export function guardDutyDetectorId(hex: string): string {
+  return `${hex}${"0".repeat(32 - hex.length)}`.slice(0, 32);
+}
 
 export function bucketName(ctx: MockResourceContext): string {
   const prefix = str(ctx.inputs["bucketPrefix"]);

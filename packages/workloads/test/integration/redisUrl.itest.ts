@@ -227,7 +227,7 @@ describe("REDIS_URL against a real server (TLS only, AUTH token)", function () {
   before(async function () {
     const binary = process.env.REDIS_SERVER ?? onPath("redis-server");
     // .ci/setup installs both: under CI a missing engine is a failure, not a skip.
-    const unavailable = (why: string): never => {
+    const unavailable: (why: string) => never = (why) => {
       if (process.env.CI === "true") throw new Error(`integration engines unavailable under CI: ${why}`);
       return skipBecause(this, why);
     };

@@ -8,6 +8,7 @@ import { otherCases } from "./other";
 import { peeringCases } from "./peering";
 import { residencyCases } from "./residency";
 import { retentionCases } from "./retention";
+import { runtimeSecurityCases } from "./runtimeSecurity";
 import { workloadsCases } from "./workloads";
 
 /** Every case of every rule. */
@@ -22,4 +23,5 @@ export const ALL_CASES: readonly Case[] = [
   ...kubernetesCases,
   ...otherCases,
   ...workloadsCases,
+  ...runtimeSecurityCases,
 ];

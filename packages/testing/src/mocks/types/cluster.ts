@@ -1,4 +1,4 @@
-import { arn, type MockResourceContext, type OutputsFn, str } from "../values";
+import { arn, guardDutyDetectorId, type MockResourceContext, type OutputsFn, str } from "../values";
 
 /**
  * Structured outputs of the cluster layer's types: launch template versions are numbers, EKS
@@ -19,6 +19,11 @@ function cluster(ctx: MockResourceContext): string {
 }
 
 export const CLUSTER_OUTPUTS: Record<string, OutputsFn> = {
+  // Computed by GuardDuty; the detector's ARN ends in its id (the same token as mockId's).
+  "aws:guardduty/detector:Detector": (ctx) => ({
+    accountId: ctx.accountId,
+    arn: arn(ctx, "guardduty", `detector/${guardDutyDetectorId(ctx.token("detectorId"))}`),
+  }),
   "aws:ec2/launchTemplate:LaunchTemplate": (ctx) => ({
     arn: arn(ctx, "ec2", `launch-template/lt-${ctx.token("id")}`),
     latestVersion: 1,
