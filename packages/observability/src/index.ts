@@ -7,17 +7,23 @@ import {
   exportContract,
   kubernetesProvider,
   type MetricsEndpoint,
+  networkContract,
   observabilityContract,
   primaryRegion,
   readCluster,
   edgeAlarmNamePrefix,
   readData,
+  readContractValue,
   readDr,
+  readWorkloads,
   regionalLayerContext,
   ROUTE53_METRICS_REGION,
+  stackId,
 } from "@hcp/platform";
 import { alertmanagerConfig } from "./alertmanager";
+import { loadBalancerAlarms, natGatewayAlarms } from "./awsAlarms";
 import { AlertingFoundation } from "./components/alertingFoundation";
+import { CloudWatchAlarms } from "./components/cloudWatchAlarms";
 import { MonitoringStack } from "./components/monitoringStack";
 import { dashboardConfigMaps, dashboardLibrary } from "./dashboards";
 import { HEALTHCARE_APP, libraryInputs, renderContext, renderGroups, ruleLibrary } from "./rules";
@@ -71,6 +77,25 @@ export = async () => {
       ...(region === ROUTE53_METRICS_REGION
         ? { routedAlarmNamePrefix: edgeAlarmNamePrefix(ctx.environment) }
         : {}),
+    },
+    { provider: awsProvider },
+  );
+
+  // What Prometheus cannot see (src/awsAlarms.ts): the NAT gateways (read as a value: one pair of
+  // alarms per gateway, named by its zone) and the ALB the controller created for the workloads.
+  const network = await readContractValue(networkContract, stackId("network", ctx.environment, region));
+  const workloads = readWorkloads(ctx.environment, region);
+  new CloudWatchAlarms(
+    "aws-alarms",
+    {
+      alarms: [
+        ...natGatewayAlarms(ctx.namePrefix, network.natGateways),
+        ...loadBalancerAlarms(
+          ctx.namePrefix,
+          workloads.loadBalancer.apply((lb) => lb.arnSuffix),
+        ),
+      ],
+      alertTopicArn: foundation.alertTopic.arn,
     },
     { provider: awsProvider },
   );
