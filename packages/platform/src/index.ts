@@ -23,6 +23,7 @@ export * from "./regions";
 export * from "./tags";
 export * from "./topology";
 export type { DeepReadonly, SchemaMatches } from "./typecheck";
+export * from "./aws/bucketReplication";
 export * from "./aws/grants";
 export * from "./aws/kmsKey";
 export * from "./aws/policy";
