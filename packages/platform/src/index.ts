@@ -14,6 +14,7 @@ export * from "./config/retention";
 export * from "./config/schema";
 export * from "./config/secrets";
 export * from "./config/types";
+export { imageDigest, imageReference } from "./config/images";
 export * from "./config/workloads";
 export * from "./context";
 export * from "./contracts";
