@@ -30,6 +30,7 @@ import {
   databaseCredential,
   databaseUrlTemplate,
   hostNames,
+  metricsEndpoints,
   migrationSpec,
   redisUrlTemplate,
   PLATFORM_ENV_CONFIGMAP,
@@ -427,5 +428,6 @@ export = async () => {
       exports: { name: exportsBucket.bucketName, arn: exportsBucket.arn },
     },
     appSecretNames,
+    metrics: metricsEndpoints(config),
   });
 };
