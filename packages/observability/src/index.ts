@@ -10,19 +10,23 @@ import {
   observabilityContract,
   primaryRegion,
   readCluster,
+  readContractValue,
   edgeAlarmNamePrefix,
   readData,
   readDr,
   regionalLayerContext,
   ROUTE53_METRICS_REGION,
+  stackId,
+  workloadsContract,
 } from "@hcp/platform";
 import { alertmanagerConfig } from "./alertmanager";
 import { AlertingFoundation } from "./components/alertingFoundation";
 import { MonitoringStack } from "./components/monitoringStack";
 import { dashboardConfigMaps, dashboardLibrary } from "./dashboards";
-import { HEALTHCARE_APP, libraryInputs, renderContext, renderGroups, ruleLibrary } from "./rules";
+import { applicationServices, libraryInputs, renderContext, renderGroups, ruleLibrary } from "./rules";
 import {
   alertmanagerPolicy,
+  applicationScrapeTargets,
   DASHBOARD_SIDECAR,
   MONITORING_NAMESPACE,
   MONITORING_NAMESPACE_LABELS,
@@ -46,14 +50,17 @@ export = async () => {
   const o = topology.observability;
   const cluster = readCluster(ctx.environment, region);
   const isPrimary = primaryRegion(topology).name === region;
+  // The application of this region, read as a value: its endpoints decide the rules' services and
+  // the monitoring namespace's egress (NetworkPolicies and rules are not built from outputs).
+  const workloads = await readContractValue(workloadsContract, stackId("workloads", ctx.environment, region));
   // The database tier of this region: the data layer's in the primary region, the DR layer's
-  // (standby, or the writer once promoted) in a DR region.
+  // (standby, or the writer once promoted) in a DR region; then the application's.
   const endpoints: pulumi.Output<readonly MetricsEndpoint[]> = pulumi
     .all([
       cluster.metrics,
       isPrimary ? readData(ctx.environment, region).metrics : readDr(ctx.environment, region).metrics,
     ])
-    .apply(([c, d]) => [...c, ...d]);
+    .apply(([c, d]) => [...c, ...d, ...workloads.metrics]);
 
   const awsProvider = ctx.aws();
   const k8s = kubernetesProvider("kubernetes", { kubeconfig: cluster.kubeconfig });
@@ -81,7 +88,7 @@ export = async () => {
       name: MONITORING_NAMESPACE,
       kubernetesVersion: topology.cluster.version,
       labels: { ...MONITORING_NAMESPACE_LABELS },
-      policies: monitoringFlows(ctx.region.vpcCidr),
+      policies: monitoringFlows(ctx.region.vpcCidr, applicationScrapeTargets(workloads)),
     },
     { provider: k8s },
   );
@@ -149,7 +156,7 @@ export = async () => {
     { provider: awsProvider },
   );
 
-  const inputs = libraryInputs(topology, [HEALTHCARE_APP]);
+  const inputs = libraryInputs(topology, applicationServices(workloads.metrics));
   const groups = renderGroups(ruleLibrary(inputs), renderContext(topology));
   const values = pulumi
     .all([
