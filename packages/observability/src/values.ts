@@ -386,15 +386,16 @@ export function monitoringFlows(
       ingress: [{ peers: [{ pods: grafana }], ports: [9090] }],
       egress: [
         { peers: [{ namespaces: {} }], ports: [...SCRAPE_PORTS.pods] },
-        // The application's ports differ per service: opened in its own namespace only.
-        ...applications.map((a): Flow => ({
-          peers: [{ namespaces: { "kubernetes.io/metadata.name": a.namespace } }],
-          ports: [...a.ports],
-        })),
         { peers: [{ pods: alertmanager }], ports: [9093] },
         { peers: [{ pods: ksm }], ports: [8080] },
         { peers: [{ cidr: vpcCidr }], ports: [...SCRAPE_PORTS.nodes] },
         https,
+        // The application's ports differ per service: opened in its own namespace only (last, so
+        // a new namespace appends a rule and leaves the others where they are).
+        ...applications.map((a): Flow => ({
+          peers: [{ namespaces: { "kubernetes.io/metadata.name": a.namespace } }],
+          ports: [...a.ports],
+        })),
       ],
     },
     alertmanager: {
