@@ -7,6 +7,7 @@ import {
   exportContract,
   kubernetesProvider,
   type MetricsEndpoint,
+  networkContract,
   observabilityContract,
   primaryRegion,
   readCluster,
@@ -20,7 +21,9 @@ import {
   workloadsContract,
 } from "@hcp/platform";
 import { alertmanagerConfig } from "./alertmanager";
+import { loadBalancerAlarms, natGatewayAlarms } from "./awsAlarms";
 import { AlertingFoundation } from "./components/alertingFoundation";
+import { CloudWatchAlarms } from "./components/cloudWatchAlarms";
 import { MonitoringStack } from "./components/monitoringStack";
 import { dashboardConfigMaps, dashboardLibrary } from "./dashboards";
 import { applicationServices, libraryInputs, renderContext, renderGroups, ruleLibrary } from "./rules";
@@ -78,6 +81,22 @@ export = async () => {
       ...(region === ROUTE53_METRICS_REGION
         ? { routedAlarmNamePrefix: edgeAlarmNamePrefix(ctx.environment) }
         : {}),
+    },
+    { provider: awsProvider },
+  );
+
+  // What Prometheus cannot see (src/awsAlarms.ts): the NAT gateways (read as a value: one pair of
+  // alarms per gateway, named by its zone) and the ALB the controller created for the workloads
+  // (from the workloads contract read above).
+  const network = await readContractValue(networkContract, stackId("network", ctx.environment, region));
+  new CloudWatchAlarms(
+    "aws-alarms",
+    {
+      alarms: [
+        ...natGatewayAlarms(ctx.namePrefix, network.natGateways),
+        ...loadBalancerAlarms(ctx.namePrefix, workloads.loadBalancer.arnSuffix),
+      ],
+      alertTopicArn: foundation.alertTopic.arn,
     },
     { provider: awsProvider },
   );
