@@ -154,7 +154,9 @@ export function podLabelsOf(spec: Pick<WorkloadSpec, "name" | "kind" | "podLabel
   };
 }
 
-const PORT_NAMES = { http: "http", metrics: "metrics" } as const;
+/** Names of a workload's container (and Service) ports: probes and monitors refer to them by name. */
+export const WORKLOAD_PORT_NAMES = { http: "http", metrics: "metrics" } as const;
+const PORT_NAMES = WORKLOAD_PORT_NAMES;
 
 function probe(p: HttpProbe): k8s.types.input.core.v1.Probe {
   return {

@@ -11,14 +11,14 @@ import {
   observabilityContract,
   primaryRegion,
   readCluster,
+  readContractValue,
   edgeAlarmNamePrefix,
   readData,
-  readContractValue,
   readDr,
-  readWorkloads,
   regionalLayerContext,
   ROUTE53_METRICS_REGION,
   stackId,
+  workloadsContract,
 } from "@hcp/platform";
 import { alertmanagerConfig } from "./alertmanager";
 import { loadBalancerAlarms, natGatewayAlarms } from "./awsAlarms";
@@ -26,9 +26,10 @@ import { AlertingFoundation } from "./components/alertingFoundation";
 import { CloudWatchAlarms } from "./components/cloudWatchAlarms";
 import { MonitoringStack } from "./components/monitoringStack";
 import { dashboardConfigMaps, dashboardLibrary } from "./dashboards";
-import { HEALTHCARE_APP, libraryInputs, renderContext, renderGroups, ruleLibrary } from "./rules";
+import { applicationServices, libraryInputs, renderContext, renderGroups, ruleLibrary } from "./rules";
 import {
   alertmanagerPolicy,
+  applicationScrapeTargets,
   DASHBOARD_SIDECAR,
   MONITORING_NAMESPACE,
   MONITORING_NAMESPACE_LABELS,
@@ -52,14 +53,17 @@ export = async () => {
   const o = topology.observability;
   const cluster = readCluster(ctx.environment, region);
   const isPrimary = primaryRegion(topology).name === region;
+  // The application of this region, read as a value: its endpoints decide the rules' services and
+  // the monitoring namespace's egress (NetworkPolicies and rules are not built from outputs).
+  const workloads = await readContractValue(workloadsContract, stackId("workloads", ctx.environment, region));
   // The database tier of this region: the data layer's in the primary region, the DR layer's
-  // (standby, or the writer once promoted) in a DR region.
+  // (standby, or the writer once promoted) in a DR region; then the application's.
   const endpoints: pulumi.Output<readonly MetricsEndpoint[]> = pulumi
     .all([
       cluster.metrics,
       isPrimary ? readData(ctx.environment, region).metrics : readDr(ctx.environment, region).metrics,
     ])
-    .apply(([c, d]) => [...c, ...d]);
+    .apply(([c, d]) => [...c, ...d, ...workloads.metrics]);
 
   const awsProvider = ctx.aws();
   const k8s = kubernetesProvider("kubernetes", { kubeconfig: cluster.kubeconfig });
@@ -82,18 +86,15 @@ export = async () => {
   );
 
   // What Prometheus cannot see (src/awsAlarms.ts): the NAT gateways (read as a value: one pair of
-  // alarms per gateway, named by its zone) and the ALB the controller created for the workloads.
+  // alarms per gateway, named by its zone) and the ALB the controller created for the workloads
+  // (from the workloads contract read above).
   const network = await readContractValue(networkContract, stackId("network", ctx.environment, region));
-  const workloads = readWorkloads(ctx.environment, region);
   new CloudWatchAlarms(
     "aws-alarms",
     {
       alarms: [
         ...natGatewayAlarms(ctx.namePrefix, network.natGateways),
-        ...loadBalancerAlarms(
-          ctx.namePrefix,
-          workloads.loadBalancer.apply((lb) => lb.arnSuffix),
-        ),
+        ...loadBalancerAlarms(ctx.namePrefix, workloads.loadBalancer.arnSuffix),
       ],
       alertTopicArn: foundation.alertTopic.arn,
     },
@@ -106,7 +107,7 @@ export = async () => {
       name: MONITORING_NAMESPACE,
       kubernetesVersion: topology.cluster.version,
       labels: { ...MONITORING_NAMESPACE_LABELS },
-      policies: monitoringFlows(ctx.region.vpcCidr),
+      policies: monitoringFlows(ctx.region.vpcCidr, applicationScrapeTargets(workloads)),
     },
     { provider: k8s },
   );
@@ -174,7 +175,7 @@ export = async () => {
     { provider: awsProvider },
   );
 
-  const inputs = libraryInputs(topology, [HEALTHCARE_APP]);
+  const inputs = libraryInputs(topology, applicationServices(workloads.metrics));
   const groups = renderGroups(ruleLibrary(inputs), renderContext(topology));
   const values = pulumi
     .all([

@@ -1,6 +1,6 @@
 import type * as aws from "@pulumi/aws";
 import type { Flow, PodFlows } from "@hcp/kube";
-import type { EnvironmentTopology, MetricsEndpoint } from "@hcp/platform";
+import type { EnvironmentTopology, MetricsEndpoint, WorkloadsOutputs } from "@hcp/platform";
 import { NOTIFICATION_SECRET } from "./alertmanager";
 import type { DashboardSidecar, DatasourceRef } from "./dashboards";
 
@@ -322,14 +322,58 @@ export const MONITORING_NAMESPACE_LABELS = { "hcp.io/monitoring": "true" } as co
  */
 export const SCRAPE_PORTS = { pods: [9187, 9127, 9854, 8008, 9402], nodes: [10250, 9100] } as const;
 
+/** An application namespace Prometheus scrapes and the metrics ports of its pods there. */
+export interface ApplicationScrapeTargets {
+  readonly namespace: string;
+  readonly ports: readonly number[];
+}
+
+/**
+ * Where Prometheus scrapes the application services: per namespace of the workloads contract's
+ * metrics endpoints, the `metricsPort` of the service each endpoint is named after (the endpoint
+ * names its port, the NetworkPolicy needs the number). Refuses an endpoint whose service exports no
+ * metrics port: its monitor would scrape a port the egress policy does not open.
+ */
+export function applicationScrapeTargets(
+  workloads: Pick<WorkloadsOutputs, "services" | "metrics">,
+): ApplicationScrapeTargets[] {
+  const byNamespace = new Map<string, Set<number>>();
+  for (const e of workloads.metrics) {
+    const port = workloads.services[e.name]?.metricsPort;
+    if (port === undefined) {
+      throw new Error(
+        `The workloads contract's metrics endpoint '${e.name}' names no service with a metricsPort ` +
+          `(services with one: ${
+            Object.entries(workloads.services)
+              .filter(([, s]) => s.metricsPort !== undefined)
+              .map(([n]) => n)
+              .join(", ") || "none"
+          }). Fix: the workloads layer names each endpoint after its service (metricsEndpoints).`,
+      );
+    }
+    byNamespace.set(e.namespace, (byNamespace.get(e.namespace) ?? new Set()).add(port));
+  }
+  return [...byNamespace]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([namespace, ports]) => ({ namespace, ports: [...ports].sort((a, b) => a - b) }));
+}
+
 /**
  * The monitoring namespace's flows besides DNS (each a NetworkPolicy of `RestrictedNamespace`):
- * Prometheus scrapes pods of every namespace on the exporters' ports and the nodes in the VPC, and
- * reaches the API server / AMP on 443; Alertmanager gossips with its peers and reaches SNS on 443;
- * Grafana reads Prometheus and Alertmanager; the operator and kube-state-metrics talk to the API
- * server, the operator's admission webhook is called from the control plane's ENIs in the VPC.
+ * Prometheus scrapes pods of every namespace on the exporters' ports, the application namespaces on
+ * their services' metrics ports only, and the nodes in the VPC, and reaches the API server / AMP on
+ * 443; Alertmanager gossips with its peers and reaches SNS on 443; Grafana reads Prometheus and
+ * Alertmanager; the operator and kube-state-metrics talk to the API server, the operator's admission
+ * webhook is called from the control plane's ENIs in the VPC.
+ *
+ * @param vpcCidr the region's VPC (nodes, control-plane ENIs)
+ * @param applications the application namespaces and their metrics ports
+ *   ({@link applicationScrapeTargets}); @default - none: no application port is opened
  */
-export function monitoringFlows(vpcCidr: string): Readonly<Record<string, PodFlows>> {
+export function monitoringFlows(
+  vpcCidr: string,
+  applications: readonly ApplicationScrapeTargets[] = [],
+): Readonly<Record<string, PodFlows>> {
   const https: Flow = { peers: [{ cidr: "0.0.0.0/0" }], ports: [443] };
   const prometheus = { "app.kubernetes.io/name": "prometheus" };
   const alertmanager = { "app.kubernetes.io/name": "alertmanager" };
@@ -346,6 +390,12 @@ export function monitoringFlows(vpcCidr: string): Readonly<Record<string, PodFlo
         { peers: [{ pods: ksm }], ports: [8080] },
         { peers: [{ cidr: vpcCidr }], ports: [...SCRAPE_PORTS.nodes] },
         https,
+        // The application's ports differ per service: opened in its own namespace only (last, so
+        // a new namespace appends a rule and leaves the others where they are).
+        ...applications.map((a): Flow => ({
+          peers: [{ namespaces: { "kubernetes.io/metadata.name": a.namespace } }],
+          ports: [...a.ports],
+        })),
       ],
     },
     alertmanager: {

@@ -344,13 +344,15 @@ for (const c of cases) {
       assert.deepEqual(at(rule.inputs, "metadata.labels"), { "hcp.io/monitoring": "platform" });
     });
 
-    it(`creates a monitor per producer metrics endpoint (the cluster's and the ${isPrimary ? "data" : "dr"} layer's)`, async () => {
+    it(`creates a monitor per producer metrics endpoint (the cluster's, the ${isPrimary ? "data" : "dr"} layer's and the workloads')`, async () => {
       const cluster = await producerValue(clusterContract, c.topology, c.region);
       const database = isPrimary
         ? (await producerValue(dataContract, c.topology, c.region)).metrics
         : (await producerValue(drContract, c.topology, c.region)).metrics;
+      const workloads = (await producerValue(workloadsContract, c.topology, c.region)).metrics;
       assert.ok(database.length > 0, "the region's database tier exports its endpoints");
-      const expected = [...cluster.metrics, ...database];
+      assert.ok(workloads.length > 0, "the region's application exports its endpoints");
+      const expected = [...cluster.metrics, ...database, ...workloads];
       const monitors = [...ofType(resources, T.serviceMonitor), ...ofType(resources, T.podMonitor)];
       assert.deepEqual(
         monitors

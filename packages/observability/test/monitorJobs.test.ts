@@ -6,6 +6,7 @@ import {
   drRegions,
   type MetricsEndpoint,
   primaryRegion,
+  workloadsContract,
 } from "@hcp/platform";
 import { producerValue, repoEnvironments, repoTopology } from "@hcp/testing";
 import {
@@ -15,7 +16,7 @@ import {
   type NamedExpr,
   producedJobs,
 } from "../src/monitorJobs";
-import { HEALTHCARE_APP, libraryInputs, ruleLibrary } from "../src/rules";
+import { applicationServices, HEALTHCARE_APP, libraryInputs, ruleLibrary } from "../src/rules";
 import { dashboardLibrary, dashboardQueries, renderDashboard } from "../src/dashboards";
 import { monitorObject, PROMETHEUS_DATASOURCE } from "../src/values";
 
@@ -149,23 +150,42 @@ for (const env of repoEnvironments()) {
       }
     });
 
-    it("holds for the application rules and panels against the monitor of an endpoint named as the service's job", () => {
-      // The workloads contract exports no MetricsEndpoint yet (README, "Not built yet"): the rules
-      // are checked against the monitor this layer renders for the endpoint the service declares.
-      const appMonitor = manifest(
-        endpoint({
-          name: HEALTHCARE_APP.job,
-          namespace: HEALTHCARE_APP.namespace,
-          exporter: "app:healthcare",
-        }),
-        interval,
-      );
-      const exprs = exprsOf(libraryInputs(topology, [HEALTHCARE_APP]));
-      const problems = jobMatcherProblems(exprs, [...monitors, appMonitor].flatMap(producedJobs));
-      assert.deepEqual(
-        problems.map((p) => p.message),
-        [],
-      );
+    it("holds for the application rules and panels against the monitors of the workloads layer's endpoints", async () => {
+      // The workloads program's own export (run under the mocks): the services the rules watch are
+      // derived from it as the stack derives them, and its monitors must produce their jobs.
+      for (const r of [region, ...drRegions(topology).map((d) => d.name)]) {
+        const workloads = await producerValue(workloadsContract, topology, r);
+        const services = applicationServices(workloads.metrics);
+        assert.deepEqual(
+          services.map((s) => `${s.namespace}/${s.job}`),
+          [`${topology.workloads.namespace}/${HEALTHCARE_APP.job}`],
+          `${r}: the PromEx service is watched where it runs`,
+        );
+        const exprs = exprsOf(libraryInputs(topology, services));
+        assert.ok(
+          exprs.some((e) => jobMatchers(e.expr).some((m) => m.value === HEALTHCARE_APP.job)),
+          "the application rules select its job",
+        );
+        const cluster = await producerValue(clusterContract, topology, r);
+        const database =
+          r === region
+            ? (await producerValue(dataContract, topology, r)).metrics
+            : (await producerValue(drContract, topology, r)).metrics;
+        const all = [...cluster.metrics, ...database, ...workloads.metrics].map((e) => manifest(e, interval));
+        assert.deepEqual(
+          jobMatcherProblems(exprs, all.flatMap(producedJobs)).map((p) => `${r}: ${p.message}`),
+          [],
+        );
+        // Without the workloads' monitors the application's rules select nothing: the check can fail.
+        const without = jobMatcherProblems(
+          exprs,
+          all.filter((m) => m.metadata.namespace !== topology.workloads.namespace).flatMap(producedJobs),
+        );
+        assert.ok(
+          without.some((p) => p.matcher.value === HEALTHCARE_APP.job),
+          JSON.stringify(without.map((p) => p.name)),
+        );
+      }
     });
 
     it("fails on the operator's default job names (the old PgbouncerDown) and on a rule selecting an unknown job", () => {

@@ -194,6 +194,28 @@ describe("config: workloads section", () => {
       ],
     },
     {
+      name: "a metrics port without its exporter, and metrics without a metrics port",
+      env: "production",
+      change: (v) => {
+        delete service(v, 0)["metrics"];
+        service(v, 1)["ports"] = { http: 8080 };
+      },
+      expected: [
+        {
+          path: "healthcare-platform:workloads.services[0].metrics",
+          received: "nothing (the key is missing)",
+          allowed: "metrics.exporter naming what serves ports.metrics (the observability layer scrapes it)",
+          fix: "add metrics: { exporter: <family of the metric catalogue, e.g. app:healthcare> }",
+        },
+        {
+          path: "healthcare-platform:workloads.services[1].metrics",
+          received: '{"exporter":"app:healthcare-mcp","path":"/metrics"}',
+          allowed: "metrics only for a service that declares ports.metrics",
+          fix: "declare ports.metrics or remove metrics",
+        },
+      ],
+    },
+    {
       name: "references: unknown secret and caller, platform-owned env, duplicate host, probe timeout",
       env: "staging",
       change: (v) => {
@@ -330,7 +352,7 @@ describe("config: workloads section", () => {
           path: "healthcare-platform:workloads.services[0].replica",
           received: "3",
           allowed:
-            "only the keys name, kind, image, command, args, runAs, ports, probes, resources, replicas, autoscaling, rollout, database, cache, objectStorage, secrets, env, writablePaths, ingress, callers, externalHttps, migrations, schedule, timeZone",
+            "only the keys name, kind, image, command, args, runAs, ports, metrics, probes, resources, replicas, autoscaling, rollout, database, cache, objectStorage, secrets, env, writablePaths, ingress, callers, externalHttps, migrations, schedule, timeZone",
           fix: "rename it to replicas",
         },
       ],

@@ -38,6 +38,7 @@ import {
   databaseCredential,
   databaseUrlTemplate,
   hostNames,
+  metricsEndpoints,
   migrationSpec,
   redisUrlTemplate,
   PLATFORM_ENV_CONFIGMAP,
@@ -526,5 +527,6 @@ export = async () => {
       exports: { name: exportsBucket.bucketName, arn: exportsBucket.arn },
     },
     appSecretNames,
+    metrics: metricsEndpoints(config),
   });
 };

@@ -4,9 +4,11 @@ import {
   labelMap,
   type Peer,
   selectorLabels,
+  WORKLOAD_PORT_NAMES,
   type WorkloadSpec,
 } from "@hcp/kube";
 import {
+  type MetricsEndpoint,
   type RegionRole,
   scaledReplicas,
   type WorkloadsConfig,
@@ -332,4 +334,41 @@ export function platformEnv(inputs: RegionInputs): Record<string, string> {
 /** Host names of a service: the public one (failover record) and this region's own. */
 export function hostNames(host: string, region: string, zoneName: string) {
   return { hostname: `${host}.${zoneName}`, regionalHostname: `${host}.${region}.${zoneName}` };
+}
+
+/**
+ * The metrics endpoint of every service with a metrics port, for the contract's `metrics`: a
+ * PodMonitor's worth (pods, so workers and jobs without a Service are scraped too) selecting the
+ * service's pods by their selector label, on the container port named `metrics`, plain HTTP inside
+ * the pod network (the NetworkPolicy admits only the monitoring namespace on that port). Named after
+ * the service: the observability layer relabels `job` to the endpoint's name, so the application's
+ * rules and panels select `job="<service>"`. The migration Job's pods carry another name label and
+ * no metrics port, so they are not selected.
+ */
+export function metricsEndpoints(config: WorkloadsConfig): MetricsEndpoint[] {
+  return config.services.flatMap((s): MetricsEndpoint[] => {
+    if (s.ports.metrics === undefined) {
+      return [];
+    }
+    if (!s.metrics) {
+      // The config validator refuses this; a program given such a value must not guess the exporter.
+      throw new Error(
+        `workloads.services '${s.name}': ports.metrics is set but metrics.exporter is not; add metrics: { exporter: ... }.`,
+      );
+    }
+    return [
+      {
+        name: s.name,
+        kind: "pod",
+        namespace: config.namespace,
+        selector: selectorLabels(s.name),
+        port: WORKLOAD_PORT_NAMES.metrics,
+        path: s.metrics.path,
+        scheme: "http",
+        tls: null,
+        basicAuth: null,
+        exporter: s.metrics.exporter,
+      },
+    ];
+  });
 }

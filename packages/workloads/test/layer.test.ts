@@ -79,6 +79,38 @@ for (const env of ["production", "staging"]) {
       }
     });
 
+    it("exports one metrics endpoint per service with a metrics port, selecting exactly its pods' port", () => {
+      const out = checkContract(workloadsContract, stackId("workloads", env, primary), run.outputs.workloads);
+      const withMetrics = topology.workloads.services.filter((s) => s.ports.metrics !== undefined);
+      assert.ok(withMetrics.length > 0, "the repository's services have metrics ports");
+      assert.deepEqual(
+        out.metrics.map((e) => `${e.namespace}/${e.name} ${e.exporter}`).sort(),
+        withMetrics.map((s) => `${topology.workloads.namespace}/${s.name} ${s.metrics!.exporter}`).sort(),
+      );
+      const pods = [...ofType(run.resources, T.deployment), ...ofType(run.resources, T.job)];
+      for (const e of out.metrics) {
+        assert.equal(e.kind, "pod");
+        // The selector picks the service's pods and no other workload's (not its migration Job's).
+        const selected = pods.filter((d) => {
+          const labels = (at(d.inputs, "spec.template.metadata.labels") ?? {}) as Record<string, string>;
+          return (
+            at(d.inputs, "metadata.namespace") === e.namespace &&
+            Object.entries(e.selector).every(([k, v]) => labels[k] === v)
+          );
+        });
+        assert.deepEqual(
+          selected.map((d) => at(d.inputs, "metadata.name")),
+          [e.name],
+        );
+        // Their container serves the named port on the service's metrics port.
+        const ports = (envOf(selected[0]).ports ?? []) as Array<{ name?: string; containerPort: number }>;
+        assert.deepEqual(
+          ports.filter((p) => p.name === e.port).map((p) => p.containerPort),
+          [out.services[e.name].metricsPort],
+        );
+      }
+    });
+
     it("runs each service from its pinned image, with a Deployment per http service", () => {
       for (const s of topology.workloads.services) {
         const d = byName(run, T.deployment, s.name);

@@ -1,5 +1,14 @@
 import * as assert from "node:assert/strict";
-import { drRegions, planSubnets, primaryRegion, type RegionConfig } from "@hcp/platform";
+import {
+  checkContract,
+  drRegions,
+  planSubnets,
+  primaryRegion,
+  type RegionConfig,
+  stackId,
+  type WorkloadsOutputs,
+  workloadsContract,
+} from "@hcp/platform";
 import {
   type ClusterModel,
   clusterModelOf,
@@ -37,7 +46,10 @@ const ESO = `${ESO_NS}/external-secrets`;
 const PGBOUNCER = `${DATA_NS}/pgbouncer`;
 const PATRONI = `${DATA_NS}/patroni`;
 const DNS = "kube-system/kube-dns";
-const PROMETHEUS = "observability/prometheus";
+// The observability layer's Prometheus, in its namespace (`monitoring`, labelled hcp.io/monitoring=true):
+// it scrapes the metrics endpoints this layer exports. Its own egress to these ports is that layer's
+// and is checked there (packages/observability/test/scrapeReachability.test.ts).
+const PROMETHEUS = "monitoring/prometheus";
 const STRANGER = "default/stranger";
 
 /** A host address `n` inside `cidr` (IPv4). */
@@ -146,8 +158,14 @@ for (const env of ["production", "staging"]) {
     describe(`reachability: hcp-workloads ${env}-${region.name} (${region.role})`, () => {
       let endpoints: EndpointModel[];
       let model: ClusterModel;
+      let exported: WorkloadsOutputs;
       before(async () => {
         const run = await runLayer({ layer: "workloads", topology, region: region.name });
+        exported = checkContract(
+          workloadsContract,
+          stackId("workloads", env, region.name),
+          run.outputs.workloads,
+        );
         const generated = clusterModelOf(run.resources);
         const world = neighbours(region);
         // Pods of the layer get addresses in the private subnets too.
@@ -164,7 +182,7 @@ for (const env of ["production", "staging"]) {
             ...generated.namespaces,
             [DATA_NS]: {},
             "kube-system": {},
-            observability: { "hcp.io/monitoring": "true" },
+            monitoring: { "hcp.io/monitoring": "true" },
             default: {},
           },
           endpoints,
@@ -191,6 +209,16 @@ for (const env of ["production", "staging"]) {
       it("allows exactly the declared flows", () => {
         const actual = reachableFlows(model, { extraPorts: CANARY_PORTS, within: [APP_NS, ESO_NS] });
         assert.deepEqual(compareFlows(actual, intendedFlows(primary)), { unexpected: [], missing: [] });
+      });
+
+      it("declares Prometheus' flow to every metrics endpoint the layer exports (and allows it)", () => {
+        assert.ok(exported.metrics.length > 0);
+        const actual = reachableFlows(model, { extraPorts: CANARY_PORTS, within: [APP_NS, ESO_NS] });
+        for (const e of exported.metrics) {
+          const flow = `${PROMETHEUS} -> ${e.namespace}/${e.name}:${exported.services[e.name].metricsPort}/TCP`;
+          assert.ok(intendedFlows(primary).includes(flow), `${flow} is not in the intent table`);
+          assert.ok(actual.includes(flow), `${flow} is not allowed`);
+        }
       });
 
       it("never lets a pod of the layer reach the instance metadata service", () => {

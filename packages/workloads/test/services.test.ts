@@ -4,6 +4,7 @@ import {
   databaseCredential,
   databaseUrlTemplate,
   imageRef,
+  metricsEndpoints,
   migrationSpec,
   redisUrlTemplate,
   type RegionInputs,
@@ -110,6 +111,45 @@ describe("services", () => {
     const job = migrationSpec({ ...app, cache: "readWrite" }, config, inputs)!;
     assert.equal(job.secretEnv.REDIS_URL, undefined);
     assert.deepEqual(cacheFlows(job), []);
+  });
+
+  it("gives every service with a metrics port a PodMonitor endpoint named after it, and no other", () => {
+    assert.deepEqual(metricsEndpoints(config), [
+      {
+        name: "healthcare-app",
+        kind: "pod",
+        namespace: config.namespace,
+        selector: { "app.kubernetes.io/name": "healthcare-app" },
+        port: "metrics",
+        path: "/metrics",
+        scheme: "http",
+        tls: null,
+        basicAuth: null,
+        exporter: "app:healthcare",
+      },
+      {
+        name: "healthcare-mcp",
+        kind: "pod",
+        namespace: config.namespace,
+        selector: { "app.kubernetes.io/name": "healthcare-mcp" },
+        port: "metrics",
+        path: "/metrics",
+        scheme: "http",
+        tls: null,
+        basicAuth: null,
+        exporter: "app:healthcare-mcp",
+      },
+    ]);
+    const mcp = service("healthcare-mcp");
+    const { metrics: _m, ...noExporter } = mcp;
+    assert.deepEqual(
+      metricsEndpoints({ ...config, services: [{ ...mcp, ports: { http: 8080 }, metrics: undefined }] }),
+      [],
+    );
+    assert.throws(
+      () => metricsEndpoints({ ...config, services: [noExporter] }),
+      /healthcare-mcp.*ports\.metrics is set but metrics\.exporter is not/,
+    );
   });
 
   it("runs migrations only in a writable primary region", () => {

@@ -1,4 +1,4 @@
-import type { SynchronousMode } from "@hcp/platform";
+import type { MetricsEndpoint, SynchronousMode } from "@hcp/platform";
 import { type AlertRule, humanizeDuration, type RecordingRule, type RuleGroup } from "./model";
 
 /**
@@ -44,15 +44,46 @@ export interface LibraryInputs {
   readonly services: readonly HttpService[];
 }
 
-/** The healthcare-app of the seeds (Phoenix + PromEx, otp_app `healthcare`), for tests and defaults. */
-export const HEALTHCARE_APP: HttpService = {
-  job: "healthcare-app",
-  namespace: "healthcare",
+/** The HTTP metrics of a service, without where it runs. */
+export type HttpMetrics = Omit<HttpService, "job" | "namespace">;
+
+/** PromEx's Phoenix metrics of otp_app `healthcare`. */
+const PROM_EX_HEALTHCARE: HttpMetrics = {
   requestsTotal: "healthcare_prom_ex_phoenix_http_requests_total",
   statusLabel: "status",
   durationBucket: "healthcare_prom_ex_phoenix_http_request_duration_milliseconds_bucket",
   durationUnit: "milliseconds",
 };
+/**
+ * The HTTP request metrics of each exporter family that has them (a `MetricsEndpoint`'s `exporter`):
+ * `app:healthcare` is PromEx's Phoenix plugin for otp_app `healthcare` (metric prefix
+ * `<otp_app>_prom_ex_phoenix_`, duration histogram in milliseconds; PromEx.Plugins.Phoenix). A family
+ * not listed here (e.g. `app:healthcare-mcp`) is scraped, but no SLO is derived from it.
+ */
+export const HTTP_EXPORTERS: Readonly<Record<string, HttpMetrics>> = { "app:healthcare": PROM_EX_HEALTHCARE };
+
+/**
+ * The healthcare-app of the seeds (Phoenix + PromEx, otp_app `healthcare`) where the repository's
+ * environments run it (`workloads.namespace`), for tests, the harness and the rendered runbook; the
+ * stacks derive theirs from the workloads contract ({@link applicationServices}).
+ */
+export const HEALTHCARE_APP: HttpService = {
+  job: "healthcare-app",
+  namespace: "healthcare-platform",
+  ...PROM_EX_HEALTHCARE,
+};
+
+/**
+ * The application services the rules and dashboards watch: one per metrics endpoint whose exporter
+ * family has HTTP metrics, selecting the `job` the endpoint's monitor sets (its name) in its
+ * namespace, so a rule cannot select a job or namespace no endpoint produces.
+ */
+export function applicationServices(endpoints: readonly MetricsEndpoint[]): HttpService[] {
+  return endpoints.flatMap((e) => {
+    const metrics = HTTP_EXPORTERS[e.exporter];
+    return metrics ? [{ job: e.name, namespace: e.namespace, ...metrics }] : [];
+  });
+}
 
 const DATA = { file: "data-tier", team: "data" as const };
 const ALERTS_RUNBOOK = "alerts";

@@ -159,6 +159,25 @@ const service = z
       .strict()
       .default({})
       .describe("container ports; http services need ports.http"),
+    metrics: z
+      .object({
+        exporter: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9:._-]*$/)
+          .describe(
+            "what serves the metrics, as the observability layer's metric catalogue names it (e.g. app:healthcare for the PromEx metrics of otp_app healthcare)",
+          ),
+        path: z
+          .string()
+          .regex(/^\/\S*$/)
+          .default("/metrics")
+          .describe("the HTTP path Prometheus scrapes on ports.metrics"),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "what ports.metrics serves (required with it): the observability layer scrapes it, job = the service's name",
+      ),
     probes: z
       .object({
         startup: probe.optional().describe("runs until the app has booted; liveness starts after it"),
@@ -609,6 +628,23 @@ export function checkWorkloads(raw: Raw, path: PathFn): ConfigProblem[] {
         received: show(metrics),
         allowed: "a port other than ports.http (metrics must not be reachable through the serving port)",
         fix: "serve metrics on their own port, e.g. 9568",
+      });
+    }
+    const metricsSource = obj(s["metrics"]);
+    if (metrics !== undefined && !metricsSource) {
+      problems.push({
+        path: p("metrics"),
+        received: show(undefined),
+        allowed: "metrics.exporter naming what serves ports.metrics (the observability layer scrapes it)",
+        fix: "add metrics: { exporter: <family of the metric catalogue, e.g. app:healthcare> }",
+      });
+    }
+    if (metricsSource && metrics === undefined) {
+      problems.push({
+        path: p("metrics"),
+        received: show(metricsSource),
+        allowed: "metrics only for a service that declares ports.metrics",
+        fix: "declare ports.metrics or remove metrics",
       });
     }
     const probes = obj(s["probes"]);

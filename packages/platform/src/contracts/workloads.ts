@@ -2,6 +2,7 @@ import { z } from "zod";
 import { stackId } from "../topology";
 import type { SchemaMatches } from "../typecheck";
 import { arn, hostname, port, region, text } from "./fields";
+import { type MetricsEndpoint, metricsEndpointsSchema } from "./metrics";
 import { type Contract, type ContractRef, readContract } from "./contract";
 
 /**
@@ -102,6 +103,11 @@ export interface WorkloadsOutputs {
    * region's stack reads them from the primary's export.
    */
   readonly appSecretNames: Readonly<Record<string, string>>;
+  /**
+   * Metrics endpoints of the services with a metrics port (one each, named after the service, so the
+   * `job` of its targets is the service's name); the observability layer of the region scrapes them.
+   */
+  readonly metrics: readonly MetricsEndpoint[];
 }
 
 const bucket = z.object({ name: text(), arn: arn() });
@@ -145,6 +151,7 @@ const schema = z.object({
     exports: bucket,
   }),
   appSecretNames: z.record(z.string(), text()),
+  metrics: metricsEndpointsSchema,
 });
 const _matches: SchemaMatches<typeof schema, WorkloadsOutputs> = true;
 void _matches;
