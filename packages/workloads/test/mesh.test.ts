@@ -98,7 +98,9 @@ describe("mesh (pure)", () => {
   });
 
   it("denies by default and admits exactly the declared callers, the ALB and Prometheus", () => {
-    const unauthenticated = (ipBlocks: string[]) => [{ source: { ipBlocks, notPrincipals: ["*"] } }];
+    const unauthenticated = (ipBlocks: readonly string[]) => [
+      { source: { ipBlocks: [...ipBlocks], notPrincipals: ["*"] } },
+    ];
     assert.deepEqual(authorizationPolicies(inputs), [
       {
         apiVersion: "security.istio.io/v1",
