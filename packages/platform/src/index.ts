@@ -28,3 +28,4 @@ export * from "./aws/kmsKey";
 export * from "./aws/policy";
 export * from "./aws/secureBucket";
 export * from "./docs";
+export * from "./meshSystem";

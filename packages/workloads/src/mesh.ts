@@ -1,6 +1,6 @@
 import type { Flow } from "@hcp/kube";
 import { selectorLabels } from "@hcp/kube";
-import type { WorkloadServiceConfig, WorkloadsConfig } from "@hcp/platform";
+import { MESH_SYSTEM_NAMESPACE, type WorkloadServiceConfig, type WorkloadsConfig } from "@hcp/platform";
 
 /**
  * Istio ambient mode for the application namespace, as pure functions: the charts' values, the
@@ -26,7 +26,7 @@ import type { WorkloadServiceConfig, WorkloadsConfig } from "@hcp/platform";
 /** Where the mesh's components run and the addresses and ports ambient mode uses. */
 export const MESH = {
   /** The charts' namespace: istiod, ztunnel and the CNI node agent. */
-  namespace: "istio-system",
+  namespace: MESH_SYSTEM_NAMESPACE,
   /** The label that enrols a namespace's pods (istio-cni `ambient.enablementSelectors`). */
   dataplaneLabel: "istio.io/dataplane-mode",
   /** ztunnel's HBONE (mTLS tunnel) port in every enrolled pod. */
