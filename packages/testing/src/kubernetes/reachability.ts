@@ -432,7 +432,7 @@ export function clusterModelOf(resources: readonly RegisteredResource[]): {
         kind: istioKind,
         name: metadata.name,
         namespace: metadata.namespace,
-        spec: (r.inputs["spec"] ?? {}) as IstioObjectModel["spec"],
+        spec: r.inputs["spec"] ?? {},
       });
     } else if (r.type === "kubernetes:core/v1:Namespace" && typeof metadata.name === "string") {
       namespaces[metadata.name] = { ...metadata.labels };
