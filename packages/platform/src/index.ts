@@ -30,3 +30,4 @@ export * from "./aws/kmsKey";
 export * from "./aws/policy";
 export * from "./aws/secureBucket";
 export * from "./docs";
+export * from "./meshSystem";

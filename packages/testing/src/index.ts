@@ -15,4 +15,5 @@ export * from "./conventions";
 export * from "./skip";
 export * from "./kubernetes/models";
 export * from "./kubernetes/reachability";
+export * from "./kubernetes/mesh";
 export * from "./kubernetes/validate";

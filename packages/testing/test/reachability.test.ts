@@ -392,6 +392,7 @@ describe("reachability: the model of a program's resources", () => {
           template: {
             metadata: { labels: { app: "web" } },
             spec: {
+              serviceAccountName: "web",
               containers: [
                 {
                   ports: [
@@ -417,6 +418,14 @@ describe("reachability: the model of a program's resources", () => {
         spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
       }),
       registered("kubernetes:core/v1:Service", "web", { metadata: { name: "web", namespace: "app" } }),
+      registered("kubernetes:security.istio.io/v1:AuthorizationPolicy", "nothing", {
+        metadata: { name: "allow-nothing", namespace: "app" },
+        spec: {},
+      }),
+      registered("kubernetes:security.istio.io/v1:PeerAuthentication", "strict", {
+        metadata: { name: "default", namespace: "app" },
+        spec: { mtls: { mode: "STRICT" } },
+      }),
     ]);
     assert.deepEqual(out, {
       namespaces: { app: { team: "a" } },
@@ -426,6 +435,7 @@ describe("reachability: the model of a program's resources", () => {
           id: "app/web",
           namespace: "app",
           labels: { app: "web" },
+          serviceAccount: "web",
           ports: [
             { name: "http", port: 8080, protocol: "TCP" },
             { port: 53, protocol: "UDP" },
@@ -439,6 +449,10 @@ describe("reachability: the model of a program's resources", () => {
           namespace: "app",
           spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
         },
+      ],
+      istio: [
+        { kind: "AuthorizationPolicy", name: "allow-nothing", namespace: "app", spec: {} },
+        { kind: "PeerAuthentication", name: "default", namespace: "app", spec: { mtls: { mode: "STRICT" } } },
       ],
     });
   });

@@ -28,11 +28,13 @@ import {
   stackId,
   workloadsContract,
 } from "@hcp/platform";
-import { type DocumentsSetting, documentsGrant } from "./documents";
+import { AmbientMesh, MeshPolicies } from "./components/ambientMesh";
 import { CACHE_PORT, CACHE_SECRET_PROPERTIES, RegionalCache } from "./components/cache";
 import { externalSecretManifest } from "./components/externalSecrets";
 import { PublicIngress } from "./components/publicIngress";
 import { SecretsOperator } from "./components/secretsOperator";
+import { type DocumentsSetting, documentsGrant } from "./documents";
+import { meshEnabled, meshNamespaceLabels } from "./mesh";
 import {
   DATABASE_CA,
   databaseCredential,
@@ -108,16 +110,44 @@ export = async () => {
     return spec ? [{ service: s, spec }] : [];
   });
 
+  // Istio ambient (workloads.mesh): the charts first, then the namespace enrolled in the mesh.
+  const mesh = meshEnabled(config)
+    ? new AmbientMesh(
+        "mesh",
+        {
+          chart: config.charts.istio,
+          kubernetesVersion: topology.cluster.version,
+          production: topology.tier === "production",
+        },
+        { provider: kube },
+      )
+    : undefined;
   const namespace = new RestrictedNamespace(
     "namespace",
     {
       name: config.namespace,
       kubernetesVersion: topology.cluster.version,
-      labels: { ...labelMap(DATA_TIER_ACCESS_LABELS.databaseClients), "hcp.io/data-classification": "phi" },
+      labels: {
+        ...labelMap(DATA_TIER_ACCESS_LABELS.databaseClients),
+        "hcp.io/data-classification": "phi",
+        ...meshNamespaceLabels(config),
+      },
     },
-    { provider: kube },
+    { provider: kube, dependsOn: mesh ? [mesh] : [] },
   );
   const ns = config.namespace;
+  const meshPolicies = mesh
+    ? new MeshPolicies(
+        "mesh-policies",
+        {
+          namespace: ns,
+          services: config.services,
+          loadBalancerSubnetCidrs: inputs.loadBalancerSubnetCidrs,
+          podSubnetCidrs: privateSubnetCidrs,
+        },
+        { provider: kube, dependsOn: [mesh, namespace] },
+      )
+    : undefined;
 
   // Application secrets: created (and replicated to the DR regions) by the primary's stack.
   const appSecretNames = primary
@@ -332,7 +362,8 @@ export = async () => {
     { provider: awsProvider },
   );
 
-  const shared = [namespace, operator];
+  // The mesh policies exist before any pod of the namespace starts (deny by default from the first).
+  const shared = [namespace, operator, ...(meshPolicies ? [meshPolicies] : [])];
   new k8s.core.v1.ConfigMap(
     "platform-env",
     {

@@ -14,6 +14,7 @@ import {
   type WorkloadsConfig,
   type WorkloadServiceConfig,
 } from "@hcp/platform";
+import { meshFlows } from "./mesh";
 
 /**
  * The application services of a region as `@hcp/kube` Workload specs: pure functions of the
@@ -121,11 +122,8 @@ export function databaseCredential(access: "readWrite" | "readOnly", mode: Regio
   return access === "readWrite" && mode === "readWrite" ? "app" : "reader";
 }
 
-function flowsOf(
-  service: WorkloadServiceConfig,
-  all: readonly WorkloadServiceConfig[],
-  inputs: RegionInputs,
-) {
+function flowsOf(service: WorkloadServiceConfig, config: WorkloadsConfig, inputs: RegionInputs) {
+  const all = config.services;
   const ingress: Flow[] = [];
   const egress: Flow[] = [];
   if (service.ports.http !== undefined) {
@@ -172,7 +170,9 @@ function flowsOf(
       ports: [inputs.cache.port],
     });
   }
-  return { ingress, egress };
+  // Ambient mode: mesh traffic arrives on the HBONE port, probes from the CNI's SNAT address.
+  const mesh = meshFlows(service, all, config);
+  return { ingress: [...ingress, ...mesh.ingress], egress: [...egress, ...mesh.egress] };
 }
 
 /** Plain environment of a service: its own `env` plus the values the platform sets. */
@@ -272,7 +272,7 @@ export function serviceSpec(
       : {}),
     env: serviceEnv(service),
     secretEnv,
-    ...flowsOf(service, config.services, inputs),
+    ...flowsOf(service, config, inputs),
     serviceAnnotations:
       service.ingress && service.probes
         ? { "alb.ingress.kubernetes.io/healthcheck-path": service.probes.readiness.path }

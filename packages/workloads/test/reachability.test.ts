@@ -10,12 +10,14 @@ import {
   workloadsContract,
 } from "@hcp/platform";
 import {
-  type ClusterModel,
   clusterModelOf,
   compareFlows,
   type EndpointModel,
   type ExternalModel,
+  type IstioObjectModel,
   isolatingPolicies,
+  meshConnectionAllowed,
+  type MeshClusterModel,
   type PodModel,
   reachableFlows,
   repoTopology,
@@ -32,8 +34,15 @@ import {
  * a private subnet, an ElastiCache node in a private subnet). Pods get addresses in the private subnets, as the VPC CNI gives them, so an
  * ipBlock that covers pod addresses shows up. The External Secrets Operator's pods are rendered by
  * its chart at deploy time (not under the mocks): they are modelled with the labels the layer gives
- * them in the chart values. No Istio AuthorizationPolicy is generated yet (`mesh` is not applied),
- * so NetworkPolicies are the only filter.
+ * them in the chart values.
+ *
+ * With `mesh: ambient` a flow exists only if BOTH filters admit it (`meshConnectionAllowed` of
+ * `@hcp/testing`): the NetworkPolicies for the packets that cross the network (HBONE on 15008 between
+ * mesh pods, plain text on the real port otherwise) and, for a destination in the mesh, its mTLS mode
+ * (STRICT, PERMISSIVE on the declared plain-text ports) and its AuthorizationPolicies as ztunnel
+ * enforces them. The kubelet's probes arrive from the CNI's SNAT address 169.254.7.127, modelled as
+ * one more host. Must-fail checks below break the generated policies the way the seeds did (an
+ * allow-all AuthorizationPolicy) and require the comparison to catch it.
  */
 
 const APP_NS = "healthcare-platform";
@@ -51,6 +60,7 @@ const DNS = "kube-system/kube-dns";
 // and is checked there (packages/observability/test/scrapeReachability.test.ts).
 const PROMETHEUS = "monitoring/prometheus";
 const STRANGER = "default/stranger";
+const KUBELET = "kubelet-probe";
 
 /** A host address `n` inside `cidr` (IPv4). */
 function host(cidr: string, n: number): string {
@@ -63,8 +73,10 @@ function host(cidr: string, n: number): string {
  * The declared intent: every flow that must exist, and no other. `primary` adds the migration Job
  * (it runs only where the database is writable, in the primary region).
  */
-function intendedFlows(primary: boolean): string[] {
+function intendedFlows(primary: boolean, mesh: boolean): string[] {
   const flows = [
+    // Ambient mode: the kubelet's probes come from the CNI's SNAT address, on the probed ports.
+    ...(mesh ? [`${KUBELET} -> ${APP}:4000/TCP`, `${KUBELET} -> ${MCP}:8080/TCP`] : []),
     // Every pod of the two namespaces resolves names through kube-dns, and nothing else is open by default.
     ...[APP, MCP, ESO, ...(primary ? [MIGRATE] : [])].flatMap((p) => [
       `${p} -> ${DNS}:53/TCP`,
@@ -144,6 +156,8 @@ function neighbours(region: RegionConfig): { pods: PodModel[]; externals: Extern
       { kind: "external", id: "control-plane", ip: host(privateCidr, 5), ports: tcp(443) },
       // An ElastiCache node (an ENI in the cache's subnet group, the private subnets).
       { kind: "external", id: "cache", ip: host(privateCidr, 7), ports: tcp(6379) },
+      // Kubelet probes as ambient mode rewrites their source (a source only).
+      { kind: "external", id: KUBELET, ip: "169.254.7.127", ports: [] },
     ],
   };
 }
@@ -151,43 +165,58 @@ function neighbours(region: RegionConfig): { pods: PodModel[]; externals: Extern
 /** Ports nothing may reach (besides each destination's own): SSH, PostgreSQL, Redis, an arbitrary one. */
 const CANARY_PORTS = [22, 5432, 6379, 9999].map((port) => ({ port, protocol: "TCP" as const }));
 
+/** The layer's model (generated pods, namespaces, NetworkPolicies and Istio objects) plus the neighbours. */
+async function layerModel(
+  topology: ReturnType<typeof repoTopology>,
+  region: RegionConfig,
+): Promise<{ model: MeshClusterModel; endpoints: EndpointModel[]; exported: WorkloadsOutputs }> {
+  const run = await runLayer({ layer: "workloads", topology, region: region.name });
+  const exported = checkContract(
+    workloadsContract,
+    stackId("workloads", topology.name, region.name),
+    run.outputs.workloads,
+  );
+  const generated = clusterModelOf(run.resources);
+  const world = neighbours(region);
+  // Pods of the layer get addresses in the private subnets too.
+  const privateCidr = planSubnets(region.vpcCidr, region.azCount).find((s) => s.tier === "private")!.cidr;
+  const pods = generated.pods.map((p, i) => ({ ...p, ip: host(privateCidr, 100 + i) }));
+  const endpoints = [...pods, ...world.pods, ...world.externals];
+  const model: MeshClusterModel = {
+    namespaces: {
+      ...generated.namespaces,
+      [DATA_NS]: {},
+      "kube-system": {},
+      monitoring: { "hcp.io/monitoring": "true" },
+      default: {},
+    },
+    endpoints,
+    policies: generated.policies,
+    istio: generated.istio,
+  };
+  return { model, endpoints, exported };
+}
+
+/** Every flow both filters admit. */
+function flowsOf(model: MeshClusterModel): string[] {
+  return reachableFlows(
+    model,
+    { extraPorts: CANARY_PORTS, within: [APP_NS, ESO_NS] },
+    (f, t, port, protocol) => meshConnectionAllowed(model, f, t, port, protocol),
+  );
+}
+
 for (const env of ["production", "staging"]) {
   const topology = repoTopology(env);
   for (const region of [primaryRegion(topology), drRegions(topology)[0]]) {
     const primary = region.role === "primary";
-    describe(`reachability: hcp-workloads ${env}-${region.name} (${region.role})`, () => {
+    const mesh = topology.workloads.mesh === "ambient";
+    describe(`reachability: hcp-workloads ${env}-${region.name} (${region.role}, mesh ${topology.workloads.mesh})`, () => {
       let endpoints: EndpointModel[];
-      let model: ClusterModel;
+      let model: MeshClusterModel;
       let exported: WorkloadsOutputs;
       before(async () => {
-        const run = await runLayer({ layer: "workloads", topology, region: region.name });
-        exported = checkContract(
-          workloadsContract,
-          stackId("workloads", env, region.name),
-          run.outputs.workloads,
-        );
-        const generated = clusterModelOf(run.resources);
-        const world = neighbours(region);
-        // Pods of the layer get addresses in the private subnets too.
-        const pods = generated.pods.map((p, i) => ({
-          ...p,
-          ip: host(
-            planSubnets(region.vpcCidr, region.azCount).find((s) => s.tier === "private")!.cidr,
-            100 + i,
-          ),
-        }));
-        endpoints = [...pods, ...world.pods, ...world.externals];
-        model = {
-          namespaces: {
-            ...generated.namespaces,
-            [DATA_NS]: {},
-            "kube-system": {},
-            monitoring: { "hcp.io/monitoring": "true" },
-            default: {},
-          },
-          endpoints,
-          policies: generated.policies,
-        };
+        ({ model, endpoints, exported } = await layerModel(topology, region));
       });
 
       it("generates the pods the intent speaks of", () => {
@@ -206,28 +235,94 @@ for (const env of ["production", "staging"]) {
         }
       });
 
-      it("allows exactly the declared flows", () => {
-        const actual = reachableFlows(model, { extraPorts: CANARY_PORTS, within: [APP_NS, ESO_NS] });
-        assert.deepEqual(compareFlows(actual, intendedFlows(primary)), { unexpected: [], missing: [] });
+      it("allows exactly the declared flows (NetworkPolicies and AuthorizationPolicies both)", () => {
+        assert.deepEqual(compareFlows(flowsOf(model), intendedFlows(primary, mesh)), {
+          unexpected: [],
+          missing: [],
+        });
       });
 
       it("declares Prometheus' flow to every metrics endpoint the layer exports (and allows it)", () => {
         assert.ok(exported.metrics.length > 0);
-        const actual = reachableFlows(model, { extraPorts: CANARY_PORTS, within: [APP_NS, ESO_NS] });
+        const actual = flowsOf(model);
         for (const e of exported.metrics) {
           const flow = `${PROMETHEUS} -> ${e.namespace}/${e.name}:${exported.services[e.name].metricsPort}/TCP`;
-          assert.ok(intendedFlows(primary).includes(flow), `${flow} is not in the intent table`);
+          assert.ok(intendedFlows(primary, mesh).includes(flow), `${flow} is not in the intent table`);
           assert.ok(actual.includes(flow), `${flow} is not allowed`);
         }
       });
 
       it("never lets a pod of the layer reach the instance metadata service", () => {
-        const actual = reachableFlows(model, { extraPorts: CANARY_PORTS, within: [APP_NS, ESO_NS] });
         assert.deepEqual(
-          actual.filter((f) => / -> imds:/.test(f)),
+          flowsOf(model).filter((f) => / -> imds:/.test(f)),
           [],
         );
       });
+
+      if (mesh) {
+        it("must fail: an allow-all AuthorizationPolicy (the seeds' defect) shows up as undeclared flows", () => {
+          const allowAll: IstioObjectModel = {
+            kind: "AuthorizationPolicy",
+            name: "allow-all",
+            namespace: APP_NS,
+            spec: { action: "ALLOW", rules: [{}] },
+          };
+          const diff = compareFlows(
+            flowsOf({ ...model, istio: [...model.istio, allowAll] }),
+            intendedFlows(primary, mesh),
+          );
+          // The app's HBONE path to healthcare-mcp now reaches its metrics port too.
+          assert.ok(diff.unexpected.includes(`${APP} -> ${MCP}:9464/TCP`), JSON.stringify(diff));
+          assert.deepEqual(diff.missing, []);
+        });
+
+        it("must fail: without the plain-text port exceptions the ALB and Prometheus are refused (STRICT)", () => {
+          const istio = model.istio.filter((o) => !o.name.endsWith("-plaintext-ports"));
+          const diff = compareFlows(flowsOf({ ...model, istio }), intendedFlows(primary, mesh));
+          assert.deepEqual(diff.unexpected, []);
+          assert.deepEqual(
+            [...diff.missing].sort(),
+            [
+              `${PROMETHEUS} -> ${APP}:9568/TCP`,
+              `${PROMETHEUS} -> ${MCP}:9464/TCP`,
+              `alb-node -> ${APP}:4000/TCP`,
+            ].sort(),
+          );
+        });
+
+        it("must fail: a NetworkPolicy without the HBONE port cuts the mesh call to healthcare-mcp", () => {
+          const policies = model.policies.map((p) => ({
+            ...p,
+            spec: {
+              ...p.spec,
+              // Drop the HBONE rule (emptying its ports would admit every port).
+              ingress: (p.spec.ingress ?? []).filter(
+                (r) => !(r.ports ?? []).some((port) => port.port === 15008),
+              ),
+            },
+          }));
+          const diff = compareFlows(flowsOf({ ...model, policies }), intendedFlows(primary, mesh));
+          assert.deepEqual(diff, { unexpected: [], missing: [`${APP} -> ${MCP}:8080/TCP`] });
+        });
+      }
     });
   }
 }
+
+describe("reachability: hcp-workloads staging with mesh none", () => {
+  const base = repoTopology("staging");
+  const topology = { ...base, workloads: { ...base.workloads, mesh: "none" as const } };
+  let model: MeshClusterModel;
+  before(async () => {
+    ({ model } = await layerModel(topology, primaryRegion(topology)));
+  });
+
+  it("generates no Istio object and no mesh label, and the NetworkPolicies alone give the declared flows", () => {
+    assert.deepEqual(model.istio, []);
+    assert.equal(model.namespaces[APP_NS]?.["istio.io/dataplane-mode"], undefined);
+    assert.deepEqual(compareFlows(flowsOf(model), intendedFlows(true, false)), {
+      unexpected: [],
+      missing: [],
+    });
+  });
+});

@@ -75,8 +75,8 @@ describe("services", () => {
       ports: [8080],
     });
     assert.ok(
-      !mcp.ingress.some((f) => f.peers.some((p) => "cidr" in p)),
-      "no ingress of its own: no ALB flow",
+      !mcp.ingress.some((f) => f.peers.some((p) => "cidr" in p && p.cidr !== "169.254.7.127/32")),
+      "no ingress of its own: no ALB flow (only the mesh's probe address)",
     );
     assert.ok(!mcp.egress.some((f) => f.ports.includes(6432)), "no database access declared");
     const app = serviceSpec(service("healthcare-app"), config, inputs);

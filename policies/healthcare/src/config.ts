@@ -1,4 +1,4 @@
-import { type EnvironmentTopology, yearsToDays } from "@hcp/platform";
+import { type EnvironmentTopology, MESH_SYSTEM_EXEMPTION, yearsToDays } from "@hcp/platform";
 import { RULES } from "./pack";
 
 /**
@@ -22,7 +22,16 @@ export function policyConfigFor(topology: EnvironmentTopology): PolicyPackConfig
     auditMinimumDays: yearsToDays(topology.retention.auditYears),
     clinicalRecordMinimumDays: yearsToDays(topology.retention.clinicalRecordYears),
   };
+  // Istio ambient's system namespace (workloads.mesh: ambient) runs node agents that need the host:
+  // exactly it is exempt, from exactly the rules they cannot meet (host access, the restricted
+  // security context: ztunnel runs as root with NET_ADMIN / SYS_ADMIN, and the Pod Security level).
+  const meshSystem = {
+    exemptNamespaces: topology.workloads.mesh === "ambient" ? [{ ...MESH_SYSTEM_EXEMPTION }] : [],
+  };
   return {
+    "k8s-no-host-access": meshSystem,
+    "k8s-restricted-security-context": meshSystem,
+    "k8s-namespace-restricted": meshSystem,
     "stateful-resources-protected": { requireProtect: topology.tier === "production" },
     "container-image-pinned": { requireDigest: topology.tier === "production" },
     "elasticache-high-availability": { requireMultiAz: topology.tier === "production" },

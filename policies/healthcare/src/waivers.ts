@@ -249,6 +249,16 @@ export const COVERAGE_WAIVERS: readonly CoverageWaiver[] = [
       "Generated application keys, stored only as secret state and in Secrets Manager (examined: KMS key, recovery window); the value is never an input of another resource in plain text.",
   },
   {
+    type: "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+    reason:
+      "A custom resource, which has no SDK class to type a type-specific check by: examined by the generic check of istio-authorization-no-allow-all (no ALLOW rule that admits everyone); who it admits is proven against the declared intent by the workloads layer's reachability test.",
+  },
+  {
+    type: "kubernetes:security.istio.io/v1:PeerAuthentication",
+    reason:
+      "The mTLS mode of the application namespace (STRICT, PERMISSIVE only on the declared plain-text ports): asserted by the workloads layer's tests and evaluated by its reachability test; holds no data.",
+  },
+  {
     type: "kubernetes:external-secrets.io/v1:ClusterSecretStore",
     reason:
       "Points the External Secrets Operator at the region's Secrets Manager; holds no secret. What it may read is the operator's Pod Identity role (reviewed with the IAM policies).",

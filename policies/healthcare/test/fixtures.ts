@@ -134,3 +134,11 @@ export function withOptions(
 ): Fixture {
   return { ...f, ...options };
 }
+
+/**
+ * A custom resource (no SDK class types its arguments, so `res` cannot): the EKS provider, props as
+ * the engine sends them.
+ */
+export function customResource(type: string, name: string, props: Record<string, unknown>): Fixture {
+  return { type, name, urn: `${PREFIX}${type}::${name}`, props, provider: k8sProvider };
+}

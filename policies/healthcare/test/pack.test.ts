@@ -266,6 +266,27 @@ describe("policy config", () => {
     });
   }
 
+  it("exempts istio-system from the host-access, security-context and namespace rules only with the mesh", () => {
+    const topology = repoTopology("staging");
+    const rules = ["k8s-no-host-access", "k8s-restricted-security-context", "k8s-namespace-restricted"];
+    const ambient = policyConfigFor({ ...topology, workloads: { ...topology.workloads, mesh: "ambient" } });
+    for (const rule of rules) {
+      const list = ambient[rule]?.["exemptNamespaces"] as Array<{ name: string; reason: string }>;
+      assert.deepEqual(
+        list.map((e) => e.name),
+        ["istio-system"],
+        rule,
+      );
+      assert.ok(list[0].reason.length >= 10);
+    }
+    assert.deepEqual(ambient["k8s-default-deny-network-policy"], undefined, "default deny still applies");
+    const none = policyConfigFor({ ...topology, workloads: { ...topology.workloads, mesh: "none" } });
+    for (const rule of rules) {
+      assert.deepEqual(none[rule], { exemptNamespaces: [] }, rule);
+    }
+    assert.deepEqual(validate(ambient), []);
+  });
+
   it("follows the environment: a DR region without a transfer has no transfer basis", () => {
     const topology = repoTopology("staging");
     const brOnly = { ...topology, residency: { ...topology.residency, internationalTransfers: [] } };

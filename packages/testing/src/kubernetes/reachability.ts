@@ -1,4 +1,5 @@
 import type { RegisteredResource } from "../recorder";
+import type { IstioObjectModel } from "./mesh";
 
 /**
  * Which pod can reach which pod, port and external address under a set of Kubernetes
@@ -21,8 +22,8 @@ import type { RegisteredResource } from "../recorder";
  *   of a container port of the destination pod; a port entry without `port` admits every port of its
  *   protocol.
  *
- * IPv4 only. Traffic a CNI always admits (kubelet probes from the node) and mesh policies are out of
- * scope; Istio AuthorizationPolicies would be a second filter on top of this one.
+ * IPv4 only. Traffic a CNI always admits (kubelet probes from the node) is out of scope; Istio's
+ * PeerAuthentications and AuthorizationPolicies are the second filter of `./mesh`.
  */
 
 export type Labels = Readonly<Record<string, string>>;
@@ -88,6 +89,8 @@ export interface PodModel {
   readonly ports: readonly ContainerPortModel[];
   /** Its address, for `ipBlock` peers. @default - none: no ipBlock matches it */
   readonly ip?: string;
+  /** Its ServiceAccount (its mesh identity). @default - none */
+  readonly serviceAccount?: string;
 }
 
 /** An address outside the pod network (the internet, IMDS, a load balancer's node, a VPC host). */
@@ -319,9 +322,19 @@ function inScope(e: EndpointModel, within: readonly string[] | undefined): boole
 
 /**
  * Every allowed connection between the model's endpoints (at least one end a pod, never a pod to
- * itself), on each destination's ports plus `extraPorts`, sorted.
+ * itself), on each destination's ports plus `extraPorts`, sorted. `allowed` decides a connection:
+ * the NetworkPolicies by default ({@link connectionAllowed}); `meshConnectionAllowed` adds Istio's.
  */
-export function reachableFlows(model: ClusterModel, options: FlowOptions = {}): FlowText[] {
+export function reachableFlows(
+  model: ClusterModel,
+  options: FlowOptions = {},
+  allowed: (from: EndpointModel, to: EndpointModel, port: number, protocol: Protocol) => boolean = (
+    from,
+    to,
+    port,
+    protocol,
+  ) => connectionAllowed(model, from, to, port, protocol),
+): FlowText[] {
   const flows: FlowText[] = [];
   for (const from of model.endpoints) {
     for (const to of model.endpoints) {
@@ -332,7 +345,7 @@ export function reachableFlows(model: ClusterModel, options: FlowOptions = {}): 
         continue;
       }
       for (const { port, protocol } of probedPorts(to, options.extraPorts ?? [])) {
-        if (connectionAllowed(model, from, to, port, protocol)) {
+        if (allowed(from, to, port, protocol)) {
           flows.push(flowText(from.id, to.id, port, protocol));
         }
       }
@@ -376,6 +389,7 @@ function dig(value: unknown, path: readonly string[]): unknown {
 interface TemplateLike {
   readonly metadata?: { readonly labels?: Labels };
   readonly spec?: {
+    readonly serviceAccountName?: string;
     readonly containers?: ReadonlyArray<{
       readonly ports?: ReadonlyArray<{
         readonly name?: string;
@@ -395,13 +409,32 @@ export function clusterModelOf(resources: readonly RegisteredResource[]): {
   readonly namespaces: Record<string, Labels>;
   readonly pods: PodModel[];
   readonly policies: NetworkPolicyModel[];
+  /** `security.istio.io/v1` PeerAuthentications and AuthorizationPolicies (`./mesh`). */
+  readonly istio: IstioObjectModel[];
 } {
   const namespaces: Record<string, Labels> = {};
   const pods: PodModel[] = [];
   const policies: NetworkPolicyModel[] = [];
+  const istio: IstioObjectModel[] = [];
   for (const r of resources) {
     const metadata = (r.inputs["metadata"] ?? {}) as { name?: string; namespace?: string; labels?: Labels };
-    if (r.type === "kubernetes:core/v1:Namespace" && typeof metadata.name === "string") {
+    const istioKind =
+      /^kubernetes:security\.istio\.io\/v1(beta1)?:(PeerAuthentication|AuthorizationPolicy)$/.exec(
+        r.type,
+      )?.[2] as IstioObjectModel["kind"] | undefined;
+    if (istioKind !== undefined) {
+      if (typeof metadata.namespace !== "string" || typeof metadata.name !== "string") {
+        throw new Error(
+          `${istioKind} ${r.urn} has no known name and namespace: run the program with known values`,
+        );
+      }
+      istio.push({
+        kind: istioKind,
+        name: metadata.name,
+        namespace: metadata.namespace,
+        spec: r.inputs["spec"] ?? {},
+      });
+    } else if (r.type === "kubernetes:core/v1:Namespace" && typeof metadata.name === "string") {
       namespaces[metadata.name] = { ...metadata.labels };
     } else if (r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy") {
       if (typeof metadata.namespace !== "string" || typeof metadata.name !== "string") {
@@ -422,6 +455,9 @@ export function clusterModelOf(resources: readonly RegisteredResource[]): {
         id: `${namespace}/${metadata.name ?? r.name}`,
         namespace,
         labels: { ...template?.metadata?.labels },
+        ...(template?.spec?.serviceAccountName !== undefined
+          ? { serviceAccount: template.spec.serviceAccountName }
+          : {}),
         ports: (template?.spec?.containers ?? []).flatMap((c) =>
           (c.ports ?? []).map((p) => ({
             ...(p.name !== undefined ? { name: p.name } : {}),
@@ -432,5 +468,5 @@ export function clusterModelOf(resources: readonly RegisteredResource[]): {
       });
     }
   }
-  return { namespaces, pods, policies };
+  return { namespaces, pods, policies, istio };
 }

@@ -439,6 +439,80 @@ export const k8sNoHelmRelease = resourceRule({
 });
 
 /** The rules of this concern. */
+
+/** Type tokens of Istio's AuthorizationPolicy (a custom resource: no SDK class types its arguments). */
+export const ISTIO_AUTHORIZATION_POLICY_TYPES = [
+  "kubernetes:security.istio.io/v1:AuthorizationPolicy",
+  "kubernetes:security.istio.io/v1beta1:AuthorizationPolicy",
+] as const;
+
+interface IstioRuleShape {
+  readonly from?: ReadonlyArray<{ readonly source?: Record<string, unknown> }>;
+  readonly to?: ReadonlyArray<{ readonly operation?: Record<string, unknown> }>;
+  readonly when?: readonly unknown[];
+}
+
+/** True if a list field of a source / operation is set (non-empty). */
+function setFields(o: Record<string, unknown> | undefined): string[] {
+  return Object.entries(o ?? {})
+    .filter(([, v]) => Array.isArray(v) && v.length > 0)
+    .map(([k]) => k);
+}
+
+/**
+ * An ALLOW AuthorizationPolicy admits everyone when a rule restricts nothing: an empty rule
+ * (`rules: [{}]`, the seeds' defect) or one whose `from` / `to` entries set no field; a rule with
+ * an operation but no source admits every caller on its ports. Either is a finding (Istio
+ * AuthorizationPolicy reference: "a rule ... matches if ... from, to and when all match"; an empty
+ * field matches everything). A policy without rules (`spec: {}`) is allow-nothing and passes.
+ */
+export const istioNoAllowAll = resourceRule({
+  name: "istio-authorization-no-allow-all",
+  concern: "kubernetes-security",
+  description:
+    "An Istio AuthorizationPolicy with action ALLOW must not contain a rule that matches every request (rules: [{}], or a rule whose from/to entries restrict nothing): it turns a deny-by-default namespace into allow-all for the workloads it selects.",
+  remediationSteps:
+    "Give every ALLOW rule a source (principals of the declared callers, or ipBlocks of a plain-text client) and a destination port; keep an allow-nothing policy (spec: {}) for deny by default.",
+  severity: "critical",
+  enforcementLevel: "mandatory",
+  controls: {
+    hipaa: ["164.312(a)(1)", "164.312(e)(1)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://istio.io/latest/docs/reference/config/security/authorization-policy/",
+      "https://istio.io/latest/docs/ops/best-practices/security/#use-default-deny-patterns",
+    ],
+  },
+  evidence: { generic: ["spec.action", "spec.rules"] },
+  generic: {
+    scope: "Istio AuthorizationPolicies",
+    appliesTo: (type) => (ISTIO_AUTHORIZATION_POLICY_TYPES as readonly string[]).includes(type),
+    check: ({ args, report }) => {
+      const spec = (args.props["spec"] ?? {}) as { action?: string; rules?: readonly IstioRuleShape[] };
+      const action = spec.action ?? "ALLOW";
+      if (action !== "ALLOW") {
+        args.notApplicable(`action ${action} does not admit traffic`);
+      }
+      (spec.rules ?? []).forEach((rule, i) => {
+        const sources = (rule.from ?? []).map((f) => setFields(f.source));
+        const operations = (rule.to ?? []).map((t) => setFields(t.operation));
+        const restrictsSource = sources.length > 0 && sources.every((f) => f.length > 0);
+        const restrictsOperation = operations.length > 0 && operations.every((f) => f.length > 0);
+        const restrictsWhen = (rule.when ?? []).length > 0;
+        if (!restrictsSource && !restrictsOperation && !restrictsWhen) {
+          report(
+            `spec.rules[${i}] restricts neither the source nor the operation: it admits every caller on every port.`,
+          );
+        } else if (!restrictsSource && !restrictsWhen) {
+          report(
+            `spec.rules[${i}] has no source (from): it admits every caller, mesh or not, on ${JSON.stringify(operations)}.`,
+          );
+        }
+      });
+    },
+  },
+});
+
 export const kubernetesSecurityRules: readonly Rule[] = [
   k8sNoHostAccess,
   k8sRestrictedSecurityContext,
@@ -447,4 +521,5 @@ export const kubernetesSecurityRules: readonly Rule[] = [
   k8sDefaultDenyNetworkPolicy,
   k8sInternalLoadBalancer,
   k8sNoHelmRelease,
+  istioNoAllowAll,
 ];

@@ -3,7 +3,7 @@ import type { Unwrap } from "@pulumi/pulumi";
 import type { ArgsOf } from "../../src/lib";
 import { type Case, cases, notApplicable, pass, preview, violation } from "../case";
 import type { Fixture } from "../harness";
-import { res, unknown } from "../fixtures";
+import { customResource, res, unknown } from "../fixtures";
 
 type Container = Unwrap<k8s.types.input.core.v1.Container>;
 type PodSpec = Unwrap<k8s.types.input.core.v1.PodSpec>;
@@ -76,7 +76,66 @@ const EXEMPT_OBS = {
   ],
 };
 
+const AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy";
+const authz = (spec: Record<string, unknown>) =>
+  customResource(AUTHZ, "app", { metadata: { name: "app", namespace: "app" }, spec });
+const FROM_CALLER = [{ source: { principals: ["cluster.local/ns/app/sa/web"] } }];
+const TO_HTTP = [{ operation: { ports: ["8080"] } }];
+
 export const kubernetesCases: Case[] = [
+  ...cases("istio-authorization-no-allow-all", [
+    {
+      kind: "pass",
+      title: "callers by principal on their port",
+      resource: authz({ action: "ALLOW", rules: [{ from: FROM_CALLER, to: TO_HTTP }] }),
+      expect: pass,
+    },
+    { kind: "pass", title: "allow-nothing (no rules)", resource: authz({}), expect: pass },
+    {
+      kind: "pass",
+      title: "a DENY policy with an empty rule (denies everything)",
+      resource: authz({ action: "DENY", rules: [{}] }),
+      expect: notApplicable,
+    },
+    {
+      kind: "fail",
+      title: "the seeds' allow-all (rules: [{}])",
+      resource: authz({ action: "ALLOW", rules: [{}] }),
+      expect: violation(/spec\.rules\[0\] restricts neither the source nor the operation/),
+    },
+    {
+      kind: "fail",
+      title: "allow-all with the action left to its default",
+      resource: authz({
+        rules: [
+          { from: FROM_CALLER, to: TO_HTTP },
+          { from: [{ source: {} }], to: [{}] },
+        ],
+      }),
+      expect: violation(/spec\.rules\[1\] restricts neither/),
+    },
+    {
+      kind: "fail",
+      title: "a port without a source",
+      resource: authz({ action: "ALLOW", rules: [{ to: TO_HTTP }] }),
+      expect: violation(/spec\.rules\[0\] has no source/),
+    },
+    {
+      kind: "fail",
+      title: "v1beta1 too",
+      resource: customResource("kubernetes:security.istio.io/v1beta1:AuthorizationPolicy", "old", {
+        metadata: { name: "old", namespace: "app" },
+        spec: { rules: [{}] },
+      }),
+      expect: violation(/restricts neither/),
+    },
+    {
+      kind: "unknown",
+      title: "rules unknown in a preview",
+      resource: authz({ action: "ALLOW", rules: unknown.array() }),
+      expect: preview,
+    },
+  ]),
   ...cases("k8s-no-host-access", [
     { kind: "pass", title: "restricted pod", resource: deployment(), expect: pass },
     {
