@@ -1,4 +1,4 @@
-import { type EnvironmentTopology, yearsToDays } from "@hcp/platform";
+import { type EnvironmentTopology, NODE_AGENTS_EXEMPTION, yearsToDays } from "@hcp/platform";
 import { RULES } from "./pack";
 
 /**
@@ -22,7 +22,14 @@ export function policyConfigFor(topology: EnvironmentTopology): PolicyPackConfig
     auditMinimumDays: yearsToDays(topology.retention.auditYears),
     clinicalRecordMinimumDays: yearsToDays(topology.retention.clinicalRecordYears),
   };
+  // The node agents' namespace (observability layer) needs host access, root and a privileged Pod
+  // Security level; exactly it is exempt, and only from the rules its agents cannot meet. It still
+  // gets default-deny NetworkPolicies and resource limits (those rules stay in force there).
+  const nodeAgents = { exemptNamespaces: [{ ...NODE_AGENTS_EXEMPTION }] };
   return {
+    "k8s-no-host-access": nodeAgents,
+    "k8s-restricted-security-context": nodeAgents,
+    "k8s-namespace-restricted": nodeAgents,
     "stateful-resources-protected": { requireProtect: topology.tier === "production" },
     "container-image-pinned": { requireDigest: topology.tier === "production" },
     "elasticache-high-availability": { requireMultiAz: topology.tier === "production" },
