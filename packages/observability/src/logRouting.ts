@@ -52,7 +52,7 @@ export function portableRegexProblems(pattern: string): string[] {
   const problems: string[] = [];
   let inClass = false;
   for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
+    const ch = pattern[i];
     if (ch === "\\") {
       const next = pattern[i + 1] ?? "";
       if (!/^[.sdt[\]()|^$*+?{}\\/]$/.test(next)) {
@@ -112,7 +112,7 @@ export function splitTokens(value: string): string[] {
   const tokens: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
   for (const m of value.matchAll(re)) {
-    tokens.push(m[1] !== undefined ? m[1].replace(/\\"/g, '"') : m[2]!);
+    tokens.push(m[1] !== undefined ? m[1].replace(/\\"/g, '"') : m[2]);
   }
   return tokens;
 }
@@ -137,7 +137,7 @@ function multilineRules(parsers: readonly ConfigSection[], name: string): Multil
     if (!from || !to || !m) {
       throw new Error(`multiline parser '${name}': rule '${r}' is not "state" "/regex/" "next"`);
     }
-    return { from, regex: regex(m[1]!, `multiline parser ${name}`), to };
+    return { from, regex: regex(m[1], `multiline parser ${name}`), to };
   });
 }
 
@@ -194,7 +194,7 @@ export function parseCriLines(lines: readonly string[]): Array<{ stream: string;
       partial += m[4];
       continue;
     }
-    out.push({ stream: m[2]!, log: partial + m[4]! });
+    out.push({ stream: m[2], log: partial + m[4] });
     partial = "";
   }
   return out;
@@ -281,7 +281,7 @@ export function routeFile(
         if (/\$(?!TAG\b)/.test(newTag)) {
           throw new Error(`rewrite_tag rule '${rule}': only $TAG is modelled in the new tag`);
         }
-        const value = record.fields[field[1]!];
+        const value = record.fields[field[1]];
         if (value !== undefined && value.includes("\n") && /^\^|[^\\]\$$/.test(pattern)) {
           // Onigmo's ^ and $ are line anchors, JavaScript's (without m) string anchors.
           throw new Error(

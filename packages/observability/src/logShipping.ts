@@ -109,7 +109,7 @@ export function postgresLineStart(log: LogShippingInputs["postgresLog"]): string
   }
   let pattern = "^";
   for (let i = 0; i < prefix.length; i++) {
-    const ch = prefix[i]!;
+    const ch = prefix[i];
     if (ch !== "%") {
       pattern += ch === " " ? " " : escapeRegex(ch);
       continue;
@@ -138,7 +138,7 @@ export function postgresLineStart(log: LogShippingInputs["postgresLog"]): string
 /** Tag regex of the files of `container` in the namespaces `namespaces` (any pod). */
 function containerFiles(namespaces: readonly string[], container: string): string {
   const ns =
-    namespaces.length === 1 ? escapeRegex(namespaces[0]!) : `(${namespaces.map(escapeRegex).join("|")})`;
+    namespaces.length === 1 ? escapeRegex(namespaces[0]) : `(${namespaces.map(escapeRegex).join("|")})`;
   return `^${escapeRegex(KUBE_TAG_PREFIX)}[^_]+_${ns}_${container}-[0-9a-f]+\\.log$`;
 }
 
@@ -336,7 +336,7 @@ export function parseClassic(text: string): ConfigSection[] {
     }
     const header = /^\[([A-Z_]+)\]\s*$/.exec(line);
     if (header) {
-      sections.push({ name: header[1]!, entries: [] });
+      sections.push({ name: header[1], entries: [] });
       return;
     }
     if (line.startsWith("@")) {
@@ -353,7 +353,7 @@ export function parseClassic(text: string): ConfigSection[] {
     if (!m) {
       throw new Error(`${where}: key '${line.trim()}' has no value`);
     }
-    current.entries.push([m[1]!, m[2]!]);
+    current.entries.push([m[1], m[2]]);
   });
   return sections;
 }

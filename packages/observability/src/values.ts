@@ -153,7 +153,7 @@ export function stackValues(i: StackValueInputs): Record<string, unknown> {
         seccompProfile: { type: "RuntimeDefault" },
       },
       // The chart's own dashboards read the recording rules of its default rules (off, see
-      // defaultRules) and node-exporter (off): they would be empty. The layer ships its own.
+      // defaultRules): they would be empty. The layer ships its own.
       defaultDashboardsEnabled: false,
       sidecar: {
         dashboards: {

@@ -393,7 +393,7 @@ for (const c of cases) {
         assert.ok(s.inputs["kmsKeyId"], `${s.name} is not KMS-encrypted`);
     });
 
-    it("runs the node agents in the one exempt namespace: privileged, default-deny, exactly their flows", async () => {
+    it("runs the node agents in the one exempt namespace: privileged, default-deny, exactly their flows", () => {
       const ns = ofType(resources, T.namespace).find(
         (n) => at(n.inputs, "metadata.name") === NODE_AGENTS_NAMESPACE,
       );
@@ -483,10 +483,10 @@ for (const c of cases) {
       const main = parseClassic(
         [config["service"], config["inputs"], config["filters"], config["outputs"]].join("\n"),
       );
-      const parsers = parseClassic(config["customParsers"]!);
-      const groups = Object.fromEntries(
-        ofType(resources, T.logGroup).map((g) => [
-          String(g.inputs["name"]).split("/").pop(),
+      const parsers = parseClassic(config["customParsers"]);
+      const groups: Record<string, string> = Object.fromEntries(
+        ofType(resources, T.logGroup).map((g): [string, string] => [
+          String(g.inputs["name"]).split("/").pop() ?? "",
           String(g.inputs["name"]),
         ]),
       );
@@ -500,7 +500,7 @@ for (const c of cases) {
       assert.deepEqual(route(logFile("pg-0", dataNamespace, "postgres", [audit])), [groups["audit"]]);
       const [appNamespace] = (await producerValue(workloadsContract, c.topology, c.region)).namespaces;
       assert.deepEqual(
-        route(logFile("api-7d9f", appNamespace!, "api", ['{"level":"info","msg":"GET /health"}'])),
+        route(logFile("api-7d9f", appNamespace, "api", ['{"level":"info","msg":"GET /health"}'])),
         [groups["application"]],
       );
       // The data tier's other lines (PgBouncer, Patroni's own) are diagnostics.

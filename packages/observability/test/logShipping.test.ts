@@ -64,7 +64,7 @@ const rendered = chartConfig(config);
 const main = parseClassic(
   [rendered["service"], rendered["inputs"], rendered["filters"], rendered["outputs"]].join("\n"),
 );
-const parsers = parseClassic(rendered["customParsers"]!);
+const parsers = parseClassic(rendered["customParsers"]);
 const groupsOf = (f: ReturnType<typeof file>) => routeFile(main, parsers, f).map((r) => r.logGroup);
 
 /**
@@ -224,7 +224,7 @@ describe("log shipping: the rendered Fluent Bit configuration", () => {
       ].join("\n"),
     );
     assert.equal(
-      rendered["outputs"]!.split("\n\n")[0],
+      rendered["outputs"].split("\n\n")[0],
       [
         "[OUTPUT]",
         "    Name                     cloudwatch_logs",
@@ -266,10 +266,10 @@ describe("log shipping: the rendered Fluent Bit configuration", () => {
   it("buffers on the node's filesystem: tail offsets, input, emitters and the storage path under /var/fluent-bit", () => {
     const get = (s: ConfigSection, k: string) => s.entries.filter(([key]) => key === k).map(([, v]) => v);
     assert.deepEqual(get(config.service, "storage.path"), ["/var/fluent-bit/buffer/"]);
-    assert.deepEqual(get(config.inputs[0]!, "DB"), ["/var/fluent-bit/tail.db"]);
-    assert.deepEqual(get(config.inputs[0]!, "storage.type"), ["filesystem"]);
-    assert.deepEqual(get(config.inputs[0]!, "multiline.parser"), ["cri"]);
-    assert.deepEqual(get(config.inputs[0]!, "Path"), ["/var/log/containers/*.log"]);
+    assert.deepEqual(get(config.inputs[0], "DB"), ["/var/fluent-bit/tail.db"]);
+    assert.deepEqual(get(config.inputs[0], "storage.type"), ["filesystem"]);
+    assert.deepEqual(get(config.inputs[0], "multiline.parser"), ["cri"]);
+    assert.deepEqual(get(config.inputs[0], "Path"), ["/var/log/containers/*.log"]);
     for (const f of config.filters.filter((x) => get(x, "Name")[0] !== "kubernetes")) {
       const key = get(f, "Emitter_Storage.type").concat(get(f, "emitter_storage.type"));
       assert.deepEqual(key, ["filesystem"], `${get(f, "Alias")[0]} emits to memory`);
@@ -289,10 +289,10 @@ describe("log shipping: the rendered Fluent Bit configuration", () => {
     const patterns = [
       ...config.filters.flatMap((f) => f.entries.filter(([k]) => k === "Match_Regex").map(([, v]) => v)),
       ...config.filters.flatMap((f) =>
-        f.entries.filter(([k]) => k === "Rule").map(([, v]) => splitTokens(v)[1]!),
+        f.entries.filter(([k]) => k === "Rule").map(([, v]) => splitTokens(v)[1]),
       ),
       ...config.parsers.flatMap((p) =>
-        p.entries.filter(([k]) => k === "Rule").map(([, v]) => /^\/(.*)\/$/.exec(splitTokens(v)[1]!)![1]!),
+        p.entries.filter(([k]) => k === "Rule").map(([, v]) => /^\/(.*)\/$/.exec(splitTokens(v)[1])![1]),
       ),
     ];
     assert.equal(patterns.length, 7);
@@ -326,7 +326,7 @@ describe("log shipping: routing evaluated on the rendered configuration", () => 
     const routed = routeFile(
       main,
       parsers,
-      file("pg-1", "hcp-data", POSTGRES_CONTAINER, [PATRONI, CAPTURED[5]!, PATRONI]),
+      file("pg-1", "hcp-data", POSTGRES_CONTAINER, [PATRONI, CAPTURED[5], PATRONI]),
     );
     assert.deepEqual(
       routed.map((r) => [r.logGroup, r.log]),
@@ -354,13 +354,13 @@ describe("log shipping: routing evaluated on the rendered configuration", () => 
   });
 
   it("does not take an application's 'AUDIT: SESSION,' line for pgaudit, nor the data tier's other containers", () => {
-    assert.deepEqual(groupsOf(file("api-1", "healthcare", "api", [CAPTURED[5]!])), [
+    assert.deepEqual(groupsOf(file("api-1", "healthcare", "api", [CAPTURED[5]])), [
       INPUTS.logGroups.application,
     ]);
-    assert.deepEqual(groupsOf(file("pgbouncer-0", "hcp-data", "pgbouncer", [CAPTURED[5]!])), [
+    assert.deepEqual(groupsOf(file("pgbouncer-0", "hcp-data", "pgbouncer", [CAPTURED[5]])), [
       INPUTS.logGroups.diagnostic,
     ]);
-    assert.deepEqual(groupsOf(file("pg-0", "other-data", POSTGRES_CONTAINER, [CAPTURED[5]!])), [
+    assert.deepEqual(groupsOf(file("pg-0", "other-data", POSTGRES_CONTAINER, [CAPTURED[5]])), [
       INPUTS.logGroups.diagnostic,
     ]);
   });
@@ -378,7 +378,7 @@ describe("log shipping: routing evaluated on the rendered configuration", () => 
   it("fails when the routing is wrong: without the audit re-tagging pgaudit lands in diagnostic", () => {
     const broken = main.filter((s) => !s.entries.some(([k, v]) => k === "Alias" && v === "audit-class"));
     assert.deepEqual(
-      routeFile(broken, parsers, file("pg-0", "hcp-data", POSTGRES_CONTAINER, [CAPTURED[5]!])).map(
+      routeFile(broken, parsers, file("pg-0", "hcp-data", POSTGRES_CONTAINER, [CAPTURED[5]])).map(
         (r) => r.logGroup,
       ),
       [INPUTS.logGroups.diagnostic],
