@@ -31,6 +31,7 @@ import {
   waitScraped,
 } from "@hcp/observability/harness";
 import { repoTopology } from "@hcp/testing";
+import { BenchOptions } from "./args";
 import { type AlertBounds, alertingTable } from "./alertingStats";
 
 /** Kill → notification target for a critical data-tier alert (issue 12). */
@@ -43,21 +44,16 @@ function log(line: string): void {
 const SCENARIOS: readonly AlertScenario[] = ["failover", "leaderless"];
 
 function args(): { runs: number; scenarios: AlertScenario[]; json?: string } {
-  const argv = process.argv.slice(2);
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const runs = Number(value("--runs") ?? process.env.HCP_BENCH_RUNS ?? 3);
-  const names = (value("--scenarios") ?? SCENARIOS.join(",")).split(",");
-  const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
-  if (!Number.isInteger(runs) || runs < 1 || unknown.length > 0) {
-    throw new Error(
-      `usage: alerting [--runs N>=1] [--scenarios ${SCENARIOS.join(",")}] [--json file]` +
-        (unknown.length ? ` (unknown scenario ${unknown.join(", ")})` : ""),
-    );
-  }
-  return { runs, scenarios: names as AlertScenario[], json: value("--json") };
+  const o = new BenchOptions("alerting", process.argv.slice(2), [
+    { flag: "--runs", value: "N>=1" },
+    { flag: "--scenarios", value: SCENARIOS.join(",") },
+    { flag: "--json", value: "file" },
+  ]);
+  const runs = o.integer("--runs", 3, 1, process.env.HCP_BENCH_RUNS);
+  const scenarios = o.list("--scenarios", SCENARIOS, SCENARIOS);
+  o.check();
+  const json = o.text("--json");
+  return { runs, scenarios, ...(json ? { json } : {}) };
 }
 
 interface RunResult {

@@ -43,6 +43,7 @@ import {
   type Writer,
 } from "@hcp/postgres/harness";
 import { repoTopology } from "@hcp/testing";
+import { BenchOptions } from "./args";
 import { CpuMeter } from "./cpu";
 import { percentile, spread } from "./stats";
 
@@ -64,23 +65,18 @@ interface Args {
 }
 
 function args(): Args {
-  const argv = process.argv.slice(2);
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const runs = Number(value("--runs") ?? process.env.HCP_BENCH_RUNS ?? 3);
-  const lagSeconds = Number(value("--lag-seconds") ?? 30);
-  const names = (value("--variants") ?? VARIANTS.join(",")).split(",");
-  const unknown = names.filter((n) => !(VARIANTS as readonly string[]).includes(n));
-  if (!Number.isInteger(runs) || runs < 1 || !(lagSeconds > 0) || unknown.length > 0) {
-    throw new Error(
-      `usage: dr [--runs N>=1] [--variants ${VARIANTS.join(",")}] [--lag-seconds S>0] [--json file]` +
-        (unknown.length > 0 ? ` (unknown variant: ${unknown.join(", ")})` : ""),
-    );
-  }
-  const json = value("--json");
-  return { runs, variants: names as VariantName[], lagSeconds, ...(json ? { json } : {}) };
+  const o = new BenchOptions("dr", process.argv.slice(2), [
+    { flag: "--runs", value: "N>=1" },
+    { flag: "--variants", value: VARIANTS.join(",") },
+    { flag: "--lag-seconds", value: "S>0" },
+    { flag: "--json", value: "file" },
+  ]);
+  const runs = o.integer("--runs", 3, 1, process.env.HCP_BENCH_RUNS);
+  const lagSeconds = o.number("--lag-seconds", 30, 0, "exclusive");
+  const variants = o.list("--variants", VARIANTS, VARIANTS);
+  o.check();
+  const json = o.text("--json");
+  return { runs, variants, lagSeconds, ...(json ? { json } : {}) };
 }
 
 function log(message: string): void {

@@ -38,6 +38,7 @@ import {
   Writer,
 } from "@hcp/postgres/harness";
 import { repoTopology } from "@hcp/testing";
+import { BenchOptions } from "./args";
 
 interface Variant {
   readonly name: string;
@@ -133,21 +134,17 @@ interface Iteration {
 }
 
 function args(): { runs: number; variants: Variant[]; json?: string } {
-  const argv = process.argv.slice(2);
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const runs = Number(value("--runs") ?? process.env.HCP_BENCH_RUNS ?? 5);
-  const names = (value("--variants") ?? "defaults,rendered,nonstrict,retry5s").split(",");
-  const unknown = names.filter((n) => !(n in VARIANTS));
-  if (!Number.isInteger(runs) || runs < 1 || unknown.length > 0) {
-    throw new Error(
-      `usage: failover [--runs N>=1] [--variants ${Object.keys(VARIANTS).join(",")}] [--json file]` +
-        (unknown.length ? ` (unknown variant ${unknown.join(", ")})` : ""),
-    );
-  }
-  return { runs, variants: names.map((n) => VARIANTS[n]), json: value("--json") };
+  const names = Object.keys(VARIANTS);
+  const o = new BenchOptions("failover", process.argv.slice(2), [
+    { flag: "--runs", value: "N>=1" },
+    { flag: "--variants", value: names.join(",") },
+    { flag: "--json", value: "file" },
+  ]);
+  const runs = o.integer("--runs", 5, 1, process.env.HCP_BENCH_RUNS);
+  const chosen = o.list("--variants", names, ["defaults", "rendered", "nonstrict", "retry5s"]);
+  o.check();
+  const json = o.text("--json");
+  return { runs, variants: chosen.map((n) => VARIANTS[n]), ...(json ? { json } : {}) };
 }
 
 function stats(values: readonly number[]): { min: number; median: number; max: number } {

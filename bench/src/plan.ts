@@ -19,6 +19,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { descendants } from "@hcp/postgres/harness";
 import { repoRoot } from "@hcp/testing";
+import { BenchOptions } from "./args";
 import { CpuMeter } from "./cpu";
 import {
   checkTargets,
@@ -39,36 +40,28 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const known = new Set(["--runs", "--envs", "--variants", "--baseline", "--json"]);
-  const unknown = argv.filter((a, i) => a.startsWith("--") && !known.has(a) && !known.has(argv[i - 1] ?? ""));
-  if (unknown.length > 0) {
-    throw new Error(`unknown option(s) ${unknown.join(", ")}; options are ${[...known].join(", ")}`);
-  }
-  const runs = Number(value("--runs") ?? "3");
-  if (!Number.isInteger(runs) || runs < 1)
-    throw new Error(`--runs is a positive whole number, not '${value("--runs")}'`);
-  const variants = (value("--variants") ?? "shared,per-stack").split(",").filter((v) => v !== "");
-  for (const v of variants) {
-    if (!["shared", "per-stack"].includes(v) && !/^ref:\S+$/.test(v)) {
-      throw new Error(`unknown variant '${v}': variants are shared, per-stack and ref:<git revision>`);
-    }
-  }
-  const baseline = value("--baseline") ?? variants.find((v) => v.startsWith("ref:")) ?? "per-stack";
-  if (!variants.includes(baseline)) {
-    throw new Error(`--baseline ${baseline} is not among --variants ${variants.join(",")}`);
-  }
-  const json = value("--json");
-  return {
-    runs,
-    envs: (value("--envs") ?? "production,all").split(",").filter((e) => e !== ""),
-    variants,
-    baseline,
-    ...(json ? { json } : {}),
-  };
+  const o = new BenchOptions("plan", argv, [
+    { flag: "--runs", value: "N>=1" },
+    { flag: "--envs", value: "production,all" },
+    { flag: "--variants", value: "shared,per-stack[,ref:<rev>]" },
+    { flag: "--baseline", value: "<variant>" },
+    { flag: "--json", value: "file" },
+  ]);
+  const runs = o.integer("--runs", 3, 1);
+  const variants = o.list<string>("--variants", ["shared", "per-stack"], ["shared", "per-stack"], {
+    regex: /^ref:\S+$/,
+    describe: "ref:<git revision>",
+  });
+  const baseline = o.text("--baseline") ?? variants.find((v) => v.startsWith("ref:")) ?? "per-stack";
+  o.require(
+    variants.includes(baseline),
+    `--baseline ${baseline} is not among --variants ${variants.join(",")}`,
+  );
+  const envs = (o.text("--envs") ?? "production,all").split(",").filter((e) => e !== "");
+  o.require(envs.length > 0, "--envs lists nothing");
+  o.check();
+  const json = o.text("--json");
+  return { runs, envs, variants, baseline, ...(json ? { json } : {}) };
 }
 
 /** One measured plan. */

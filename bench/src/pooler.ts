@@ -39,6 +39,7 @@ import {
   waitFor,
 } from "@hcp/postgres/harness";
 import { repoTopology } from "@hcp/testing";
+import { BenchOptions } from "./args";
 import { CpuMeter, type CpuUsage } from "./cpu";
 import { percentile, spread, type Spread } from "./stats";
 
@@ -108,34 +109,25 @@ interface Args {
 }
 
 function args(): Args {
-  const argv = process.argv.slice(2);
-  const value = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const runs = Number(value("--runs") ?? process.env.HCP_BENCH_RUNS ?? 3);
-  const seconds = Number(value("--seconds") ?? 30);
-  const rampSeconds = Number(value("--ramp-seconds") ?? 60);
-  const names = (value("--cases") ?? "direct,pooled").split(",");
-  const unknown = names.filter((n) => !(n in CASES));
-  const ok =
-    Number.isInteger(runs) &&
-    runs >= 1 &&
-    seconds >= 5 &&
-    rampSeconds >= 0 &&
-    unknown.length === 0 &&
-    names.includes("direct") &&
-    names.length >= 2;
-  if (!ok) {
-    throw new Error(
-      `usage: pooler [--runs N>=1] [--seconds S>=5] [--ramp-seconds R] [--cases direct,${Object.keys(CASES)
-        .filter((c) => c !== "direct")
-        .join(",")}] [--json file]` +
-        " (direct is the baseline and must be listed with at least one other case)" +
-        (unknown.length ? `; unknown case ${unknown.join(", ")}` : ""),
-    );
-  }
-  return { runs, seconds, rampSeconds, cases: names.map((n) => CASES[n]), json: value("--json") };
+  const names = Object.keys(CASES);
+  const o = new BenchOptions("pooler", process.argv.slice(2), [
+    { flag: "--runs", value: "N>=1" },
+    { flag: "--seconds", value: "S>=5" },
+    { flag: "--ramp-seconds", value: "R>=0" },
+    { flag: "--cases", value: `direct,${names.filter((c) => c !== "direct").join(",")}` },
+    { flag: "--json", value: "file" },
+  ]);
+  const runs = o.integer("--runs", 3, 1, process.env.HCP_BENCH_RUNS);
+  const seconds = o.number("--seconds", 30, 5, "inclusive");
+  const rampSeconds = o.number("--ramp-seconds", 60, 0, "inclusive");
+  const cases = o.list("--cases", names, ["direct", "pooled"]);
+  o.require(
+    cases.includes("direct") && cases.length >= 2,
+    `--cases ${cases.join(",")}: direct is the baseline and must be listed with at least one other case`,
+  );
+  o.check();
+  const json = o.text("--json");
+  return { runs, seconds, rampSeconds, cases: cases.map((n) => CASES[n]), ...(json ? { json } : {}) };
 }
 
 function log(message: string): void {

@@ -111,6 +111,7 @@ export = async () => {
     availabilityZones: zones,
     subnetIds: vpc.subnetIds,
     routeTableIds: vpc.routeTableIds,
+    natGateways: vpc.natGatewayZones,
     endpointSecurityGroupId: endpoints.securityGroup.id,
     flowLogGroupName: flowLogs.logGroup.name,
     kmsKeyArn: logsKey.arn,

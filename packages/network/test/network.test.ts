@@ -124,6 +124,17 @@ describe("hcp-network program", () => {
           one(res, "aws:cloudwatch/logGroup:LogGroup", "flow-logs-logs").inputs["name"],
         );
         assert.equal(network.kmsKeyArn, outputOf(one(res, "aws:kms/key:Key"), "arn"));
+        // Every NAT gateway once, in AZ order, with the zone of the subnet it really sits in.
+        const nats = ofType(res, "aws:ec2/natGateway:NatGateway");
+        assert.deepEqual(network.natGateways.map((g) => g.id).sort(), nats.map((n) => n.id).sort());
+        assert.deepEqual(
+          network.natGateways.map((g) => g.availabilityZone),
+          config.natGateways === "perAz" ? zones : [zones[0]],
+        );
+        for (const g of network.natGateways) {
+          const subnet = byId(res, byId(res, g.id).inputs["subnetId"]);
+          assert.equal(subnet.inputs["availabilityZone"], g.availabilityZone);
+        }
       });
 
       it("cuts subnets from the CIDR plan, with DNS on and no public IPs by default", () => {

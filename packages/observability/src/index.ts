@@ -9,20 +9,25 @@ import {
   type MetricsEndpoint,
   NODE_AGENTS_EXEMPTION,
   NODE_AGENTS_NAMESPACE,
+  networkContract,
   observabilityContract,
   primaryRegion,
   readCluster,
   edgeAlarmNamePrefix,
   readData,
+  readContractValue,
   readDr,
   readWorkloads,
   regionalLayerContext,
   ROUTE53_METRICS_REGION,
+  stackId,
 } from "@hcp/platform";
 import { POSTGRES_CONTAINER, POSTGRES_LOG_FORMAT } from "@hcp/postgres";
 import { alertmanagerConfig } from "./alertmanager";
+import { loadBalancerAlarms, natGatewayAlarms } from "./awsAlarms";
 import { AlertingFoundation } from "./components/alertingFoundation";
 import { LogShipping } from "./components/logShipping";
+import { CloudWatchAlarms } from "./components/cloudWatchAlarms";
 import { MonitoringStack } from "./components/monitoringStack";
 import { dashboardConfigMaps, dashboardLibrary } from "./dashboards";
 import { HEALTHCARE_APP, libraryInputs, renderContext, renderGroups, ruleLibrary } from "./rules";
@@ -65,7 +70,6 @@ export = async () => {
   const endpoints: pulumi.Output<readonly MetricsEndpoint[]> = pulumi
     .all([cluster.metrics, tier.metrics])
     .apply(([c, d]) => [...c, ...d]);
-  const workloads = readWorkloads(ctx.environment, region);
 
   const awsProvider = ctx.aws();
   const k8s = kubernetesProvider("kubernetes", { kubeconfig: cluster.kubeconfig });
@@ -83,6 +87,25 @@ export = async () => {
       ...(region === ROUTE53_METRICS_REGION
         ? { routedAlarmNamePrefix: edgeAlarmNamePrefix(ctx.environment) }
         : {}),
+    },
+    { provider: awsProvider },
+  );
+
+  // What Prometheus cannot see (src/awsAlarms.ts): the NAT gateways (read as a value: one pair of
+  // alarms per gateway, named by its zone) and the ALB the controller created for the workloads.
+  const network = await readContractValue(networkContract, stackId("network", ctx.environment, region));
+  const workloads = readWorkloads(ctx.environment, region);
+  new CloudWatchAlarms(
+    "aws-alarms",
+    {
+      alarms: [
+        ...natGatewayAlarms(ctx.namePrefix, network.natGateways),
+        ...loadBalancerAlarms(
+          ctx.namePrefix,
+          workloads.loadBalancer.apply((lb) => lb.arnSuffix),
+        ),
+      ],
+      alertTopicArn: foundation.alertTopic.arn,
     },
     { provider: awsProvider },
   );

@@ -8,6 +8,7 @@ import {
   LOG_CLASSES,
   NODE_AGENTS_EXEMPTION,
   NODE_AGENTS_NAMESPACE,
+  networkContract,
   observabilityContract,
   primaryRegion,
   ROUTE53_METRICS_REGION,
@@ -156,6 +157,59 @@ for (const c of cases) {
         ofType(resources, T.subscription).length,
         c.topology.observability.notifications.emailAddresses.length,
       );
+    });
+
+    it("alarms on every NAT gateway of its network and on its ALB's 5xx, into the alert topic", async () => {
+      const network = await producerValue(networkContract, c.topology, c.region);
+      const workloads = await producerValue(workloadsContract, c.topology, c.region);
+      const alertTopic = ofType(resources, T.topic).find((t) =>
+        String(t.inputs["name"]).endsWith("-alerts"),
+      )!;
+      const alarms = ofType(resources, T.alarm).filter((a) => !a.name.endsWith("watchdog-missing"));
+      const dimensionsOf = (a: RegisteredResource) =>
+        [
+          a.inputs["dimensions"],
+          ...(
+            (a.inputs["metricQueries"] as Array<{ metric?: { dimensions: unknown } }> | undefined) ?? []
+          ).map((q) => q.metric?.dimensions),
+        ].filter((d) => d !== undefined);
+      // Two per NAT gateway, each on that gateway only.
+      assert.ok(network.natGateways.length > 0);
+      for (const g of network.natGateways) {
+        const own = alarms.filter((a) =>
+          dimensionsOf(a).some((d) => (d as Record<string, string>)["NatGatewayId"] === g.id),
+        );
+        assert.deepEqual(own.map((a) => a.inputs["name"]).sort(), [
+          `${ctxPrefix(c.env)}-${c.region}-nat-${g.availabilityZone}-packet-drops`,
+          `${ctxPrefix(c.env)}-${c.region}-nat-${g.availabilityZone}-port-allocation`,
+        ]);
+        for (const a of own) {
+          assert.ok(
+            dimensionsOf(a).every((d) => JSON.stringify(d) === JSON.stringify({ NatGatewayId: g.id })),
+          );
+        }
+      }
+      // Two on the ALB, by the ARN suffix the workloads stack exports.
+      const alb = alarms.filter((a) =>
+        dimensionsOf(a).some((d) => (d as Record<string, string>)["LoadBalancer"] !== undefined),
+      );
+      assert.deepEqual(alb.map((a) => a.inputs["name"]).sort(), [
+        `${ctxPrefix(c.env)}-${c.region}-alb-elb-5xx`,
+        `${ctxPrefix(c.env)}-${c.region}-alb-target-5xx`,
+      ]);
+      for (const a of alb) {
+        assert.ok(
+          dimensionsOf(a).every(
+            (d) => JSON.stringify(d) === JSON.stringify({ LoadBalancer: workloads.loadBalancer.arnSuffix }),
+          ),
+        );
+      }
+      assert.equal(alarms.length, 2 * network.natGateways.length + 2, "no alarm on anything else");
+      for (const a of alarms) {
+        assert.deepEqual(a.inputs["alarmActions"], [alertTopic.wireOutputs["arn"]], `${a.name} alarm action`);
+        assert.deepEqual(a.inputs["okActions"], [alertTopic.wireOutputs["arn"]], `${a.name} OK action`);
+        assert.equal(a.inputs["treatMissingData"], "notBreaching");
+      }
     });
 
     it(`${c.region === ROUTE53_METRICS_REGION ? "routes" : "leaves to the us-east-1 stack"} the edge health-check alarms' state changes`, async () => {

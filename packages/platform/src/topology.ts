@@ -154,9 +154,12 @@ export const LAYER_SPECS: Readonly<Record<LayerName, LayerSpec>> = {
     runsIn: ["primary", "dr"],
     reads: [
       env,
+      // The NAT gateways' CloudWatch alarms.
+      { layer: "network", scope: "same" },
       { layer: "cluster", scope: "same" },
       { layer: "data", scope: "same", onlyIn: "primary" },
       { layer: "dr", scope: "same", onlyIn: "dr" },
+      // The ALB's 5xx alarms (and, to come, the application's metrics endpoints).
       { layer: "workloads", scope: "same" },
       // The edge health checks' alarms are routed with the region's other notifications.
       { layer: "edge", scope: "same" },

@@ -159,6 +159,9 @@ describe("topology", () => {
       "hcp-workloads/production-us-east-1",
     ]);
     assert.ok(reads("observability", "sa-east-1").includes("hcp-data/production-sa-east-1"));
+    // Its region's network stack (the NAT gateways it alarms on), not another region's.
+    assert.ok(reads("observability", "us-east-1").includes("hcp-network/production-us-east-1"));
+    assert.ok(!reads("observability", "us-east-1").includes("hcp-network/production-sa-east-1"));
     assert.ok(reads("observability", "sa-east-1").includes("hcp-workloads/production-sa-east-1"));
     assert.ok(reads("observability", "sa-east-1").includes("hcp-edge/production"));
     assert.ok(reads("observability", "us-east-1").includes("hcp-dr/production-us-east-1"));

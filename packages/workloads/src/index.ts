@@ -378,6 +378,7 @@ export = async () => {
     {
       namespace: ns,
       groupName: config.namespace,
+      clusterName: cluster.clusterName,
       backends,
       zoneId: env.dns.zoneId,
       sslPolicy: config.ingress.sslPolicy,
@@ -419,6 +420,8 @@ export = async () => {
     loadBalancer: {
       dnsName: ingress.loadBalancerDnsName,
       zoneId: ingress.loadBalancerZoneId,
+      arn: ingress.loadBalancerArn,
+      arnSuffix: ingress.loadBalancerArnSuffix,
       webAclArn: ingress.webAcl.arn,
       accessLogBucketName: ingress.logBucket.bucket,
     },

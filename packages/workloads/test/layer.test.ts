@@ -1,9 +1,17 @@
 import * as assert from "node:assert/strict";
-import { checkContract, drRegions, primaryRegion, stackId, workloadsContract } from "@hcp/platform";
+import {
+  checkContract,
+  clusterContract,
+  drRegions,
+  primaryRegion,
+  stackId,
+  workloadsContract,
+} from "@hcp/platform";
 import {
   assertConventions,
   at,
   ofType,
+  producerValue,
   promotedTopology,
   type ProgramRun,
   type RegisteredResource,
@@ -161,6 +169,53 @@ for (const env of ["production", "staging"]) {
       assert.equal(at(logSse[0].inputs, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"), "AES256");
       const services = ofType(run.resources, T.service);
       assert.ok(services.every((s) => at(s.inputs, "spec.type") === "ClusterIP"));
+    });
+
+    it("exports the ALB the controller created for the group, looked up by the controller's tags", async () => {
+      const out = checkContract(workloadsContract, stackId("workloads", env, primary), run.outputs.workloads);
+      const lookups = run.mocks.calls.filter((c) => c.token === "aws:lb/getLoadBalancer:getLoadBalancer");
+      const cluster = await producerValue(clusterContract, topology, primary);
+      // One lookup, by the tags the controller writes on the group's ALB (not by a name: the
+      // controller keeps the name an ALB was created with).
+      assert.deepEqual(
+        lookups.map((c) => c.inputs),
+        [
+          {
+            tags: {
+              "elbv2.k8s.aws/cluster": cluster.clusterName,
+              "ingress.k8s.aws/stack": topology.workloads.namespace,
+              "ingress.k8s.aws/resource": "LoadBalancer",
+            },
+          },
+        ],
+      );
+      const groups = ofType(run.resources, T.ingress).map(
+        (i) =>
+          (at(i.inputs, "metadata.annotations") as Record<string, string>)[
+            "alb.ingress.kubernetes.io/group.name"
+          ],
+      );
+      assert.deepEqual([...new Set(groups)], [topology.workloads.namespace]);
+      assert.match(out.loadBalancer.arnSuffix, /^app\/k8s-[a-z0-9-]+\/[0-9a-f]{16}$/);
+      assert.equal(
+        out.loadBalancer.arn,
+        `arn:aws:elasticloadbalancing:${primary}:${topology.access.accountId}:loadbalancer/${out.loadBalancer.arnSuffix}`,
+      );
+      // The ALB found is the one whose address the Ingress status reports.
+      const name = out.loadBalancer.arnSuffix.split("/")[1];
+      assert.ok(
+        out.loadBalancer.dnsName.startsWith(`${name}.`),
+        `${out.loadBalancer.dnsName} is not ${name}`,
+      );
+    });
+
+    it("leaves the ALB unknown in the preview of a first deployment instead of looking it up", async () => {
+      const preview = await runLayer({ layer: "workloads", topology, region: primary, preview: true });
+      assert.deepEqual(
+        preview.mocks.calls.filter((c) => c.token === "aws:lb/getLoadBalancer:getLoadBalancer"),
+        [],
+        "no lookup before the Ingress has an address",
+      );
     });
 
     it("expires LGPD exports after the configured days", () => {

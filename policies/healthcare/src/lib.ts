@@ -24,5 +24,5 @@ export {
 export { examinedTypes } from "./policies/coverage";
 export { CHECK_RULES, PACK_NAME, packArgs, RULES } from "./pack";
 export { CONCERNS, type Concern, type Rule, type RuleEvidence } from "./policy";
-export { TYPE_TOKENS, type ArgsOf, type StateOf, type TypeToken } from "./types";
+export { CUSTOM_RESOURCE_TOKENS, TYPE_TOKENS, type ArgsOf, type StateOf, type TypeToken } from "./types";
 export { COVERAGE_WAIVERS, type CoverageWaiver } from "./waivers";

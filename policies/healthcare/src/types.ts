@@ -1,8 +1,46 @@
 import type * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as tls from "@pulumi/tls";
-import type { Resource, Unwrap } from "@pulumi/pulumi";
+import type { CustomResourceOptions, Resource, Unwrap } from "@pulumi/pulumi";
 import type { ResolvedResource } from "@pulumi/pulumi/queryable";
+
+/**
+ * prometheus-operator's `StorageSpec` (`spec.storage` of Prometheus, PrometheusAgent, Alertmanager
+ * and ThanosRuler): how the operator gives each replica of the StatefulSet it creates its volume.
+ * Only the fields rules read; a test validates every fixture of these types against the CRD
+ * schemas of `@kubernetes-models/prometheus-operator` (packages/testing).
+ */
+export interface StorageSpecArgs {
+  /** A PersistentVolumeClaim per replica, made from this template (the operator's volumeClaimTemplates). */
+  readonly volumeClaimTemplate?: {
+    readonly metadata?: k8s.types.input.meta.v1.ObjectMeta;
+    readonly spec?: k8s.types.input.core.v1.PersistentVolumeClaimSpec;
+  };
+  /** A generic ephemeral volume: a claim per pod, from its own template. */
+  readonly ephemeral?: k8s.types.input.core.v1.EphemeralVolumeSource;
+  /** A node-local emptyDir (no claim). */
+  readonly emptyDir?: k8s.types.input.core.v1.EmptyDirVolumeSource;
+  readonly disableMountSubPath?: boolean;
+}
+
+/** The inputs of a prometheus-operator custom resource with storage, as far as rules read them. */
+export interface OperatorStorageResourceArgs {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata?: k8s.types.input.meta.v1.ObjectMeta;
+  /** Only `storage` is declared: the rest of the spec is the operator's and no rule reads it. */
+  readonly spec?: { readonly storage?: StorageSpecArgs };
+}
+
+/**
+ * A custom resource type (`k8s.apiextensions.CustomResource` with a given shape). The SDK has no
+ * class per custom resource kind, so the shape is declared here.
+ */
+type CustomResourceClass<A> = new (
+  name: string,
+  args: A,
+  opts?: CustomResourceOptions,
+) => k8s.apiextensions.CustomResource;
 
 /**
  * The resource types the pack's rules look into, keyed by Pulumi type token, mapped to their SDK
@@ -67,6 +105,7 @@ export interface ResourceClasses {
   "kubernetes:core/v1:Secret": typeof k8s.core.v1.Secret;
   "kubernetes:core/v1:Service": typeof k8s.core.v1.Service;
   "kubernetes:core/v1:Pod": typeof k8s.core.v1.Pod;
+  "kubernetes:core/v1:PersistentVolumeClaim": typeof k8s.core.v1.PersistentVolumeClaim;
   "kubernetes:apps/v1:Deployment": typeof k8s.apps.v1.Deployment;
   "kubernetes:apps/v1:StatefulSet": typeof k8s.apps.v1.StatefulSet;
   "kubernetes:apps/v1:DaemonSet": typeof k8s.apps.v1.DaemonSet;
@@ -81,7 +120,19 @@ export interface ResourceClasses {
   "kubernetes:helm.sh/v3:Release": typeof k8s.helm.v3.Release;
   "kubernetes:helm.sh/v3:Chart": typeof k8s.helm.v3.Chart;
   "kubernetes:helm.sh/v4:Chart": typeof k8s.helm.v4.Chart;
+  "kubernetes:monitoring.coreos.com/v1:Prometheus": CustomResourceClass<OperatorStorageResourceArgs>;
+  "kubernetes:monitoring.coreos.com/v1alpha1:PrometheusAgent": CustomResourceClass<OperatorStorageResourceArgs>;
+  "kubernetes:monitoring.coreos.com/v1:Alertmanager": CustomResourceClass<OperatorStorageResourceArgs>;
+  "kubernetes:monitoring.coreos.com/v1:ThanosRuler": CustomResourceClass<OperatorStorageResourceArgs>;
 }
+
+/** The custom resource types among the tokens (no SDK class carries them). */
+export const CUSTOM_RESOURCE_TOKENS = [
+  "kubernetes:monitoring.coreos.com/v1:Prometheus",
+  "kubernetes:monitoring.coreos.com/v1alpha1:PrometheusAgent",
+  "kubernetes:monitoring.coreos.com/v1:Alertmanager",
+  "kubernetes:monitoring.coreos.com/v1:ThanosRuler",
+] as const satisfies readonly TypeToken[];
 
 /** A type token the pack knows the shape of. */
 export type TypeToken = keyof ResourceClasses;
@@ -142,6 +193,7 @@ export const TYPE_TOKENS = Object.keys({
   "kubernetes:core/v1:Secret": true,
   "kubernetes:core/v1:Service": true,
   "kubernetes:core/v1:Pod": true,
+  "kubernetes:core/v1:PersistentVolumeClaim": true,
   "kubernetes:apps/v1:Deployment": true,
   "kubernetes:apps/v1:StatefulSet": true,
   "kubernetes:apps/v1:DaemonSet": true,
@@ -157,6 +209,10 @@ export const TYPE_TOKENS = Object.keys({
   "kubernetes:helm.sh/v3:Chart": true,
   "kubernetes:helm.sh/v4:Chart": true,
   "aws:amp/workspace:Workspace": true,
+  "kubernetes:monitoring.coreos.com/v1:Prometheus": true,
+  "kubernetes:monitoring.coreos.com/v1alpha1:PrometheusAgent": true,
+  "kubernetes:monitoring.coreos.com/v1:Alertmanager": true,
+  "kubernetes:monitoring.coreos.com/v1:ThanosRuler": true,
 } satisfies Record<TypeToken, true>) as TypeToken[];
 
 type ArgsParam<C> = C extends new (name: string, args: infer A, ...rest: never[]) => Resource ? A : never;

@@ -10,7 +10,8 @@ import {
   stackLabel,
 } from "@hcp/platform";
 import { layerProgram, type ProgramRun, type RegisteredResource, repoTopology, runLayer } from "@hcp/testing";
-import { policyConfigFor } from "../src/lib";
+import { policyConfigFor, RULES } from "../src/lib";
+import { storageClassProblem } from "../src/policies/observability";
 import { type Diagnostic, type Fixture, Analyzer } from "./harness";
 
 /**
@@ -207,4 +208,99 @@ describe("the repository's stacks", function () {
       }
     });
   }
+});
+
+/** A copy of a wire value with `value` at the dotted `path` (objects created on the way). */
+function withValue(root: unknown, path: string, value: unknown): unknown {
+  const [head, ...rest] = path.split(".");
+  const obj = typeof root === "object" && root !== null ? (root as Record<string, unknown>) : {};
+  return { ...obj, [head]: rest.length === 0 ? value : withValue(obj[head], rest.join("."), value) };
+}
+
+function ruleDefault<T>(rule: string, key: string): T {
+  const found = RULES.find((r) => r.policy.name === rule);
+  assert.ok(found, rule);
+  return found.defaults[key] as T;
+}
+
+describe("the observability stack's objects through grafana-not-public and monitoring-pvc-encrypted", function () {
+  this.timeout(600_000);
+  const topology = repoTopology("production");
+  const region = primaryRegion(topology).name;
+
+  it("accepts by name only classes the cluster layer defines encrypted (k8s-storage-class-encrypted's terms)", async () => {
+    const run = await synthesize("deployed", "cluster", topology, region);
+    const classes = new Map(
+      run.resources
+        .filter((r) => r.type === "kubernetes:storage.k8s.io/v1:StorageClass")
+        .map((r) => {
+          const props = r.wireInputs as Parameters<typeof storageClassProblem>[0];
+          return [props.metadata?.name ?? r.name, props] as const;
+        }),
+    );
+    const listed = ruleDefault<string[]>("monitoring-pvc-encrypted", "encryptedStorageClasses");
+    const provisioners = ruleDefault<string[]>("monitoring-pvc-encrypted", "ebsProvisioners");
+    assert.ok(listed.length > 0);
+    for (const name of listed) {
+      const props = classes.get(name);
+      assert.ok(
+        props,
+        `the cluster layer defines no StorageClass '${name}' (it defines ${[...classes.keys()].join(", ")})`,
+      );
+      assert.equal(storageClassProblem(props, provisioners), undefined, name);
+    }
+  });
+
+  it("passes the stack as it is and fails it with a public Grafana or a claim on another class", async () => {
+    const analyzer = await Analyzer.start();
+    await analyzer.configure(policyConfigFor(topology));
+    try {
+      const run = await synthesize("deployed", "observability", topology, region);
+      const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+      const resources = run.resources.map((r) => fixture(r, byUrn, true));
+      const chart = resources.find(
+        (f) => f.type === "kubernetes:helm.sh/v4:Chart" && f.props["chart"] === "kube-prometheus-stack",
+      );
+      assert.ok(chart, "the observability stack deploys kube-prometheus-stack");
+      const ours = (ds: readonly Diagnostic[], policy: string) =>
+        ds.filter((d) => d.policyName === policy).map((d) => `[${d.enforcementLevel}] ${d.message}`);
+      const asIs = await analyzer.analyzeStack(resources);
+      assert.deepEqual(ours(asIs.diagnostics, "grafana-not-public"), []);
+      assert.deepEqual(ours(asIs.diagnostics, "monitoring-pvc-encrypted"), []);
+      const mutations: Array<[string, unknown, string, RegExp]> = [
+        [
+          "grafana.service.type",
+          "LoadBalancer",
+          "grafana-not-public",
+          /values\.grafana\.service\.type is 'LoadBalancer'/,
+        ],
+        [
+          "prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName",
+          "gp2",
+          "monitoring-pvc-encrypted",
+          /values\.prometheus\.prometheusSpec\.storageSpec\.volumeClaimTemplate\.spec\.storageClassName is 'gp2'/,
+        ],
+        [
+          "alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.storageClassName",
+          undefined,
+          "monitoring-pvc-encrypted",
+          /values\.alertmanager\.alertmanagerSpec\.storage\.volumeClaimTemplate\.spec\.storageClassName is not set/,
+        ],
+      ];
+      for (const [path, value, policy, message] of mutations) {
+        const mutated = resources.map((f) =>
+          f === chart
+            ? { ...f, props: { ...f.props, values: withValue(f.props["values"], path, value) } }
+            : f,
+        );
+        const found = ours((await analyzer.analyzeStack(mutated)).diagnostics, policy);
+        assert.ok(
+          found.some((m) => m.startsWith("[mandatory]") && message.test(m)),
+          `${policy} did not catch values.${path} = ${String(value)}: ${found.join("; ") || "(nothing)"}`,
+        );
+      }
+    } finally {
+      await analyzer.configure({});
+    }
+  });
 });

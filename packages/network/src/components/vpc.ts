@@ -36,6 +36,11 @@ export class Vpc extends pulumi.ComponentResource {
   readonly internetGateway: aws.ec2.InternetGateway;
   readonly defaultSecurityGroup: aws.ec2.DefaultSecurityGroup;
   readonly natGateways: aws.ec2.NatGateway[];
+  /** The NAT gateways with the zone each one sits in, ordered by zone. */
+  readonly natGatewayZones: ReadonlyArray<{
+    readonly availabilityZone: string;
+    readonly id: pulumi.Output<string>;
+  }>;
   /** Subnet ids per tier, ordered by zone. */
   readonly subnetIds: PerTier<pulumi.Output<string>>;
   /** Subnet CIDRs per tier, ordered by zone (known before deployment). */
@@ -137,6 +142,10 @@ export class Vpc extends pulumi.ComponentResource {
       );
     }
     this.natGateways = [...gateways.values()];
+    this.natGatewayZones = [...gateways.entries()].map(([z, gateway]) => ({
+      availabilityZone: zones[z],
+      id: gateway.id,
+    }));
     tables.private.forEach((table, i) => {
       const gateway = gateways.get(layout.egressZoneFor[i])!;
       new aws.ec2.Route(

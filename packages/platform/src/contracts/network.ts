@@ -21,6 +21,15 @@ export interface NetworkOutputs {
   readonly subnetIds: PerTier<string>;
   /** Route tables per tier (peering routes are added to these), ordered by AZ. */
   readonly routeTableIds: PerTier<string>;
+  /**
+   * The VPC's NAT gateways, ordered by AZ: one per zone (`natGateways: perAz`) or one in the first
+   * zone (`single`). Observability alarms on each one's CloudWatch metrics (`NatGatewayId`).
+   */
+  readonly natGateways: ReadonlyArray<{
+    /** Zone of the public subnet the gateway sits in (one of `availabilityZones`). */
+    readonly availabilityZone: string;
+    readonly id: string;
+  }>;
   /** Security group of the interface VPC endpoints. */
   readonly endpointSecurityGroupId: string;
   /** CloudWatch log group receiving the VPC flow logs. */
@@ -50,6 +59,14 @@ const schema = z.object({
   availabilityZones: z.array(text()).min(1),
   subnetIds: perTier,
   routeTableIds: perTier,
+  natGateways: z
+    .array(
+      z.object({
+        availabilityZone: text(),
+        id: z.string().regex(/^nat-[0-9a-z]+$/, "expected a NAT gateway id"),
+      }),
+    )
+    .min(1),
   endpointSecurityGroupId: text(),
   flowLogGroupName: text(),
   kmsKeyArn: arn(),

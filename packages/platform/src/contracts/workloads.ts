@@ -58,6 +58,12 @@ export interface WorkloadsOutputs {
   readonly loadBalancer: {
     readonly dnsName: string;
     readonly zoneId: string;
+    readonly arn: string;
+    /**
+     * ARN suffix, `app/<name>/<id>`: the `LoadBalancer` dimension of its `AWS/ApplicationELB`
+     * CloudWatch metrics (the observability layer's 5xx alarms).
+     */
+    readonly arnSuffix: string;
     /** WAFv2 web ACL associated with it. */
     readonly webAclArn: string;
     /** Bucket receiving its access logs (SSE-S3: the only encryption ALB access-log delivery supports). */
@@ -105,6 +111,8 @@ const schema = z.object({
   loadBalancer: z.object({
     dnsName: hostname(),
     zoneId: text(),
+    arn: arn(),
+    arnSuffix: z.string().regex(/^app\/[^/]+\/[0-9a-f]+$/, "expected app/<name>/<id>"),
     webAclArn: arn(),
     accessLogBucketName: text(),
   }),

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { regionInfo } from "@hcp/platform";
 import { revealSecrets, rpcSecret } from "../secrets";
+import { ingressGroupLoadBalancerName } from "./albNames";
 import { getSecretVersion } from "./calls/secretsmanager";
 import { renderPolicyDocument } from "./policyDocument";
 import { type SdkTypeInfo, sdkTypeInfo } from "./sdkTypes";
@@ -66,6 +67,8 @@ export class StrictMocks implements pulumi.runtime.Mocks {
   readonly genericTypes = new Set<string>();
   /** Stack references the program made, by full name. */
   readonly stackReferences = new Set<string>();
+  /** Every call (invoke) the program made, in order, with its inputs (secrets revealed). */
+  readonly calls: Array<{ readonly token: string; readonly inputs: Record<string, unknown> }> = [];
 
   private readonly providers = new Map<string, ProviderInfo>();
 
@@ -205,6 +208,7 @@ export class StrictMocks implements pulumi.runtime.Mocks {
 
   private doCall(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
     const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+    this.calls.push({ token: args.token, inputs: revealSecrets(inputs).value as Record<string, unknown> });
     const pkg = args.token.split(":")[0] ?? "";
     const provider = this.providerFor(args.provider, pkg, args.token, "(call)");
     const partition = regionInfo(provider.region)?.partition ?? "aws";
@@ -257,6 +261,12 @@ export class StrictMocks implements pulumi.runtime.Mocks {
         }
         return { id: zone };
       }
+      case "aws:lb/getLoadBalancer:getLoadBalancer":
+        return applicationLoadBalancer(revealSecrets(inputs).value as Record<string, unknown>, {
+          region: provider.region,
+          accountId: provider.accountId,
+          partition,
+        });
       case "aws:guardduty/getDetector:getDetector": {
         // The account's detector in the provider's region (`cluster.guardDuty.detector: existing`),
         // one per account and region, so its id depends on nothing else.
@@ -284,6 +294,55 @@ export class StrictMocks implements pulumi.runtime.Mocks {
         );
     }
   }
+}
+
+/**
+ * `aws.lb.getLoadBalancer` for the ALBs that exist in these mocks: those the AWS Load Balancer
+ * Controller creates for an IngressGroup, found by its tags (`elbv2.k8s.aws/cluster`,
+ * `ingress.k8s.aws/stack` = the group, `ingress.k8s.aws/resource: LoadBalancer`), or by name. The
+ * name is the one the Ingress mock's host name starts with (`k8s-<group>-<hash>`); ARN and suffix
+ * have the real shape (`arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<16 hex>`).
+ * Anything else (an ARN, tags no controller writes) has no answer here: the real data source
+ * would fail with "no load balancer found", so this refuses too.
+ */
+function applicationLoadBalancer(
+  inputs: Record<string, unknown>,
+  where: { readonly region: string; readonly accountId: string; readonly partition: string },
+): Record<string, unknown> {
+  const tags = (inputs["tags"] ?? {}) as Record<string, unknown>;
+  const group = tags["ingress.k8s.aws/stack"];
+  let name: string;
+  if (typeof inputs["name"] === "string" && inputs["name"] !== "") {
+    name = inputs["name"];
+  } else if (
+    typeof group === "string" &&
+    typeof tags["elbv2.k8s.aws/cluster"] === "string" &&
+    tags["ingress.k8s.aws/resource"] === "LoadBalancer"
+  ) {
+    name = ingressGroupLoadBalancerName(group);
+  } else {
+    throw new Error(
+      `StrictMocks: aws.lb.getLoadBalancer(${JSON.stringify(inputs)}) matches no load balancer: only the ALBs the ` +
+        `AWS Load Balancer Controller creates for an IngressGroup (found by name or by its cluster, stack and ` +
+        `resource tags) exist here.`,
+    );
+  }
+  const id = makeToken(where.accountId, where.region, "alb", name).slice(0, 16);
+  const suffix = `app/${name}/${id}`;
+  const arn = `arn:${where.partition}:elasticloadbalancing:${where.region}:${where.accountId}:loadbalancer/${suffix}`;
+  return {
+    id: arn,
+    arn,
+    arnSuffix: suffix,
+    name,
+    dnsName: `${name}-${parseInt(id.slice(0, 8), 16)}.${where.region}.elb.amazonaws.com`,
+    zoneId: ELB_HOSTED_ZONES[where.region] ?? "",
+    loadBalancerType: "application",
+    internal: false,
+    ipAddressType: "ipv4",
+    region: where.region,
+    tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
+  };
 }
 
 /** ELB access-log delivery accounts (docs: "Enable access logs for your Application Load Balancer"). */

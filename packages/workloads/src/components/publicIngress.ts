@@ -25,6 +25,11 @@ export interface PublicIngressArgs {
   readonly namespace: pulumi.Input<string>;
   /** IngressGroup name: every service shares the region's one ALB. */
   readonly groupName: string;
+  /**
+   * Physical name of the EKS cluster, as the AWS Load Balancer Controller is configured with it (its
+   * `clusterName`): the controller tags the ALB with it, which is how the ALB is looked up.
+   */
+  readonly clusterName: pulumi.Input<string>;
   readonly backends: readonly IngressBackend[];
   /** The environment's public hosted zone (ACM DNS validation and the regional alias records). */
   readonly zoneId: pulumi.Input<string>;
@@ -100,6 +105,22 @@ export function loadBalancerAttributes(logBucket: string, protect: boolean): str
   ].join(",");
 }
 
+/**
+ * The tags the AWS Load Balancer Controller puts on the ALB of an explicit IngressGroup, which
+ * identify it among every load balancer of the account and region: `elbv2.k8s.aws/cluster` (the
+ * controller's cluster name), `ingress.k8s.aws/stack` (the group name) and
+ * `ingress.k8s.aws/resource: LoadBalancer` (controller source, `pkg/deploy/tracking/provider.go`).
+ * The controller also finds its existing ALB by these tags, not by name, so the lookup works for an
+ * ALB it created under its generated `k8s-<group>-<hash>` name.
+ */
+export function controllerLoadBalancerTags(clusterName: string, groupName: string): Record<string, string> {
+  return {
+    "elbv2.k8s.aws/cluster": clusterName,
+    "ingress.k8s.aws/stack": groupName,
+    "ingress.k8s.aws/resource": "LoadBalancer",
+  };
+}
+
 /** The AWS Load Balancer Controller annotations of every Ingress of the group. */
 export function ingressAnnotations(args: {
   readonly groupName: string;
@@ -146,6 +167,10 @@ export class PublicIngress extends pulumi.ComponentResource {
   readonly loadBalancerDnsName: pulumi.Output<string>;
   /** Its canonical hosted zone id. */
   readonly loadBalancerZoneId: pulumi.Output<string>;
+  /** Its ARN. */
+  readonly loadBalancerArn: pulumi.Output<string>;
+  /** Its ARN suffix (`app/<name>/<id>`): the `LoadBalancer` dimension of its CloudWatch metrics. */
+  readonly loadBalancerArnSuffix: pulumi.Output<string>;
 
   constructor(name: string, args: PublicIngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hcp:workloads:PublicIngress", name, {}, opts);
@@ -345,6 +370,19 @@ export class PublicIngress extends pulumi.ComponentResource {
       return hostname;
     });
     this.loadBalancerZoneId = aws.elb.getHostedZoneIdOutput({}, { parent: this }).id;
+    // The controller creates the ALB, so Pulumi can only look it up, and only once it exists: the
+    // tags are derived from the Ingress's address, so the lookup waits for the controller to report
+    // one (and stays unknown in the preview of a first deployment instead of failing).
+    const loadBalancer = aws.lb.getLoadBalancerOutput(
+      {
+        tags: pulumi
+          .all([this.loadBalancerDnsName, args.clusterName])
+          .apply(([, clusterName]) => controllerLoadBalancerTags(clusterName, args.groupName)),
+      },
+      { parent: this },
+    );
+    this.loadBalancerArn = loadBalancer.arn;
+    this.loadBalancerArnSuffix = loadBalancer.arnSuffix;
     for (const b of args.backends) {
       for (const h of b.hosts) {
         new aws.route53.Record(

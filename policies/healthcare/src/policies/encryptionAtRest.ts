@@ -499,6 +499,9 @@ interface StorageClassConfig {
   readonly ebsProvisioners: string[];
 }
 
+/** Provisioners that create EBS volumes (the CSI driver and the in-tree plugin it replaced). */
+export const EBS_PROVISIONERS: readonly string[] = ["ebs.csi.aws.com", "kubernetes.io/aws-ebs"];
+
 /** EBS CSI storage classes create encrypted volumes under a customer-managed key. */
 export const k8sStorageClassEncrypted = resourceRule<StorageClassConfig>({
   name: "k8s-storage-class-encrypted",
@@ -524,7 +527,7 @@ export const k8sStorageClassEncrypted = resourceRule<StorageClassConfig>({
     },
   },
   config: {
-    defaults: { ebsProvisioners: ["ebs.csi.aws.com", "kubernetes.io/aws-ebs"] },
+    defaults: { ebsProvisioners: [...EBS_PROVISIONERS] },
     schema: {
       ebsProvisioners: {
         type: "array",

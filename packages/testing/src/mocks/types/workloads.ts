@@ -1,3 +1,4 @@
+import { ingressGroupLoadBalancerName } from "../albNames";
 import { arn, type MockResourceContext, type OutputsFn, str } from "../values";
 
 /**
@@ -44,9 +45,8 @@ export const WORKLOADS_OUTPUTS: Record<string, OutputsFn> = {
       ) ?? "default";
     // One ALB per IngressGroup: the same host name for every Ingress of the group. A Kubernetes
     // provider has no region: the name carries the group's hash only.
-    const t = Buffer.from(group).toString("hex").padEnd(10, "0");
     const region = ctx.region ? `${ctx.region}.` : "";
-    const host = `k8s-${group.slice(0, 8)}-${t.slice(0, 10)}.${region}elb.amazonaws.com`;
+    const host = `${ingressGroupLoadBalancerName(group)}.${region}elb.amazonaws.com`;
     return { status: { loadBalancer: { ingress: [{ hostname: host }] } } };
   },
 };
