@@ -1,9 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import Ajv from "ajv";
 import { parse } from "yaml";
-import { DEFAULT_ARCHIVE_COPY_IMAGE, loadEnvironmentConfigFile } from "@hcp/platform";
+import { DEFAULT_ARCHIVE_COPY_IMAGE, imageReference, loadEnvironmentConfigFile } from "@hcp/platform";
 import { repoRoot } from "@hcp/testing";
 import { discover } from "../src/discover";
 
@@ -27,6 +28,7 @@ interface CustomManager {
   readonly datasourceTemplate?: string;
   readonly versioningTemplate?: string;
   readonly depTypeTemplate?: string;
+  readonly autoReplaceStringTemplate?: string;
 }
 
 interface RenovateConfig {
@@ -47,6 +49,10 @@ interface Extracted {
   readonly datasource: string;
   readonly registryUrl?: string;
   readonly depType?: string;
+  readonly currentDigest?: string;
+  /** The matched text and its named groups (what `autoReplaceStringTemplate` renders from). */
+  readonly match: string;
+  readonly groups: Readonly<Record<string, string>>;
 }
 
 /** `/regex/` patterns of `managerFilePatterns` (globs are not used here). */
@@ -80,6 +86,9 @@ function extract(file: string, text: string): Extracted[] {
             datasource: render(manager.datasourceTemplate, groups) ?? groups["datasource"],
             registryUrl: groups["registryUrl"],
             depType: render(manager.depTypeTemplate, groups),
+            currentDigest: groups["currentDigest"],
+            match: m[0],
+            groups,
           };
         }),
       ),
@@ -105,7 +114,39 @@ function pinsOf(file: string): Map<string, string> {
   ) {
     pins.set("data.backup.archiveCopyImage", archive.tag);
   }
+  for (const [name, image] of Object.entries(topology.observability.exporters)) {
+    pins.set(`observability.exporters.${name}`, image.tag);
+  }
   return pins;
+}
+
+/**
+ * Renders an `autoReplaceStringTemplate` as Renovate does for the subset used here: `{{{name}}}` and
+ * `{{#if name}}...{{/if}}` over the match's groups plus `newValue` / `newDigest`.
+ */
+function renderReplacement(template: string, values: Record<string, string | undefined>): string {
+  return template
+    .replace(/\{\{#if (\w+)\}\}([\s\S]*?)\{\{\/if\}\}/g, (_, name: string, body: string) =>
+      values[name] ? body : "",
+    )
+    .replace(/\{\{\{(\w+)\}\}\}/g, (_, name: string) => {
+      const value = values[name];
+      assert.ok(value !== undefined, `template uses {{{${name}}}}, which has no value`);
+      return value;
+    });
+}
+
+/** What Renovate's update writes into `text` for `dep` (its match replaced by the rendered template). */
+function applyUpdate(text: string, dep: Extracted, newValue: string, newDigest: string): string {
+  assert.ok(
+    dep.manager.autoReplaceStringTemplate,
+    `${dep.manager.description}: no autoReplaceStringTemplate`,
+  );
+  assert.equal(text.split(dep.match).length, 2, `the match of ${dep.depName} occurs once`);
+  return text.replace(
+    dep.match,
+    renderReplacement(dep.manager.autoReplaceStringTemplate, { ...dep.groups, newValue, newDigest }),
+  );
 }
 
 const ENV_FILES = discover(ROOT).environments.map((e) => `Pulumi.${e}.yaml`);
@@ -242,6 +283,59 @@ describe("Renovate configuration", () => {
       assert.ok(!values.includes(pins.get("cluster.addons.vpcCni")!));
     });
   }
+
+  for (const file of ENV_FILES) {
+    it(`pins the digest of every image of ${file}, and a later run reads and moves it`, () => {
+      const env = /^Pulumi\.(.+)\.yaml$/.exec(file)![1];
+      const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+      const images = extract(file, text).filter((d) => d.datasource === "docker");
+      assert.ok(images.length > 0);
+      const digest = (c: string) => `sha256:${c.repeat(64)}`;
+      let pinned = text;
+      for (const dep of images) {
+        pinned = applyUpdate(pinned, dep, dep.currentValue, dep.currentDigest ?? digest("a"));
+      }
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "renovate-"));
+      try {
+        const pinnedFile = path.join(dir, file);
+        fs.writeFileSync(pinnedFile, pinned);
+        // The environment still parses, and every third-party image now carries its digest.
+        const topology = loadEnvironmentConfigFile(pinnedFile, env);
+        const refs = [topology.data.image, ...Object.values(topology.observability.exporters)];
+        for (const image of refs) {
+          assert.match(image.digest ?? "", /^sha256:[0-9a-f]{64}$/, `${image.repository} pinned`);
+          assert.equal(imageReference(image), `${image.repository}:${image.tag}@${image.digest}`);
+        }
+        // The next run sees the digest, and a tag update moves tag and digest together.
+        const again = extract(file, pinned).filter((d) => d.datasource === "docker");
+        assert.deepEqual(
+          again.map((d) => [d.depName, d.currentValue, d.currentDigest]),
+          images.map((d) => [d.depName, d.currentValue, d.currentDigest ?? digest("a")]),
+        );
+        const [first] = again;
+        const bumped = applyUpdate(pinned, first, `${first.currentValue}-next`, digest("b"));
+        const moved = extract(file, bumped).find((d) => d.depName === first.depName)!;
+        assert.deepEqual(
+          [moved.currentValue, moved.currentDigest],
+          [`${first.currentValue}-next`, digest("b")],
+        );
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("pins container images by digest (pinDigests on the image dependency type)", () => {
+    const rule = config.packageRules.find((r) => JSON.stringify(r["matchDepTypes"]) === '["image"]');
+    assert.equal(rule?.["pinDigests"], true);
+    for (const m of config.customManagers.filter((c) => c.datasourceTemplate === "docker")) {
+      assert.ok(
+        m.matchStrings.every((s) => s.includes("(?<currentDigest>")),
+        m.description,
+      );
+      assert.match(m.autoReplaceStringTemplate ?? "", /\{\{#if newDigest\}\}/, m.description);
+    }
+  });
 
   it("finds the default images of the config schema", () => {
     const file = "packages/platform/src/config/schema.ts";

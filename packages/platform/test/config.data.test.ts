@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { readStackConfigFile } from "../src/config/load";
 import { keyPath, NAMESPACE, parseEnvironmentConfig } from "../src/config/parse";
 import { ConfigError, type ConfigProblem } from "../src/config/problems";
+import { imageReference } from "../src/config/images";
 import { DEFAULT_ARCHIVE_COPY_IMAGE } from "../src/config/schema";
 import type { EnvironmentConfig } from "../src/config/types";
 
@@ -101,6 +102,12 @@ describe("config: data section", () => {
       expect: [{ path: keyPath("data", "image", "tag"), received: /pg16-oss/, fix: /without -oss/ }],
     },
     {
+      name: "an image digest that is not sha256 and 64 hex digits",
+      env: "production",
+      change: (d) => ({ ...d, image: { ...(d["image"] as Raw), digest: "sha256:ABC" } }),
+      expect: [{ path: keyPath("data", "image", "digest"), received: /sha256:ABC/, fix: /sha256:<64 hex>/ }],
+    },
+    {
       name: "fewer than 1000 PgBouncer client connections",
       env: "staging",
       change: (d) => ({ ...d, pgbouncer: { maxClientConnections: 500, defaultPoolSize: 50 } }),
@@ -120,6 +127,32 @@ describe("config: data section", () => {
       }
     });
   }
+
+  it("keeps an image digest, which the rendered pods then pull (repository:tag@digest)", () => {
+    const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
+    const { config, problems } = parseWithData("production", (d) =>
+      backup(
+        { ...d, image: { ...(d["image"] as Raw), digest } },
+        {
+          archiveCopyImage: { ...DEFAULT_ARCHIVE_COPY_IMAGE, digest },
+        },
+      ),
+    );
+    assert.deepEqual(problems, []);
+    assert.equal(config!.data.image.digest, digest);
+    assert.equal(
+      imageReference(config!.data.image),
+      `${config!.data.image.repository}:${config!.data.image.tag}@${digest}`,
+    );
+    assert.equal(
+      imageReference(config!.data.backup.archiveCopyImage),
+      `${DEFAULT_ARCHIVE_COPY_IMAGE.repository}:${DEFAULT_ARCHIVE_COPY_IMAGE.tag}@${digest}`,
+    );
+    assert.equal(
+      imageReference(DEFAULT_ARCHIVE_COPY_IMAGE),
+      `${DEFAULT_ARCHIVE_COPY_IMAGE.repository}:${DEFAULT_ARCHIVE_COPY_IMAGE.tag}`,
+    );
+  });
 
   it("reports every data problem at once", () => {
     const { problems } = parseWithData("production", (d) =>

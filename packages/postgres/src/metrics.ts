@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inheritedDependsOn } from "@hcp/kube";
-import type { ImageRef, MetricsEndpoint } from "@hcp/platform";
+import { type ImageRef, imageReference, type MetricsEndpoint } from "@hcp/platform";
 import { type DbClientPodArgs, DB_CLIENT_LABELS, JOB_WRITABLE } from "./components/pgbackrestClient";
 import { PGBOUNCER_LABELS } from "./components/pgbouncerPool";
 import { CONTAINER_SECURITY, POD_SECURITY } from "./components/security";
@@ -75,7 +75,7 @@ function credentialEnv(
 export function postgresExporterContainer(args: ExporterSidecarArgs): k8s.types.input.core.v1.Container {
   return {
     name: "postgres-exporter",
-    image: `${args.image.repository}:${args.image.tag}`,
+    image: imageReference(args.image),
     args: [`--web.listen-address=:${METRICS_PORTS.postgresExporter}`],
     env: [
       {
@@ -104,7 +104,7 @@ export function postgresExporterContainer(args: ExporterSidecarArgs): k8s.types.
 export function pgbouncerExporterContainer(args: ExporterSidecarArgs): k8s.types.input.core.v1.Container {
   return {
     name: "pgbouncer-exporter",
-    image: `${args.image.repository}:${args.image.tag}`,
+    image: imageReference(args.image),
     env: credentialEnv(args.credentialsSecretName, "MONITORING_USER", "MONITORING_PASSWORD"),
     // Kubernetes expands $(VAR) from the container's own environment; the password has only letters
     // and digits (DatabaseSecrets), so it needs no URL escaping.
@@ -159,7 +159,7 @@ export class PgbackrestExporter extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "pgbackrest-exporter",
-                  image: `${args.image.repository}:${args.image.tag}`,
+                  image: imageReference(args.image),
                   args: [
                     `--prom.port=${METRICS_PORTS.pgbackrestExporter}`,
                     "--collect.interval=600",

@@ -227,3 +227,42 @@ describe("components and their dependsOn", () => {
     assert.equal(at(spec, "containers[0].securityContext.readOnlyRootFilesystem"), true);
   });
 });
+
+describe("container images", () => {
+  it("run repository:tag@digest when the config pins a digest, and repository:tag otherwise", async () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const images = async (pinned: boolean) => {
+      const ref = pinned ? { ...image, digest } : image;
+      const run = await runProgram({
+        project: "hcp-data",
+        stack: "production-sa-east-1",
+        searchPaths: [path.join(__dirname, "..")],
+        program: () => {
+          const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
+          new PgbouncerPool(
+            "pgbouncer",
+            {
+              namespace: "hcp-data",
+              serviceName: "pgbouncer",
+              replicas: 2,
+              image: ref,
+              ini: artifacts.pgbouncer.ini,
+              userlistSecretName: "pgbouncer-auth",
+              tlsSecretName: "pgbouncer-tls",
+            },
+            { provider },
+          );
+        },
+      });
+      const deployment = one(run.resources, "kubernetes:apps/v1:Deployment");
+      return (at(deployment.inputs, "spec.template.spec.containers") as Array<{ image: string }>).map(
+        (c) => c.image,
+      );
+    };
+    const base = `${image.repository}:${image.tag}`;
+    assert.ok((await images(false)).includes(base));
+    const pinned = await images(true);
+    assert.ok(pinned.includes(`${base}@${digest}`), pinned.join(", "));
+    assert.ok(!pinned.includes(base));
+  });
+});

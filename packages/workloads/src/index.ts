@@ -4,12 +4,19 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DATA_TIER_ACCESS_LABELS, labelMap, podLabelsOf, RestrictedNamespace, Workload } from "@hcp/kube";
 import {
+  bucketGrantStatements,
+  BucketReplication,
   dataContract,
+  drRegions,
   drContract,
   environmentContract,
   exportContract,
+  type Grantee,
+  grantPolicy,
+  keyGrantStatements,
   KmsKey,
   kubernetesProvider,
+  namePrefix,
   planSubnets,
   primaryRegion,
   readCluster,
@@ -21,6 +28,7 @@ import {
   stackId,
   workloadsContract,
 } from "@hcp/platform";
+import { type DocumentsSetting, documentsGrant } from "./documents";
 import { CACHE_PORT, CACHE_SECRET_PROPERTIES, RegionalCache } from "./components/cache";
 import { externalSecretManifest } from "./components/externalSecrets";
 import { PublicIngress } from "./components/publicIngress";
@@ -199,7 +207,7 @@ export = async () => {
     { providers: [awsProvider, kube] },
   );
 
-  // Documents (PHI) and LGPD exports: one customer key for both.
+  // Documents (PHI) and LGPD exports: one customer key of the region for both.
   const key = new KmsKey(
     "objects-key",
     {
@@ -209,16 +217,100 @@ export = async () => {
     },
     { provider: awsProvider },
   );
-  const documents = new SecureBucket(
-    "documents",
-    {
-      kmsKeyArn: key.arn,
-      dataClassification: "phi",
-      bucketPrefix: `${ctx.namePrefix}-documents-`.slice(0, 37),
-      protect: ctx.protectStateful,
-    },
-    { provider: awsProvider },
-  );
+  // The documents bucket is the primary region's; each DR region uses a replica of it. S3 keeps one
+  // replication configuration per source bucket and a primary stack never reads a DR stack, so the
+  // primary's stack owns the replicas too (each through its region's provider, with a key of its
+  // region) and the one configuration with a rule per DR region; DR stacks read the replica of their
+  // region from the primary's export.
+  const documentsBucket = primary
+    ? new SecureBucket(
+        "documents",
+        {
+          kmsKeyArn: key.arn,
+          dataClassification: "phi",
+          bucketPrefix: `${ctx.namePrefix}-documents-`.slice(0, 37),
+          protect: ctx.protectStateful,
+        },
+        { provider: awsProvider },
+      )
+    : undefined;
+  const replicas = documentsBucket
+    ? drRegions(topology).map((r) => {
+        const provider = ctx.aws(r.name);
+        const replicaKey = new KmsKey(
+          `documents-replica-${r.name}-key`,
+          {
+            description: `Replica of the documents of ${ctx.namePrefix} in ${r.name}`,
+            alias: `hcp/${ctx.environment}/${r.name}/documents-replica`,
+            protect: ctx.protectStateful,
+          },
+          { provider },
+        );
+        const bucket = new SecureBucket(
+          `documents-replica-${r.name}`,
+          {
+            kmsKeyArn: replicaKey.arn,
+            dataClassification: "phi",
+            bucketPrefix: `${namePrefix(ctx.environment, r.name)}-doc-replica-`.slice(0, 37),
+            protect: ctx.protectStateful,
+          },
+          { provider },
+        );
+        return { region: r.name, bucket, key: replicaKey };
+      })
+    : [];
+  if (documentsBucket && replicas.length > 0) {
+    new BucketReplication(
+      "documents-replication",
+      { sourceRegion: region, source: documentsBucket, sourceKey: key, destinations: replicas },
+      { provider: awsProvider },
+    );
+  }
+  const documentsReplica = primary
+    ? undefined
+    : (
+        await readContractValue(
+          workloadsContract,
+          stackId("workloads", ctx.environment, primaryRegion(topology).name),
+        )
+      ).buckets.documents.replicas[region];
+  if (!primary && documentsReplica === undefined) {
+    throw new Error(
+      `The primary's workloads stack exports no documents replica for ${region}. Fix: update the ` +
+        `primary region's workloads stack (it creates the replicas of every DR region) before this one.`,
+    );
+  }
+  const documents = {
+    name: documentsBucket?.bucketName ?? pulumi.output(documentsReplica!.name),
+    arn: documentsBucket?.arn ?? pulumi.output(documentsReplica!.arn),
+  };
+  /** Grants a service's documents access: on the bucket of this region and its key. */
+  const grantDocuments = (role: Grantee, setting: DocumentsSetting) => {
+    const grant = documentsGrant(setting, mode);
+    if (!grant) {
+      return;
+    }
+    const viaService = `s3.${region}.amazonaws.com`;
+    if (documentsBucket) {
+      documentsBucket.grant(role, grant.bucket);
+      return;
+    }
+    const opts = { provider: awsProvider };
+    grantPolicy(
+      "documents-replica",
+      grant.bucket,
+      role,
+      bucketGrantStatements(documents.arn, grant.bucket),
+      opts,
+    );
+    grantPolicy(
+      "documents-replica-key",
+      grant.key,
+      role,
+      keyGrantStatements(documentsReplica!.kmsKeyArn, grant.key, { viaService }),
+      opts,
+    );
+  };
   const exportsBucket = new SecureBucket(
     "exports",
     {
@@ -246,7 +338,7 @@ export = async () => {
       metadata: { name: PLATFORM_ENV_CONFIGMAP, namespace: ns },
       data: {
         ...platformEnv(inputs),
-        DOCUMENTS_BUCKET: documents.bucketName,
+        DOCUMENTS_BUCKET: documents.name,
         EXPORTS_BUCKET: exportsBucket.bucketName,
       },
     },
@@ -347,11 +439,7 @@ export = async () => {
       { providers: [awsProvider, kube], dependsOn: before },
     );
     if (workload.role) {
-      if (service.objectStorage.documents === "readWrite") {
-        documents.grantReadWrite(workload.role);
-      } else if (service.objectStorage.documents === "read") {
-        documents.grantRead(workload.role);
-      }
+      grantDocuments(workload.role, service.objectStorage.documents);
       if (service.objectStorage.exports === "readWrite") {
         exportsBucket.grantReadWrite(workload.role);
       }
@@ -426,7 +514,15 @@ export = async () => {
       accessLogBucketName: ingress.logBucket.bucket,
     },
     buckets: {
-      documents: { name: documents.bucketName, arn: documents.arn },
+      documents: {
+        ...documents,
+        replicas: Object.fromEntries(
+          replicas.map((r) => [
+            r.region,
+            { name: r.bucket.bucketName, arn: r.bucket.arn, kmsKeyArn: r.key.arn },
+          ]),
+        ),
+      },
       exports: { name: exportsBucket.bucketName, arn: exportsBucket.arn },
     },
     appSecretNames,

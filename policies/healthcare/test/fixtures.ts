@@ -80,6 +80,8 @@ export interface FixtureOptions {
   readonly dependsOn?: Readonly<Record<string, readonly Fixture[]>>;
   /** Outputs already known in the state (stack validations), e.g. `arn`. */
   readonly outputs?: Readonly<Record<string, unknown>>;
+  /** Types of the resource's parents, outermost first: the URN's type chain (e.g. a Helm chart). */
+  readonly parentTypes?: readonly string[];
 }
 
 /** A resource of type `T` with SDK-typed inputs. */
@@ -98,7 +100,7 @@ export function res<T extends TypeToken>(
   return {
     type,
     name,
-    urn: `${PREFIX}${type}::${name}`,
+    urn: `${PREFIX}${[...(options.parentTypes ?? []), type].join("$")}::${name}`,
     props: { ...(props as Record<string, unknown>), ...(options.outputs ?? {}) },
     provider,
     protect: options.protect,

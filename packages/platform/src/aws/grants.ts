@@ -36,10 +36,23 @@ export type BucketAccess =
   /** Put and delete objects. */
   | "write"
   /** Both `read` and `write`. */
-  | "readWrite";
+  | "readWrite"
+  /**
+   * What S3 replication needs on the source bucket: read the replication configuration, list (the
+   * delete markers), get object versions with their ACL and tags for replication. Granted to the
+   * replication role, never to an application.
+   */
+  | "replicationSource"
+  /** What S3 replication needs on a destination bucket: write replicas, delete markers and tags. */
+  | "replicationDestination";
 
-/** Access levels of a KMS key. */
-export type KeyAccess = "encrypt" | "decrypt" | "encryptDecrypt";
+/**
+ * Access levels of a KMS key. `replicationSource` / `replicationDestination` are what the S3
+ * replication role needs on the source bucket's key (decrypt) and on a destination's key (encrypt,
+ * and decrypt: S3 checks an S3 Bucket Key's integrity with `kms:Decrypt`).
+ */
+export type KeyAccess =
+  "encrypt" | "decrypt" | "encryptDecrypt" | "replicationSource" | "replicationDestination";
 
 /** Options of a key grant. */
 export interface KeyGrantOptions {
@@ -50,6 +63,13 @@ export interface KeyGrantOptions {
    * @default - any caller with the grantee's credentials
    */
   readonly viaService?: string | readonly string[];
+  /**
+   * Allow the key only for this bucket's objects (`kms:EncryptionContext:aws:s3:arn`): with an S3
+   * Bucket Key the encryption context is the bucket ARN, without one the object ARN, so both the
+   * bucket ARN and `<bucket ARN>/*` are allowed.
+   * @default - any encryption context
+   */
+  readonly encryptionContextBucketArn?: pulumi.Input<string>;
 }
 
 const KEY_ACTIONS: Readonly<Record<KeyAccess, readonly string[]>> = {
@@ -57,12 +77,20 @@ const KEY_ACTIONS: Readonly<Record<KeyAccess, readonly string[]>> = {
   encrypt: ["kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
   decrypt: ["kms:Decrypt", "kms:DescribeKey"],
   encryptDecrypt: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+  // S3 User Guide, "Replicating encrypted objects": kms:Decrypt on the source objects' key.
+  replicationSource: ["kms:Decrypt"],
+  // Same page: kms:Encrypt on the replica key, and kms:Decrypt on it when S3 Bucket Keys are used
+  // ("the call to kms:Decrypt verifies the integrity of the S3 Bucket Key"); GenerateDataKey makes
+  // the bucket-level (or object) data key of the replica.
+  replicationDestination: ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"],
 };
 
 const STATEMENT_IDS: Readonly<Record<KeyAccess, string>> = {
   encrypt: "EncryptWithKey",
   decrypt: "DecryptWithKey",
   encryptDecrypt: "EncryptAndDecryptWithKey",
+  replicationSource: "DecryptReplicationSource",
+  replicationDestination: "EncryptReplicas",
 };
 
 /** The statements an access level of a bucket needs. */
@@ -92,6 +120,25 @@ export function bucketGrantStatements(
       return [onObjects("WriteObjects", ["s3:PutObject", "s3:DeleteObject"])];
     case "readWrite":
       return [list, onObjects("ReadWriteObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])];
+    // S3 User Guide, "Setting up permissions for live replication" (minimum role policy).
+    case "replicationSource":
+      return [
+        {
+          Sid: "ReplicationConfiguration",
+          Effect: "Allow",
+          Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+          Resource: bucketArn,
+        },
+        onObjects("ReplicationSourceObjects", [
+          "s3:GetObjectVersionForReplication",
+          "s3:GetObjectVersionAcl",
+          "s3:GetObjectVersionTagging",
+        ]),
+      ];
+    case "replicationDestination":
+      return [
+        onObjects("ReplicateObjects", ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]),
+      ];
   }
 }
 
@@ -109,17 +156,22 @@ export function keyGrantStatements(
         "service (e.g. s3.<region>.amazonaws.com) or leave viaService out.",
     );
   }
+  const bucket = options.encryptionContextBucketArn;
+  const condition = {
+    ...(services.length > 0
+      ? { StringEquals: { "kms:ViaService": services.length === 1 ? services[0] : services } }
+      : {}),
+    ...(bucket !== undefined
+      ? { StringLike: { "kms:EncryptionContext:aws:s3:arn": [bucket, pulumi.interpolate`${bucket}/*`] } }
+      : {}),
+  };
   return [
     {
       Sid: STATEMENT_IDS[access],
       Effect: "Allow",
       Action: [...KEY_ACTIONS[access]],
       Resource: isList(keyArns) ? [...keyArns] : keyArns,
-      ...(services.length > 0
-        ? {
-            Condition: { StringEquals: { "kms:ViaService": services.length === 1 ? services[0] : services } },
-          }
-        : {}),
+      ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
     },
   ];
 }
@@ -152,6 +204,19 @@ export function grantPolicy(
 }
 
 /**
+ * The options of a grant as a comparable string. An output (a bucket ARN not known before
+ * deployment) cannot be compared, so it stands as `(output)`: JSON.stringify would call the output's
+ * toJSON, which only returns a warning text.
+ */
+function fingerprintOf(options: object): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(options).map(([k, v]) => [k, pulumi.Output.isInstance(v) ? "(output)" : v]),
+    ),
+  );
+}
+
+/**
  * The grants a resource has made, one per (access, grantee): asking again for the same grant returns
  * the policy already made instead of registering a duplicate; asking for it with different options
  * (another `viaService`) is an error, since both would need the same name.
@@ -175,7 +240,7 @@ export class GrantRegistry {
     options: object = {},
   ): aws.iam.RolePolicy {
     const key = `${access}\u0000${grantee.grantName}`;
-    const fingerprint = JSON.stringify(options);
+    const fingerprint = fingerprintOf(options);
     const existing = this.made.get(key);
     if (existing) {
       if (existing.options !== fingerprint) {

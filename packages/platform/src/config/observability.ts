@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { imageDigest } from "./images";
 import type { PathFn } from "./validate";
 import { REGION_NAMES } from "../regions";
 import { type ConfigProblem, show } from "./problems";
@@ -71,6 +72,7 @@ const exactImage = (what: string, example: string) =>
         .string()
         .regex(/^v?\d+\.\d+\.\d+$/)
         .describe(`an exact release tag such as ${example}, never latest`),
+      digest: imageDigest,
     })
     .strict()
     .describe(`the ${what} image`);

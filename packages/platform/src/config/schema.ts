@@ -3,6 +3,7 @@ import type { SchemaMatches } from "../typecheck";
 import { drSchema } from "./dr";
 import { DEFAULT_CLUSTER_VERSION } from "./eks";
 import { guardDutySchema } from "./guardDuty";
+import { imageDigest } from "./images";
 import { observabilitySchema } from "./observability";
 import type { EnvironmentConfig } from "./types";
 import { workloadsSchema } from "./workloads";
@@ -410,6 +411,7 @@ const data = z
           .describe(
             "a pg16 tag of the community (TSL) build, e.g. pg16.6-ts2.17.2-all; -oss tags lack retention, compression and continuous aggregates",
           ),
+        digest: imageDigest,
       })
       .strict()
       .describe(
@@ -514,6 +516,7 @@ const data = z
               .string()
               .regex(/^\d+\.\d+\.\d+$/)
               .describe("an exact AWS CLI v2 version such as 2.27.50, never latest"),
+            digest: imageDigest,
           })
           .strict()
           .default(DEFAULT_ARCHIVE_COPY_IMAGE)

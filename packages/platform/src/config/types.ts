@@ -234,7 +234,14 @@ export interface ClusterConfig {
 /** A container image reference. */
 export interface ImageRef {
   readonly repository: string;
+  /** The release tag (kept with a digest: it says which release the digest is). */
   readonly tag: string;
+  /**
+   * Content digest (`sha256:<64 hex>`). With it, pods run exactly this image even if the tag is
+   * pushed again; Renovate pins it and moves it with the tag.
+   * @default - the tag alone
+   */
+  readonly digest?: string;
 }
 
 /** Patroni synchronous replication posture. */

@@ -28,6 +28,15 @@ export interface PublicEndpoint {
   readonly healthCheckPath: string;
 }
 
+/** A DR region's replica of the documents bucket. */
+export interface DocumentsReplica {
+  /** Physical bucket name (the services' DOCUMENTS_BUCKET in that region). */
+  readonly name: string;
+  readonly arn: string;
+  /** The replica's key, in that region (S3 encrypts the replicas with it). */
+  readonly kmsKeyArn: string;
+}
+
 /** An in-cluster service of the workloads. */
 export interface WorkloadService {
   /** Cluster DNS name (`<name>.<namespace>.svc.cluster.local`); absent for services without a port. */
@@ -69,8 +78,21 @@ export interface WorkloadsOutputs {
     /** Bucket receiving its access logs (SSE-S3: the only encryption ALB access-log delivery supports). */
     readonly accessLogBucketName: string;
   };
+  /**
+   * The buckets the region's services use. `documents` is the primary region's documents bucket in
+   * its export, and the replica of it in a DR region's export.
+   */
   readonly buckets: {
-    readonly documents: { readonly name: string; readonly arn: string };
+    readonly documents: {
+      readonly name: string;
+      readonly arn: string;
+      /**
+       * The documents bucket's replicas, by DR region: created and replicated to (S3 live
+       * replication, one rule per region) by the primary region's stack. Empty in a DR region's
+       * export.
+       */
+      readonly replicas: Readonly<Record<string, DocumentsReplica>>;
+    };
     readonly exports: { readonly name: string; readonly arn: string };
   };
   /**
@@ -116,7 +138,12 @@ const schema = z.object({
     webAclArn: arn(),
     accessLogBucketName: text(),
   }),
-  buckets: z.object({ documents: bucket, exports: bucket }),
+  buckets: z.object({
+    documents: bucket.extend({
+      replicas: z.record(region(), z.object({ name: text(), arn: arn(), kmsKeyArn: arn() })),
+    }),
+    exports: bucket,
+  }),
   appSecretNames: z.record(z.string(), text()),
 });
 const _matches: SchemaMatches<typeof schema, WorkloadsOutputs> = true;

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inheritedDependsOn, writableVolumes } from "@hcp/kube";
-import type { ImageRef } from "@hcp/platform";
+import { type ImageRef, imageReference } from "@hcp/platform";
 import { PATHS } from "../render/layout";
 import type { BackupType } from "../render/pgbackrest";
 import {
@@ -150,7 +150,7 @@ export class BackupSchedule extends pulumi.ComponentResource {
         [
           {
             name: "copy",
-            image: `${copy.image.repository}:${copy.image.tag}`,
+            image: imageReference(copy.image),
             command: [
               "sh",
               "-ec",

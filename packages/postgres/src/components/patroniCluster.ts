@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inheritedDependsOn, writableVolumes } from "@hcp/kube";
-import type { ImageRef, NodePlacement } from "@hcp/platform";
+import { type ImageRef, imageReference, type NodePlacement } from "@hcp/platform";
 import { ROLE_LABELS, patroniLabels } from "../render";
 import { type DataTierNames, PATHS, PORTS } from "../render/layout";
 import type { RenderedPatroni, StandbySource } from "../render/patroni";
@@ -276,7 +276,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
               containers: [
                 {
                   name: POSTGRES_CONTAINER,
-                  image: `${args.image.repository}:${args.image.tag}`,
+                  image: imageReference(args.image),
                   command: ["patroni", PATHS.patroniConfig],
                   ports: [
                     { name: "postgresql", containerPort: PORTS.postgres },
@@ -331,7 +331,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
                 {
                   // pgBackRest TLS server: the backup Jobs back up the leader through it.
                   name: "pgbackrest",
-                  image: `${args.image.repository}:${args.image.tag}`,
+                  image: imageReference(args.image),
                   command: ["pgbackrest", "server"],
                   ports: [{ name: "pgbackrest", containerPort: PORTS.pgbackrestServer }],
                   env: [{ name: "PGBACKREST_CONFIG", value: PATHS.pgbackrestConfig }],

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inheritedDependsOn, writableVolumes } from "@hcp/kube";
-import type { ImageRef } from "@hcp/platform";
+import { type ImageRef, imageReference } from "@hcp/platform";
 import { DB_CLIENT_LABEL } from "../network";
 import { PATHS } from "../render/layout";
 import { CONTAINER_SECURITY, POD_SECURITY } from "./security";
@@ -35,7 +35,7 @@ export function dbClientContainer(
 ): k8s.types.input.core.v1.Container {
   return {
     name,
-    image: `${args.image.repository}:${args.image.tag}`,
+    image: imageReference(args.image),
     command: ["sh", "-ec", script],
     env: [{ name: "PGBACKREST_CONFIG", value: PATHS.pgbackrestConfig }],
     resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { memory: "1Gi" } },

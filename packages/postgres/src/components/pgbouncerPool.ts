@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { inheritedDependsOn, writableVolumes } from "@hcp/kube";
-import type { ImageRef } from "@hcp/platform";
+import { type ImageRef, imageReference } from "@hcp/platform";
 import { PATHS, PORTS } from "../render/layout";
 import { type ExporterSidecarArgs, pgbouncerExporterContainer } from "../metrics";
 import { CONTAINER_SECURITY, POD_SECURITY } from "./security";
@@ -100,7 +100,7 @@ export class PgbouncerPool extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "pgbouncer",
-                  image: `${args.image.repository}:${args.image.tag}`,
+                  image: imageReference(args.image),
                   command: ["pgbouncer", PATHS.pgbouncerConfig],
                   ports: [{ name: "pgbouncer", containerPort: PORTS.pgbouncer }],
                   resources: {

@@ -190,6 +190,91 @@ export const containerImagePinned = resourceRule<ImageConfig>({
   checks: imageChecks(),
 });
 
+/** Helm chart types whose rendered children carry the chart in their URN's type chain. */
+const CHART_TYPES = ["kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart"] as const;
+
+/** Whether a resource was rendered by a Helm chart component (its URN's parent type chain names one). */
+export function renderedByChart(urn: string): boolean {
+  // urn:pulumi:<stack>::<project>::<parent type>$<parent type>$<type>::<name>
+  const chain = urn.split("::")[2] ?? "";
+  return chain
+    .split("$")
+    .slice(0, -1)
+    .some((t) => (CHART_TYPES as readonly string[]).includes(t));
+}
+
+interface ThirdPartyImageConfig {
+  /** Regular expressions of the platform's own images (the mandatory rule's digestRequiredImages). */
+  readonly platformImages: string[];
+}
+
+function thirdPartyImageChecks(): ResourceChecks<ThirdPartyImageConfig> {
+  const checks: Partial<
+    Record<WorkloadType, (props: ArgsOf<WorkloadType>, ctx: ResourceContext<ThirdPartyImageConfig>) => void>
+  > = {};
+  for (const type of WORKLOAD_TYPES) {
+    checks[type] = (props, { config, report, args }) => {
+      if (renderedByChart(args.urn)) {
+        args.notApplicable("rendered by a pinned Helm chart: the chart version pins its images");
+      }
+      for (const { container, path, label } of containersOf(podTemplate(type, props))) {
+        const ref = container.image;
+        if (typeof ref !== "string" || config.platformImages.some((p) => new RegExp(p).test(ref))) {
+          continue;
+        }
+        const image = parseImageReference(ref);
+        if (image.digest === undefined && image.tag !== undefined && !/^latest$/i.test(image.tag)) {
+          report(
+            `${label} (${path}.image) runs the third-party image ${image.name} by its tag '${image.tag}' only: ` +
+              "a tag pushed again in its registry changes what runs with no change here. Set the image's digest " +
+              "in the environment file (Renovate's pinDigests adds and moves it).",
+          );
+        }
+      }
+    };
+  }
+  return checks;
+}
+
+/** Third-party images the platform configures itself carry a digest (advisory). */
+export const thirdPartyImageDigest = resourceRule<ThirdPartyImageConfig>({
+  name: "third-party-image-digest",
+  concern: "kubernetes-security",
+  description:
+    "Third-party container images the platform names itself (the TimescaleDB image, the exporters, the AWS CLI; anything outside platformImages and not rendered by a Helm chart) should be pinned by digest: public registry tags are mutable. Advisory, because a digest can only be read from the registry (Renovate pins it); `latest` and untagged images are container-image-pinned's mandatory findings. Images a pinned Helm chart renders are pinned by the chart version and not examined.",
+  remediationSteps:
+    "Add `digest: sha256:<64 hex>` next to the image's tag in Pulumi.<env>.yaml (data.image, data.backup.archiveCopyImage, observability.exporters.*), or merge Renovate's pin-digest pull request.",
+  severity: "medium",
+  enforcementLevel: "advisory",
+  controls: {
+    hipaa: ["164.308(a)(1)(ii)(B)"],
+    lgpd: ["Art. 46"],
+    docs: [
+      "https://kubernetes.io/docs/concepts/containers/images/#image-names",
+      "https://docs.renovatebot.com/configuration-options/#pindigests",
+    ],
+  },
+  evidence: {
+    properties: workloadEvidence([
+      "containers[].image",
+      "initContainers[].image",
+      "ephemeralContainers[].image",
+    ]),
+  },
+  config: {
+    defaults: { platformImages: [ECR_IMAGE_PATTERN] },
+    schema: {
+      platformImages: {
+        type: "array",
+        items: { type: "string", minLength: 1 },
+        description:
+          "Regular expressions of the platform's own images (default: images in an ECR registry), which container-image-pinned covers.",
+      },
+    },
+  },
+  checks: thirdPartyImageChecks(),
+});
+
 // ---------------------------------------------------------------------------------------------
 // WAF on internet-facing ALBs
 
@@ -640,6 +725,7 @@ export const hpaTargetExists = stackRule({
 /** The rules of the workloads and edge layers. */
 export const workloadsRules: readonly Rule[] = [
   containerImagePinned,
+  thirdPartyImageDigest,
   albWafAttached,
   publicLbListenerTls13,
   elasticacheEncryption,

@@ -51,6 +51,42 @@ const replicationStack = (destinationProvider = US) => {
   ];
 };
 
+/**
+ * One replication configuration with a rule per DR region (S3 allows one per source bucket), as the
+ * workloads layer's documents replication has it: each rule's destination is checked on its own.
+ */
+const multiRegionReplicationStack = () => {
+  const source = phiBucket("documents", BR);
+  const us = phiBucket("documents-replica-us-east-1", US);
+  const eu = phiBucket("documents-replica-eu-west-1", awsProvider("eu-west-1", "phi"));
+  const rule = (region: string) => ({
+    id: `to-${region}`,
+    status: "Enabled",
+    filter: {},
+    destination: { bucket: unknown.string(), encryptionConfiguration: { replicaKmsKeyId: unknown.string() } },
+    deleteMarkerReplication: { status: "Enabled" },
+    sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+  });
+  return [
+    source,
+    us,
+    eu,
+    res(
+      "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+      "documents-replication",
+      { bucket: unknown.string(), role: unknown.string(), rules: [rule("eu-west-1"), rule("us-east-1")] },
+      { provider: BR, dependsOn: { bucket: [source], rules: [eu, us] } },
+    ),
+  ];
+};
+const usAndEuAllowed = (transferBasisCountries: string[]): PolicyPackConfigJson => ({
+  "phi-cross-border-copy": {
+    homeCountry: "BR",
+    allowedRegions: ["sa-east-1", "us-east-1", "eu-west-1"],
+    transferBasisCountries,
+  },
+});
+
 const pgbackrestConf = (repo2Region: string) =>
   res("kubernetes:core/v1:ConfigMap", "pgbackrest", {
     metadata: { name: "pgbackrest", namespace: "data" },
@@ -169,6 +205,24 @@ export const residencyCases: Case[] = [
       stack: replicationStack(awsProvider("eu-west-1", "phi")),
       config: withUsTransfer("phi-cross-border-copy"),
       expect: violation(/eu-west-1 is not an allowed region/),
+    },
+    {
+      kind: "pass",
+      title: "one replication configuration with a rule per region, each with a basis",
+      stack: multiRegionReplicationStack(),
+      config: usAndEuAllowed(["US", "IE"]),
+      expect: pass,
+    },
+    {
+      kind: "fail",
+      title: "one replication configuration with a rule per region, one region without a basis",
+      stack: multiRegionReplicationStack(),
+      config: usAndEuAllowed(["US"]),
+      // Only the Irish destination is reported: the US rule has its basis.
+      expect: violation(
+        /Replication 'documents-replication' to bucket 'documents-replica-eu-west-1'.*eu-west-1 is in IE, outside BR, and no transfer basis is configured for IE/,
+        { count: 1 },
+      ),
     },
     {
       kind: "pass",

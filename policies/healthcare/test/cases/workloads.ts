@@ -151,6 +151,86 @@ const lbService = (annotations: Record<string, string>) =>
   });
 
 export const workloadsCases: Case[] = [
+  ...cases("third-party-image-digest", [
+    {
+      kind: "pass",
+      title: "a third-party image with tag and digest",
+      resource: withImage(`quay.io/prometheuscommunity/postgres-exporter:v0.17.1@${DIGEST}`),
+      expect: pass,
+    },
+    {
+      kind: "pass",
+      title: "a platform (ECR) image by tag: container-image-pinned's concern, not this rule's",
+      resource: withImage(`${ECR}:1.4.2`),
+      expect: pass,
+    },
+    {
+      kind: "pass",
+      title: "latest is container-image-pinned's mandatory finding, not repeated here",
+      resource: withImage("docker.io/library/redis:latest"),
+      expect: pass,
+    },
+    {
+      kind: "pass",
+      title: "a Deployment rendered by a pinned Helm chart is not examined",
+      resource: res(
+        "kubernetes:apps/v1:Deployment",
+        "chart-deployment",
+        {
+          metadata: { namespace: "monitoring" },
+          spec: {
+            selector: { matchLabels: LABELS },
+            template: {
+              metadata: { labels: LABELS },
+              spec: {
+                containers: [{ ...RESTRICTED_CONTAINER, image: "quay.io/prometheus/prometheus:v3.5.0" }],
+              },
+            },
+          },
+        },
+        { parentTypes: ["hcp:observability:MonitoringStack", "kubernetes:helm.sh/v4:Chart"] },
+      ),
+      expect: notApplicable,
+    },
+    {
+      kind: "fail",
+      title: "a third-party image by tag only, in a component of the platform (not a chart)",
+      resource: res(
+        "kubernetes:apps/v1:Deployment",
+        "pgbouncer",
+        {
+          metadata: { namespace: "hcp-data" },
+          spec: {
+            selector: { matchLabels: LABELS },
+            template: {
+              metadata: { labels: LABELS },
+              spec: {
+                containers: [
+                  { ...RESTRICTED_CONTAINER, image: "timescale/timescaledb-ha:pg16.6-ts2.17.2-all" },
+                  {
+                    ...RESTRICTED_CONTAINER,
+                    name: "exporter",
+                    image: "quay.io/prometheuscommunity/pgbouncer-exporter:v0.10.2",
+                  },
+                ],
+              },
+            },
+          },
+        },
+        { parentTypes: ["hcp:postgres:PgbouncerPool"] },
+      ),
+      expect: violation(
+        /containers 'exporter' \(spec\.template\.spec\.containers\[1\]\.image\) runs the third-party image quay\.io\/prometheuscommunity\/pgbouncer-exporter by its tag 'v0\.10\.2' only/,
+        { level: "advisory" },
+      ),
+    },
+    {
+      kind: "unknown",
+      title: "an image not known at preview",
+      resource: withImage(unknown.string()),
+      expect: preview,
+    },
+  ]),
   ...cases("container-image-pinned", [
     {
       kind: "pass",
