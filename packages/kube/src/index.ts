@@ -3,4 +3,5 @@ export * from "./dependencies";
 export * from "./podIdentityRole";
 export * from "./restrictedNamespace";
 export * from "./securityContext";
+export * from "./systemNamespace";
 export * from "./workload";

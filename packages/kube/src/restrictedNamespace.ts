@@ -52,8 +52,17 @@ export const KUBE_DNS: Peer = {
 /** Names of the policies every restricted namespace has. */
 export const BASELINE_POLICIES = { defaultDeny: "default-deny", dns: "allow-dns" } as const;
 
-/** The Pod Security labels: `restricted` enforced, audited and warned, pinned to `v<version>`. */
-export function podSecurityLabels(kubernetesVersion: string): Record<string, string> {
+/** Pod Security Standards levels (https://kubernetes.io/docs/concepts/security/pod-security-standards/). */
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+/**
+ * The Pod Security labels: `level` (default `restricted`) enforced, audited and warned, pinned to
+ * `v<version>`.
+ */
+export function podSecurityLabels(
+  kubernetesVersion: string,
+  level: PodSecurityLevel = "restricted",
+): Record<string, string> {
   if (!/^\d+\.\d+$/.test(kubernetesVersion)) {
     throw new Error(
       `Pod Security labels: Kubernetes version '${kubernetesVersion}' is not a minor version. Fix: pass the ` +
@@ -63,7 +72,7 @@ export function podSecurityLabels(kubernetesVersion: string): Record<string, str
   const version = `v${kubernetesVersion}`;
   return Object.fromEntries(
     ["enforce", "audit", "warn"].flatMap((mode) => [
-      [`pod-security.kubernetes.io/${mode}`, "restricted"],
+      [`pod-security.kubernetes.io/${mode}`, level],
       [`pod-security.kubernetes.io/${mode}-version`, version],
     ]),
   );

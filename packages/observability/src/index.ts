@@ -1,12 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { PodIdentityRole, RestrictedNamespace } from "@hcp/kube";
+import { PodIdentityRole, RestrictedNamespace, SystemNamespace } from "@hcp/kube";
 import {
   AMP_REGIONS,
   exportContract,
   kubernetesProvider,
   type MetricsEndpoint,
+  NODE_AGENTS_EXEMPTION,
+  NODE_AGENTS_NAMESPACE,
   networkContract,
   observabilityContract,
   primaryRegion,
@@ -20,14 +22,24 @@ import {
   stackId,
   workloadsContract,
 } from "@hcp/platform";
+import { POSTGRES_CONTAINER, POSTGRES_LOG_FORMAT } from "@hcp/postgres";
 import { alertmanagerConfig } from "./alertmanager";
 import { loadBalancerAlarms, natGatewayAlarms } from "./awsAlarms";
 import { AlertingFoundation } from "./components/alertingFoundation";
+import { LogShipping } from "./components/logShipping";
 import { CloudWatchAlarms } from "./components/cloudWatchAlarms";
 import { MonitoringStack } from "./components/monitoringStack";
 import { dashboardConfigMaps, dashboardLibrary } from "./dashboards";
 import { applicationServices, libraryInputs, renderContext, renderGroups, ruleLibrary } from "./rules";
 import {
+  FLUENT_BIT,
+  fluentBitValues,
+  logShippingConfig,
+  logShippingPolicy,
+  SHIPPED_CLASSES,
+} from "./logShipping";
+import {
+  agentFlows,
   alertmanagerPolicy,
   applicationScrapeTargets,
   DASHBOARD_SIDECAR,
@@ -58,11 +70,9 @@ export = async () => {
   const workloads = await readContractValue(workloadsContract, stackId("workloads", ctx.environment, region));
   // The database tier of this region: the data layer's in the primary region, the DR layer's
   // (standby, or the writer once promoted) in a DR region; then the application's.
+  const tier = isPrimary ? readData(ctx.environment, region) : readDr(ctx.environment, region);
   const endpoints: pulumi.Output<readonly MetricsEndpoint[]> = pulumi
-    .all([
-      cluster.metrics,
-      isPrimary ? readData(ctx.environment, region).metrics : readDr(ctx.environment, region).metrics,
-    ])
+    .all([cluster.metrics, tier.metrics])
     .apply(([c, d]) => [...c, ...d, ...workloads.metrics]);
 
   const awsProvider = ctx.aws();
@@ -108,6 +118,19 @@ export = async () => {
       kubernetesVersion: topology.cluster.version,
       labels: { ...MONITORING_NAMESPACE_LABELS },
       policies: monitoringFlows(ctx.region.vpcCidr, applicationScrapeTargets(workloads)),
+    },
+    { provider: k8s },
+  );
+
+  // node-exporter and Fluent Bit need the node; the policy pack exempts exactly this namespace.
+  const agents = new SystemNamespace(
+    "agents-namespace",
+    {
+      name: NODE_AGENTS_NAMESPACE,
+      kubernetesVersion: topology.cluster.version,
+      podSecurity: "privileged",
+      reason: NODE_AGENTS_EXEMPTION.reason,
+      policies: agentFlows(),
     },
     { provider: k8s },
   );
@@ -211,7 +234,48 @@ export = async () => {
       dashboards: dashboardConfigMaps(dashboardLibrary(inputs), PROMETHEUS_DATASOURCE, DASHBOARD_SIDECAR),
       secretNames: { grafanaAdmin: grafanaAdmin.name, notificationKeys: notificationKeys.name },
     },
-    { provider: k8s, dependsOn: [namespace] },
+    { provider: k8s, dependsOn: [namespace, agents] },
+  );
+
+  const shipped = SHIPPED_CLASSES.map((c) => foundation.logGroups[c]);
+  new PodIdentityRole(
+    "fluent-bit-identity",
+    {
+      clusterName: cluster.clusterName,
+      namespace: NODE_AGENTS_NAMESPACE,
+      serviceAccounts: [FLUENT_BIT.serviceAccount],
+      description: "Fluent Bit shipping container logs to the layer's log groups",
+      inlinePolicy: () => pulumi.all(shipped.map((g) => g.arn)).apply(logShippingPolicy),
+    },
+    { provider: awsProvider },
+  );
+  new LogShipping(
+    "logs",
+    {
+      namespace: agents.name,
+      chart: o.charts.fluentBit,
+      values: pulumi
+        .all([
+          workloads.namespaces,
+          tier.namespace,
+          foundation.logGroups.audit.name,
+          foundation.logGroups.application.name,
+          foundation.logGroups.diagnostic.name,
+        ])
+        .apply(([applicationNamespaces, dataNamespace, audit, application, diagnostic]) =>
+          fluentBitValues(
+            logShippingConfig({
+              region,
+              logGroups: { audit, application, diagnostic },
+              applicationNamespaces,
+              dataNamespace,
+              postgresContainer: POSTGRES_CONTAINER,
+              postgresLog: POSTGRES_LOG_FORMAT,
+            }),
+          ),
+        ),
+    },
+    { provider: k8s, dependsOn: [agents] },
   );
 
   const svc = (name: string, port: number) => `http://${RELEASE}-${name}.${MONITORING_NAMESPACE}.svc:${port}`;

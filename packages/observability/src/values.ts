@@ -1,6 +1,14 @@
 import type * as aws from "@pulumi/aws";
 import type { Flow, PodFlows } from "@hcp/kube";
-import type { EnvironmentTopology, MetricsEndpoint, WorkloadsOutputs } from "@hcp/platform";
+import {
+  type EnvironmentTopology,
+  type MetricsEndpoint,
+  NODE_AGENTS_NAMESPACE,
+  type WorkloadsOutputs,
+} from "@hcp/platform";
+import { POD_IDENTITY_AGENT_CIDR } from "@hcp/postgres";
+import { FLUENT_BIT } from "./logShipping";
+import { NODE_EXPORTER_JOB } from "./rules/catalogue";
 import { NOTIFICATION_SECRET } from "./alertmanager";
 import type { DashboardSidecar, DatasourceRef } from "./dashboards";
 
@@ -150,7 +158,7 @@ export function stackValues(i: StackValueInputs): Record<string, unknown> {
         seccompProfile: { type: "RuntimeDefault" },
       },
       // The chart's own dashboards read the recording rules of its default rules (off, see
-      // defaultRules) and node-exporter (off): they would be empty. The layer ships its own.
+      // defaultRules): they would be empty. The layer ships its own.
       defaultDashboardsEnabled: false,
       sidecar: {
         dashboards: {
@@ -164,9 +172,87 @@ export function stackValues(i: StackValueInputs): Record<string, unknown> {
       },
     },
     "kube-state-metrics": { securityContext: NOBODY, containerSecurityContext: CONTAINER },
-    // node-exporter needs host PID / network / paths, which the restricted profile and the policy pack
-    // forbid outside an exempt namespace; it stays off until one is declared (README, "Not built yet").
-    nodeExporter: { enabled: false },
+    nodeExporter: { enabled: true },
+    "prometheus-node-exporter": nodeExporterValues(),
+  };
+}
+
+/**
+ * node-exporter: the job its targets get (what the rules select), its port, and the pods' name
+ * label (the subchart's `prometheus-node-exporter.selectorLabels`).
+ */
+export const NODE_EXPORTER = {
+  job: NODE_EXPORTER_JOB,
+  port: 9100,
+  podLabels: { "app.kubernetes.io/name": "prometheus-node-exporter" },
+} as const;
+
+/**
+ * The prometheus-node-exporter subchart's values (chart 4.55.0, the dependency of
+ * kube-prometheus-stack 86.3.2): in the node agents' namespace (`namespaceOverride`, which the
+ * subchart uses for its DaemonSet, Service and ServiceMonitor), host PID and network (its chart
+ * defaults, stated because the namespace's exemption rests on them: the node's processes and
+ * interfaces, `/proc`, `/sys` and `/` read-only), as nobody with every capability dropped. Its
+ * ServiceMonitor carries the label Prometheus selects and, like this layer's own monitors, sets
+ * `job` literally: the chart's `jobLabel: jobLabel` takes the job from the Service's label, which
+ * the monitor's selector does not pin.
+ */
+export function nodeExporterValues(): Record<string, unknown> {
+  return {
+    namespaceOverride: NODE_AGENTS_NAMESPACE,
+    hostNetwork: true,
+    hostPID: true,
+    hostIPC: false,
+    securityContext: { ...NOBODY },
+    containerSecurityContext: { ...CONTAINER },
+    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+    prometheus: {
+      monitor: {
+        enabled: true,
+        additionalLabels: { ...SELECTOR_LABELS },
+        jobLabel: "jobLabel",
+        relabelings: [{ action: "replace", targetLabel: "job", replacement: NODE_EXPORTER.job }],
+      },
+    },
+  };
+}
+
+/**
+ * The ServiceMonitor the subchart renders from {@link nodeExporterValues} (its
+ * `templates/servicemonitor.yaml` at 4.55.0: name `<release>-prometheus-node-exporter`, labels the
+ * chart's plus `additionalLabels`, `jobLabel`, the selector labels, one endpoint on
+ * `service.portName` with the `relabelings`), as the job derivation and the selector tests read it.
+ */
+export function nodeExporterMonitor(values: Record<string, unknown>): {
+  readonly kind: "ServiceMonitor";
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly labels: Record<string, string>;
+  };
+  readonly spec: Record<string, unknown>;
+} {
+  const sub = values["prometheus-node-exporter"] as {
+    namespaceOverride: string;
+    prometheus: {
+      monitor: { additionalLabels: Record<string, string>; jobLabel: string; relabelings: unknown[] };
+    };
+  };
+  const selector = { ...NODE_EXPORTER.podLabels, "app.kubernetes.io/instance": RELEASE };
+  const monitor = sub.prometheus.monitor;
+  return {
+    kind: "ServiceMonitor",
+    metadata: {
+      name: `${RELEASE}-prometheus-node-exporter`,
+      namespace: sub.namespaceOverride,
+      labels: { ...selector, "app.kubernetes.io/component": "metrics", ...monitor.additionalLabels },
+    },
+    spec: {
+      jobLabel: monitor.jobLabel,
+      selector: { matchLabels: selector },
+      // kube-prometheus-stack sets the subchart's service.portName.
+      endpoints: [{ port: "http-metrics", scheme: "http", relabelings: monitor.relabelings }],
+    },
   };
 }
 
@@ -318,9 +404,15 @@ export const MONITORING_NAMESPACE_LABELS = { "hcp.io/monitoring": "true" } as co
 /**
  * Ports Prometheus scrapes in other namespaces: postgres_exporter 9187, pgbouncer_exporter 9127,
  * pgbackrest_exporter 9854, Patroni's REST API 8008, cert-manager 9402; on the nodes (VPC): kubelet
- * 10250 and node-exporter 9100.
+ * 10250 and node-exporter 9100 (host network: its targets are the nodes' addresses).
  */
-export const SCRAPE_PORTS = { pods: [9187, 9127, 9854, 8008, 9402], nodes: [10250, 9100] } as const;
+export const SCRAPE_PORTS = {
+  pods: [9187, 9127, 9854, 8008, 9402],
+  nodes: [10250, NODE_EXPORTER.port],
+} as const;
+
+/** The EKS Pod Identity agent on every node, where the SDKs get a Pod Identity role's credentials. */
+const POD_IDENTITY_AGENT: Flow = { peers: [{ cidr: POD_IDENTITY_AGENT_CIDR }], ports: [80] };
 
 /** An application namespace Prometheus scrapes and the metrics ports of its pods there. */
 export interface ApplicationScrapeTargets {
@@ -361,10 +453,11 @@ export function applicationScrapeTargets(
 /**
  * The monitoring namespace's flows besides DNS (each a NetworkPolicy of `RestrictedNamespace`):
  * Prometheus scrapes pods of every namespace on the exporters' ports, the application namespaces on
- * their services' metrics ports only, and the nodes in the VPC, and reaches the API server / AMP on
- * 443; Alertmanager gossips with its peers and reaches SNS on 443; Grafana reads Prometheus and
- * Alertmanager; the operator and kube-state-metrics talk to the API server, the operator's admission
- * webhook is called from the control plane's ENIs in the VPC.
+ * their services' metrics ports only, and the nodes in the VPC (kubelet, node-exporter), and reaches
+ * the API server / AMP on 443; Alertmanager gossips with its peers and reaches SNS on 443; both get
+ * their Pod Identity credentials from the node's agent; Grafana reads Prometheus and Alertmanager;
+ * the operator and kube-state-metrics talk to the API server, the operator's admission webhook is
+ * called from the control plane's ENIs in the VPC.
  *
  * @param vpcCidr the region's VPC (nodes, control-plane ENIs)
  * @param applications the application namespaces and their metrics ports
@@ -390,6 +483,7 @@ export function monitoringFlows(
         { peers: [{ pods: ksm }], ports: [8080] },
         { peers: [{ cidr: vpcCidr }], ports: [...SCRAPE_PORTS.nodes] },
         https,
+        POD_IDENTITY_AGENT,
         // The application's ports differ per service: opened in its own namespace only (last, so
         // a new namespace appends a rule and leaves the others where they are).
         ...applications.map((a): Flow => ({
@@ -404,7 +498,7 @@ export function monitoringFlows(
         { peers: [{ pods: prometheus }, { pods: grafana }], ports: [9093] },
         { peers: [{ pods: alertmanager }], ports: gossip },
       ],
-      egress: [{ peers: [{ pods: alertmanager }], ports: gossip }, https],
+      egress: [{ peers: [{ pods: alertmanager }], ports: gossip }, https, POD_IDENTITY_AGENT],
     },
     grafana: {
       pods: grafana,
@@ -423,6 +517,35 @@ export function monitoringFlows(
       pods: { app: "kube-prometheus-stack-operator" },
       ingress: [{ peers: [{ cidr: vpcCidr }], ports: [10250] }],
       egress: [https],
+    },
+  };
+}
+
+/**
+ * The node agents' namespace flows besides DNS: node-exporter accepts Prometheus' scrapes (it is on
+ * the host network, where NetworkPolicies do not reach with the VPC CNI; the policy states the one
+ * flow it serves, for a CNI that enforces on host-network pods); Fluent Bit reaches the API server
+ * (pod metadata) and CloudWatch Logs on 443 and the node's Pod Identity agent, and accepts nothing.
+ */
+export function agentFlows(): Readonly<Record<string, PodFlows>> {
+  return {
+    "node-exporter": {
+      pods: { ...NODE_EXPORTER.podLabels },
+      ingress: [
+        {
+          peers: [
+            {
+              namespaces: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE },
+              pods: { "app.kubernetes.io/name": "prometheus" },
+            },
+          ],
+          ports: [NODE_EXPORTER.port],
+        },
+      ],
+    },
+    "fluent-bit": {
+      pods: { ...FLUENT_BIT.podLabels },
+      egress: [{ peers: [{ cidr: "0.0.0.0/0" }], ports: [443] }, POD_IDENTITY_AGENT],
     },
   };
 }

@@ -6,6 +6,8 @@ import {
   drContract,
   edgeContract,
   LOG_CLASSES,
+  NODE_AGENTS_EXEMPTION,
+  NODE_AGENTS_NAMESPACE,
   networkContract,
   observabilityContract,
   primaryRegion,
@@ -33,6 +35,9 @@ import {
   type GrafanaDashboard,
 } from "../src/dashboards";
 import { producedJobs } from "../src/monitorJobs";
+import { parseClassic } from "../src/logShipping";
+import { routeFile } from "../src/logRouting";
+import { nodeExporterMonitor, SELECTOR_LABELS } from "../src/values";
 import { HEALTHCARE_APP, libraryInputs } from "../src/rules";
 
 const T = {
@@ -52,7 +57,19 @@ const T = {
   eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
   topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
   configMap: "kubernetes:core/v1:ConfigMap",
+  namespace: "kubernetes:core/v1:Namespace",
+  networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  association: "aws:eks/podIdentityAssociation:PodIdentityAssociation",
 } as const;
+
+const HEX = "0123456789abcdef".repeat(4);
+
+/** A container log file of `pod` / `namespace` / `container` with CRI lines. */
+const logFile = (pod: string, namespace: string, container: string, lines: readonly string[]) => ({
+  path: `/var/log/containers/${pod}_${namespace}_${container}-${HEX}.log`,
+  lines: lines.map((l) => `2026-12-03T06:20:05.220123456Z stderr F ${l}`),
+});
 
 const cases = ["production", "staging"].flatMap((env) => {
   const topology = repoTopology(env);
@@ -311,7 +328,7 @@ for (const c of cases) {
     });
 
     it("installs the pinned chart with the tested Alertmanager routing, encrypted storage and no public Grafana", async () => {
-      const chart = ofType(resources, T.chart)[0];
+      const chart = ofType(resources, T.chart).find((x) => x.inputs["chart"] === "kube-prometheus-stack")!;
       assert.equal(chart.inputs["version"], c.topology.observability.charts.kubePrometheusStack.version);
       const values = chart.inputs["values"] as Record<string, unknown>;
       const cluster = await producerValue(clusterContract, c.topology, c.region);
@@ -388,7 +405,8 @@ for (const c of cases) {
     });
 
     it("ships the dashboards as ConfigMaps the chart's Grafana sidecar loads, querying the datasource it provisions", () => {
-      const values = ofType(resources, T.chart)[0].inputs["values"] as Record<string, unknown>;
+      const values = ofType(resources, T.chart).find((x) => x.inputs["chart"] === "kube-prometheus-stack")!
+        .inputs["values"] as Record<string, unknown>;
       const cms = ofType(resources, T.configMap).filter((r) => r.name.startsWith("monitoring-dashboard-"));
       const expected = dashboardLibrary(libraryInputs(c.topology, [HEALTHCARE_APP])).map((d) => d.uid);
       assert.deepEqual(
@@ -429,6 +447,154 @@ for (const c of cases) {
       ]);
       for (const s of ofType(resources, T.smSecret))
         assert.ok(s.inputs["kmsKeyId"], `${s.name} is not KMS-encrypted`);
+    });
+
+    it("runs the node agents in the one exempt namespace: privileged, default-deny, exactly their flows", () => {
+      const ns = ofType(resources, T.namespace).find(
+        (n) => at(n.inputs, "metadata.name") === NODE_AGENTS_NAMESPACE,
+      );
+      assert.ok(ns, "no node agents' namespace");
+      const labels = at(ns.inputs, "metadata.labels") as Record<string, string>;
+      assert.equal(labels["pod-security.kubernetes.io/enforce"], "privileged");
+      assert.equal(labels["pod-security.kubernetes.io/enforce-version"], `v${c.topology.cluster.version}`);
+      assert.deepEqual(at(ns.inputs, "metadata.annotations"), {
+        "hcp.io/pod-security-exemption": NODE_AGENTS_EXEMPTION.reason,
+      });
+      const policies = ofType(resources, T.networkPolicy);
+      const inAgents = policies.filter((p) => at(p.inputs, "metadata.namespace") === NODE_AGENTS_NAMESPACE);
+      assert.deepEqual(inAgents.map((p) => at(p.inputs, "metadata.name")).sort(), [
+        "allow-dns",
+        "default-deny",
+        "fluent-bit",
+        "node-exporter",
+      ]);
+      const exporter = inAgents.find((p) => at(p.inputs, "metadata.name") === "node-exporter")!;
+      assert.deepEqual(at(exporter.inputs, "spec.ingress"), [
+        {
+          from: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+              podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+            },
+          ],
+          ports: [{ protocol: "TCP", port: 9100 }],
+        },
+      ]);
+      const fluentBit = inAgents.find((p) => at(p.inputs, "metadata.name") === "fluent-bit")!;
+      assert.deepEqual(at(fluentBit.inputs, "spec.ingress"), undefined, "Fluent Bit accepts no connection");
+      // Prometheus' side: node-exporter listens on the nodes' addresses (host network), in the VPC.
+      const prometheus = policies.find(
+        (p) =>
+          at(p.inputs, "metadata.namespace") === "monitoring" &&
+          at(p.inputs, "metadata.name") === "prometheus",
+      )!;
+      const egress = at(prometheus.inputs, "spec.egress") as Array<{
+        to: Array<{ ipBlock?: { cidr: string } }>;
+        ports: Array<{ port: number }>;
+      }>;
+      const vpc = c.topology.regions.find((r) => r.name === c.region)!.vpcCidr;
+      assert.ok(
+        egress.some((e) => e.to.some((t) => t.ipBlock?.cidr === vpc) && e.ports.some((p) => p.port === 9100)),
+        JSON.stringify(egress),
+      );
+    });
+
+    it("enables node-exporter in the agents' namespace with a ServiceMonitor Prometheus selects, job node-exporter", () => {
+      const values = ofType(resources, T.chart).find((x) => x.inputs["chart"] === "kube-prometheus-stack")!
+        .inputs["values"] as Record<string, unknown>;
+      assert.equal(at(values, "nodeExporter.enabled"), true);
+      assert.equal(at(values, "prometheus-node-exporter.namespaceOverride"), NODE_AGENTS_NAMESPACE);
+      assert.equal(at(values, "prometheus-node-exporter.hostNetwork"), true);
+      assert.equal(at(values, "prometheus-node-exporter.hostPID"), true);
+      assert.equal(at(values, "prometheus-node-exporter.securityContext.runAsUser"), 65534);
+      const monitor = nodeExporterMonitor(values);
+      const selector = at(values, "prometheus.prometheusSpec.serviceMonitorSelector.matchLabels") as Record<
+        string,
+        string
+      >;
+      assert.deepEqual(selector, SELECTOR_LABELS);
+      for (const [k, v] of Object.entries(selector)) assert.equal(monitor.metadata.labels[k], v);
+      assert.deepEqual(at(values, "prometheus.prometheusSpec.serviceMonitorNamespaceSelector"), {});
+      assert.deepEqual(producedJobs({ ...monitor }), [{ job: "node-exporter" }]);
+    });
+
+    it("ships container logs with the pinned Fluent Bit chart: pgaudit to audit, the application to application, the rest to diagnostic", async () => {
+      const chart = ofType(resources, T.chart).find((x) => x.inputs["chart"] === "fluent-bit");
+      assert.ok(chart, "no fluent-bit chart");
+      assert.equal(chart.inputs["version"], c.topology.observability.charts.fluentBit.version);
+      assert.equal(
+        chart.inputs["repositoryOpts"] && at(chart.inputs, "repositoryOpts.repo"),
+        c.topology.observability.charts.fluentBit.repository,
+      );
+      assert.equal(chart.inputs["namespace"], NODE_AGENTS_NAMESPACE);
+      const values = chart.inputs["values"] as Record<string, unknown>;
+      assert.equal(values["kind"], "DaemonSet");
+      const volumes = values["daemonSetVolumes"] as Array<Record<string, unknown>>;
+      assert.ok(volumes.every((v) => v["emptyDir"] === undefined));
+      assert.deepEqual(
+        volumes.map((v) => at(v, "hostPath.path")),
+        ["/var/log", "/var/fluent-bit"],
+      );
+      const config = values["config"] as Record<string, string>;
+      const main = parseClassic(
+        [config["service"], config["inputs"], config["filters"], config["outputs"]].join("\n"),
+      );
+      const parsers = parseClassic(config["customParsers"]);
+      const groups: Record<string, string> = Object.fromEntries(
+        ofType(resources, T.logGroup).map((g): [string, string] => [
+          String(g.inputs["name"]).split("/").pop() ?? "",
+          String(g.inputs["name"]),
+        ]),
+      );
+      const dataNamespace = isPrimary
+        ? (await producerValue(dataContract, c.topology, c.region)).namespace
+        : (await producerValue(drContract, c.topology, c.region)).namespace;
+      const route = (file: ReturnType<typeof logFile>) =>
+        routeFile(main, parsers, file).map((r) => r.logGroup);
+      const audit =
+        "2026-12-03 06:20:05.220 UTC [2571] healthcare_app@healthcare app=api client=10.0.1.5 LOG:  AUDIT: SESSION,3,1,WRITE,INSERT,TABLE,public.t,INSERT INTO t VALUES (1),<not logged>";
+      assert.deepEqual(route(logFile("pg-0", dataNamespace, "postgres", [audit])), [groups["audit"]]);
+      const [appNamespace] = (await producerValue(workloadsContract, c.topology, c.region)).namespaces;
+      assert.deepEqual(
+        route(logFile("api-7d9f", appNamespace, "api", ['{"level":"info","msg":"GET /health"}'])),
+        [groups["application"]],
+      );
+      // The data tier's other lines (PgBouncer, Patroni's own) are diagnostics.
+      assert.deepEqual(route(logFile("pgbouncer-0", dataNamespace, "pgbouncer", ["LOG stats: 0 xacts/s"])), [
+        groups["diagnostic"],
+      ]);
+      assert.deepEqual(route(logFile("coredns-1", "kube-system", "coredns", ["[INFO] plugin/reload"])), [
+        groups["diagnostic"],
+      ]);
+    });
+
+    it("gives Fluent Bit a Pod Identity role allowed only to create streams in and put events to the shipped groups", () => {
+      const association = ofType(resources, T.association).find(
+        (a) => a.inputs["serviceAccount"] === "fluent-bit",
+      );
+      assert.ok(association);
+      assert.equal(association.inputs["namespace"], NODE_AGENTS_NAMESPACE);
+      const inline = ofType(resources, T.rolePolicy).find((p) => p.name === "fluent-bit-identity-inline");
+      assert.ok(inline);
+      const doc = JSON.parse(String(inline.inputs["policy"])) as {
+        Statement: Array<{ Action: string[]; Resource: string[] }>;
+      };
+      assert.deepEqual(
+        doc.Statement.map((st) => st.Action),
+        [["logs:CreateLogStream", "logs:PutLogEvents"]],
+      );
+      const resourcesAllowed = doc.Statement.flatMap((st) => st.Resource);
+      for (const cls of ["audit", "application", "diagnostic"]) {
+        assert.ok(
+          resourcesAllowed.some((r) => r.includes(`/${cls}`)),
+          `${cls} group missing: ${resourcesAllowed.join(", ")}`,
+        );
+      }
+      assert.ok(
+        !resourcesAllowed.some((r) => r.includes("/security")),
+        "the security group is not Fluent Bit's",
+      );
+      assert.ok(!resourcesAllowed.some((r) => r.includes("*:*") || r === "*"));
     });
 
     it("exports the observability contract", () => {

@@ -18,7 +18,18 @@ import {
 } from "../src/monitorJobs";
 import { applicationServices, HEALTHCARE_APP, libraryInputs, ruleLibrary } from "../src/rules";
 import { dashboardLibrary, dashboardQueries, renderDashboard } from "../src/dashboards";
-import { monitorObject, PROMETHEUS_DATASOURCE } from "../src/values";
+import {
+  monitorObject,
+  NODE_EXPORTER,
+  nodeExporterMonitor,
+  nodeExporterValues,
+  PROMETHEUS_DATASOURCE,
+} from "../src/values";
+
+/** The ServiceMonitor kube-prometheus-stack's node-exporter subchart renders from the layer's values. */
+const NODE_MONITOR: MonitorManifest = nodeExporterMonitor({
+  "prometheus-node-exporter": nodeExporterValues(),
+});
 
 /** The monitor this layer creates for an endpoint, as the job derivation reads it. */
 function manifest(e: MetricsEndpoint, scrapeIntervalSeconds: number): MonitorManifest {
@@ -97,6 +108,13 @@ describe("monitor jobs: what prometheus-operator names the targets' job", () => 
     assert.ok(c && "unknown" in c);
   });
 
+  it("gives node-exporter's targets the job the node rules select; without the relabeling it depends on the Service", () => {
+    assert.deepEqual(producedJobs(NODE_MONITOR), [{ job: NODE_EXPORTER.job }]);
+    assert.equal(NODE_MONITOR.metadata.namespace, "monitoring-agents");
+    const [bare] = producedJobs(withoutRelabelings(NODE_MONITOR));
+    assert.ok(bare && "unknown" in bare && bare.unknown.includes("jobLabel"), JSON.stringify(bare));
+  });
+
   it("reads the job matchers of an expression, not other labels or strings", () => {
     assert.deepEqual(
       jobMatchers(
@@ -121,7 +139,7 @@ for (const env of repoEnvironments()) {
     before(async () => {
       const cluster = await producerValue(clusterContract, topology, region);
       const data = await producerValue(dataContract, topology, region);
-      monitors = [...cluster.metrics, ...data.metrics].map((e) => manifest(e, interval));
+      monitors = [...cluster.metrics, ...data.metrics].map((e) => manifest(e, interval)).concat(NODE_MONITOR);
     });
 
     it("holds for the platform and data-tier rules and panels against the primary region's monitors", () => {
@@ -142,7 +160,9 @@ for (const env of repoEnvironments()) {
       for (const dr of drRegions(topology)) {
         const cluster = await producerValue(clusterContract, topology, dr.name);
         const standby = await producerValue(drContract, topology, dr.name);
-        const drMonitors = [...cluster.metrics, ...standby.metrics].map((e) => manifest(e, interval));
+        const drMonitors = [...cluster.metrics, ...standby.metrics]
+          .map((e) => manifest(e, interval))
+          .concat(NODE_MONITOR);
         assert.deepEqual(
           jobMatcherProblems(exprs, drMonitors.flatMap(producedJobs)).map((p) => `${dr.name}: ${p.message}`),
           [],
@@ -196,6 +216,15 @@ for (const env of repoEnvironments()) {
       const ns = monitors.find((m) => m.metadata.name === "pgbouncer-exporter")!.metadata.namespace;
       assert.ok(pgbouncer.message.includes(`selects job="pgbouncer-exporter"`), pgbouncer.message);
       assert.ok(pgbouncer.message.includes(`${ns}/pgbouncer-exporter`), pgbouncer.message);
+      const withoutNodeExporter = jobMatcherProblems(
+        exprs,
+        monitors.filter((m) => m !== NODE_MONITOR).flatMap(producedJobs),
+      );
+      assert.deepEqual(
+        [...new Set(withoutNodeExporter.map((p) => p.name))],
+        ["NodeMemoryHigh"],
+        "without node-exporter's monitor the node rules select a job nobody produces",
+      );
       const bad = jobMatcherProblems(
         [{ name: "BadFixture", expr: 'sum(up{job="pgbouncer"}) == 0' }],
         monitors.flatMap(producedJobs),

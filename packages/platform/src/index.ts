@@ -19,6 +19,7 @@ export * from "./config/workloads";
 export * from "./context";
 export * from "./contracts";
 export * from "./naming";
+export * from "./nodeAgents";
 export * from "./providers";
 export * from "./regions";
 export * from "./tags";

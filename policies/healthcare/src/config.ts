@@ -1,4 +1,9 @@
-import { type EnvironmentTopology, MESH_SYSTEM_EXEMPTION, yearsToDays } from "@hcp/platform";
+import {
+  type EnvironmentTopology,
+  MESH_SYSTEM_EXEMPTION,
+  NODE_AGENTS_EXEMPTION,
+  yearsToDays,
+} from "@hcp/platform";
 import { RULES } from "./pack";
 
 /**
@@ -22,16 +27,22 @@ export function policyConfigFor(topology: EnvironmentTopology): PolicyPackConfig
     auditMinimumDays: yearsToDays(topology.retention.auditYears),
     clinicalRecordMinimumDays: yearsToDays(topology.retention.clinicalRecordYears),
   };
-  // Istio ambient's system namespace (workloads.mesh: ambient) runs node agents that need the host:
-  // exactly it is exempt, from exactly the rules they cannot meet (host access, the restricted
-  // security context: ztunnel runs as root with NET_ADMIN / SYS_ADMIN, and the Pod Security level).
-  const meshSystem = {
-    exemptNamespaces: topology.workloads.mesh === "ambient" ? [{ ...MESH_SYSTEM_EXEMPTION }] : [],
+  // Namespaces of node agents that need the host, each exempt from exactly the rules its agents
+  // cannot meet (host access, the restricted security context, the Pod Security level); they still
+  // get default-deny NetworkPolicies and resource limits (those rules stay in force there):
+  // - the observability layer's node agents (node-exporter, Fluent Bit), in every environment;
+  // - Istio ambient's system namespace (workloads.mesh: ambient): ztunnel runs as root with
+  //   NET_ADMIN / SYS_ADMIN, the CNI agent writes the node's CNI configuration.
+  const nodeAgents = {
+    exemptNamespaces: [
+      { ...NODE_AGENTS_EXEMPTION },
+      ...(topology.workloads.mesh === "ambient" ? [{ ...MESH_SYSTEM_EXEMPTION }] : []),
+    ],
   };
   return {
-    "k8s-no-host-access": meshSystem,
-    "k8s-restricted-security-context": meshSystem,
-    "k8s-namespace-restricted": meshSystem,
+    "k8s-no-host-access": nodeAgents,
+    "k8s-restricted-security-context": nodeAgents,
+    "k8s-namespace-restricted": nodeAgents,
     "stateful-resources-protected": { requireProtect: topology.tier === "production" },
     "container-image-pinned": { requireDigest: topology.tier === "production" },
     "elasticache-high-availability": { requireMultiAz: topology.tier === "production" },

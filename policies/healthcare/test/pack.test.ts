@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { NODE_AGENTS_EXEMPTION } from "@hcp/platform";
 import { repoTopology } from "@hcp/testing";
 import * as aws from "@pulumi/aws";
 import * as tls from "@pulumi/tls";
@@ -263,6 +264,16 @@ describe("policy config", () => {
         topology.retention.backups.fullRetentionCount,
       );
       assert.equal(config["s3-retention-lifecycle"]?.["clinicalRecordMinimumDays"], 7305);
+      // Exactly the node agents' namespace, and only from the rules its agents cannot meet.
+      const exempting = Object.entries(config)
+        .filter(([, properties]) => "exemptNamespaces" in properties)
+        .map(([name, properties]) => [name, properties["exemptNamespaces"]]);
+      assert.deepEqual(exempting, [
+        ["k8s-no-host-access", [NODE_AGENTS_EXEMPTION]],
+        ["k8s-restricted-security-context", [NODE_AGENTS_EXEMPTION]],
+        ["k8s-namespace-restricted", [NODE_AGENTS_EXEMPTION]],
+      ]);
+      assert.equal(NODE_AGENTS_EXEMPTION.name, "monitoring-agents");
     });
   }
 

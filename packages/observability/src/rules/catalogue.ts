@@ -53,6 +53,13 @@ const POSTGRES_EXPORTER_COMMON = [
 ];
 
 /** Metric names by source. */
+/**
+ * The job node-exporter's targets get: kube-prometheus-stack's prometheus-node-exporter subchart
+ * labels its Service `jobLabel: node-exporter`, and the layer's values set it literally too
+ * (values.ts `nodeExporterValues`).
+ */
+export const NODE_EXPORTER_JOB = "node-exporter";
+
 export const METRIC_SOURCES: Readonly<Record<string, readonly string[]>> = {
   "patroni-4": [
     ...PATRONI_COMMON,

@@ -1,4 +1,5 @@
 import type { MetricsEndpoint, SynchronousMode } from "@hcp/platform";
+import { NODE_EXPORTER_JOB } from "./catalogue";
 import { type AlertRule, humanizeDuration, type RecordingRule, type RuleGroup } from "./model";
 
 /**
@@ -569,6 +570,7 @@ function complianceRules(): AlertRule[] {
 
 /** Nodes and pods (seed rules 8 and 17). */
 function kubernetesRules(): AlertRule[] {
+  const nodeJob = `job="${NODE_EXPORTER_JOB}"`;
   const owner = (pod: string, kind: string) => ({
     series: `kube_pod_owner{namespace="healthcare",pod="${pod}",owner_kind="${kind}"}`,
     values: "1x30",
@@ -582,7 +584,8 @@ function kubernetesRules(): AlertRule[] {
       kind: "alert",
       alert: "NodeMemoryHigh",
       // Seed 8 multiplied by 100 before humanizePercentage ("8700%") and node-exporter was not scraped.
-      expr: "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes > 0.85",
+      // node-exporter's own series only (its ServiceMonitor sets job, monitorJobs.test.ts checks it).
+      expr: `1 - node_memory_MemAvailable_bytes{${nodeJob}} / node_memory_MemTotal_bytes{${nodeJob}} > 0.85`,
       for: "15m",
       severity: "warning",
       team: "platform",
@@ -593,17 +596,20 @@ function kubernetesRules(): AlertRule[] {
         {
           name: "fires at 90 % used",
           series: [
-            { series: 'node_memory_MemAvailable_bytes{instance="n1"}', values: "100x30" },
-            { series: 'node_memory_MemTotal_bytes{instance="n1"}', values: "1000x30" },
+            { series: `node_memory_MemAvailable_bytes{instance="n1",${nodeJob}}`, values: "100x30" },
+            { series: `node_memory_MemTotal_bytes{instance="n1",${nodeJob}}`, values: "1000x30" },
+            // The same names from another job (e.g. a pushgateway) are not node-exporter's.
+            { series: 'node_memory_MemAvailable_bytes{instance="n2",job="other"}', values: "0x30" },
+            { series: 'node_memory_MemTotal_bytes{instance="n2",job="other"}', values: "1000x30" },
           ],
           at: "20m",
-          expect: [{ labels: { instance: "n1" }, value: "90%" }],
+          expect: [{ labels: { instance: "n1", job: NODE_EXPORTER_JOB }, value: "90%" }],
         },
         {
           name: "silent at 50 %",
           series: [
-            { series: 'node_memory_MemAvailable_bytes{instance="n1"}', values: "500x30" },
-            { series: 'node_memory_MemTotal_bytes{instance="n1"}', values: "1000x30" },
+            { series: `node_memory_MemAvailable_bytes{instance="n1",${nodeJob}}`, values: "500x30" },
+            { series: `node_memory_MemTotal_bytes{instance="n1",${nodeJob}}`, values: "1000x30" },
           ],
           at: "20m",
           expect: [],

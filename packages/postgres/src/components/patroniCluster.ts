@@ -11,6 +11,13 @@ import { SIDECAR_CPU_MILLIS, SIDECAR_MEMORY_MIB } from "../sizing";
 import { type ExporterSidecarArgs, postgresExporterContainer } from "../metrics";
 import { CONTAINER_SECURITY, POD_SECURITY } from "./security";
 
+/**
+ * The member container: Patroni, and PostgreSQL as its child writing to the same stderr (so its
+ * log, pgaudit's `AUDIT:` lines included, is this container's log). The observability layer's log
+ * routing selects the data tier's PostgreSQL lines by this name.
+ */
+export const POSTGRES_CONTAINER = "postgres";
+
 /** Where the replication NLB lives and who may reach it. */
 export interface ReplicationEndpointArgs {
   /** Private subnets of the VPC (the NLB's subnets). */
@@ -268,7 +275,7 @@ export class PatroniCluster extends pulumi.ComponentResource {
               ],
               containers: [
                 {
-                  name: "postgres",
+                  name: POSTGRES_CONTAINER,
                   image: imageReference(args.image),
                   command: ["patroni", PATHS.patroniConfig],
                   ports: [

@@ -126,6 +126,20 @@ function pgbackrestProcessMax(sizing: PostgresSizing): number {
   return Math.max(1, Math.floor(sizing.node.vcpu / 4));
 }
 
+/**
+ * Where and how PostgreSQL writes its log: stderr of the member's container (no logging collector,
+ * so the container runtime's log file is the only copy), each line prefixed with the time in UTC and
+ * the process id, then for session processes (`%q`) user, database, application and client. The
+ * observability layer's Fluent Bit config builds its multiline start pattern from these, and routes
+ * the pgaudit lines (`AUDIT: SESSION,...`) to the audit log group.
+ */
+export const POSTGRES_LOG_FORMAT = {
+  log_destination: "stderr",
+  logging_collector: "off",
+  log_line_prefix: "%m [%p] %q%u@%d app=%a client=%h ",
+  log_timezone: "UTC",
+} as const;
+
 /** The cluster-wide (DCS) PostgreSQL parameters. */
 export function postgresParameters(
   topology: EnvironmentTopology,
@@ -174,10 +188,7 @@ export function postgresParameters(
     "pgaudit.log_relation": "on",
     "pgaudit.log_level": "log",
     "pgaudit.role": ROLES.auditor,
-    log_destination: "stderr",
-    logging_collector: "off",
-    log_line_prefix: "%m [%p] %q%u@%d app=%a client=%h ",
-    log_timezone: "UTC",
+    ...POSTGRES_LOG_FORMAT,
     log_connections: "on",
     log_disconnections: "on",
     log_checkpoints: "on",

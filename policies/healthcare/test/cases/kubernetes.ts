@@ -1,6 +1,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { Unwrap } from "@pulumi/pulumi";
-import type { ArgsOf } from "../../src/lib";
+import { NODE_AGENTS_NAMESPACE } from "@hcp/platform";
+import { repoTopology } from "@hcp/testing";
+import { type ArgsOf, policyConfigFor } from "../../src/lib";
 import { type Case, cases, notApplicable, pass, preview, violation } from "../case";
 import type { Fixture } from "../harness";
 import { customResource, res, unknown } from "../fixtures";
@@ -81,6 +83,31 @@ const authz = (spec: Record<string, unknown>) =>
   customResource(AUTHZ, "app", { metadata: { name: "app", namespace: "app" }, spec });
 const FROM_CALLER = [{ source: { principals: ["cluster.local/ns/app/sa/web"] } }];
 const TO_HTTP = [{ operation: { ports: ["8080"] } }];
+
+/** The config the plan and CI send for the production environment (its node-agent exemption). */
+const PLATFORM_CONFIG = policyConfigFor(repoTopology("production"));
+
+/** A node agent as the observability layer runs one: root, hostPath log buffer, host PID and network. */
+const nodeAgent = (namespace: string) =>
+  res("kubernetes:apps/v1:DaemonSet", `agent-${namespace}`, {
+    metadata: { name: "agent", namespace },
+    spec: {
+      selector: { matchLabels: LABELS },
+      template: {
+        metadata: { labels: LABELS },
+        spec: {
+          ...POD_SPEC,
+          hostPID: true,
+          hostNetwork: true,
+          securityContext: { runAsUser: 0, seccompProfile: { type: "RuntimeDefault" } },
+          volumes: [{ name: "state", hostPath: { path: "/var/fluent-bit", type: "DirectoryOrCreate" } }],
+        },
+      },
+    },
+  });
+
+/** What the platform's exemption must not reach: other namespaces, a prefix-sharing name. */
+const NOT_EXEMPT = ["monitoring", `${NODE_AGENTS_NAMESPACE}-extra`, "kube-system"];
 
 export const kubernetesCases: Case[] = [
   ...cases("istio-authorization-no-allow-all", [
@@ -182,6 +209,20 @@ export const kubernetesCases: Case[] = [
       expect: notApplicable,
     },
     {
+      kind: "pass",
+      title: "the platform's node-agent namespace (policyConfigFor)",
+      resource: nodeAgent(NODE_AGENTS_NAMESPACE),
+      config: PLATFORM_CONFIG,
+      expect: notApplicable,
+    },
+    ...NOT_EXEMPT.map((ns) => ({
+      kind: "fail" as const,
+      title: `the same node agent in ${ns} under the platform's config`,
+      resource: nodeAgent(ns),
+      config: PLATFORM_CONFIG,
+      expect: violation(/hostPID is true|hostNetwork is true|hostPath volume/, { count: 3 }),
+    })),
+    {
       kind: "unknown",
       title: "unknown hostNetwork",
       resource: deployment({ hostNetwork: unknown.boolean() }),
@@ -190,6 +231,20 @@ export const kubernetesCases: Case[] = [
   ]),
   ...cases("k8s-restricted-security-context", [
     { kind: "pass", title: "restricted pod", resource: deployment(), expect: pass },
+    {
+      kind: "pass",
+      title: "a root node agent in the platform's node-agent namespace (policyConfigFor)",
+      resource: nodeAgent(NODE_AGENTS_NAMESPACE),
+      config: PLATFORM_CONFIG,
+      expect: notApplicable,
+    },
+    {
+      kind: "fail",
+      title: "the same root node agent in monitoring under the platform's config",
+      resource: nodeAgent("monitoring"),
+      config: PLATFORM_CONFIG,
+      expect: violation(/a non-zero runAsUser/),
+    },
     {
       kind: "fail",
       title: "writable root filesystem",
@@ -308,6 +363,20 @@ export const kubernetesCases: Case[] = [
       resource: namespace({}, "observability"),
       config: { "k8s-namespace-restricted": EXEMPT_OBS },
       expect: violation(/exempt namespace has no/),
+    },
+    {
+      kind: "pass",
+      title: "the platform's privileged node-agent namespace (policyConfigFor)",
+      resource: namespace({ "pod-security.kubernetes.io/enforce": "privileged" }, NODE_AGENTS_NAMESPACE),
+      config: PLATFORM_CONFIG,
+      expect: pass,
+    },
+    {
+      kind: "fail",
+      title: "a privileged monitoring namespace under the platform's config",
+      resource: namespace({ "pod-security.kubernetes.io/enforce": "privileged" }, "monitoring"),
+      config: PLATFORM_CONFIG,
+      expect: violation(/is 'privileged'; it must be 'restricted'/),
     },
     { kind: "unknown", title: "unknown labels", resource: namespace(unknown.object()), expect: preview },
   ]),
