@@ -191,7 +191,9 @@ for (const env of repoEnvironments()) {
           r === region
             ? (await producerValue(dataContract, topology, r)).metrics
             : (await producerValue(drContract, topology, r)).metrics;
-        const all = [...cluster.metrics, ...database, ...workloads.metrics].map((e) => manifest(e, interval));
+        const all = [...cluster.metrics, ...database, ...workloads.metrics]
+          .map((e) => manifest(e, interval))
+          .concat(NODE_MONITOR);
         assert.deepEqual(
           jobMatcherProblems(exprs, all.flatMap(producedJobs)).map((p) => `${r}: ${p.message}`),
           [],
