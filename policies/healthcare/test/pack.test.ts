@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NODE_AGENTS_EXEMPTION } from "@hcp/platform";
+import { MESH_SYSTEM_EXEMPTION, NODE_AGENTS_EXEMPTION } from "@hcp/platform";
 import { repoTopology } from "@hcp/testing";
 import * as aws from "@pulumi/aws";
 import * as tls from "@pulumi/tls";
@@ -264,14 +264,17 @@ describe("policy config", () => {
         topology.retention.backups.fullRetentionCount,
       );
       assert.equal(config["s3-retention-lifecycle"]?.["clinicalRecordMinimumDays"], 7305);
-      // Exactly the node agents' namespace, and only from the rules its agents cannot meet.
+      // Exactly the node agents' namespace and (both environments run the mesh) Istio's, and only
+      // from the rules their agents cannot meet.
+      assert.equal(topology.workloads.mesh, "ambient");
       const exempting = Object.entries(config)
         .filter(([, properties]) => "exemptNamespaces" in properties)
         .map(([name, properties]) => [name, properties["exemptNamespaces"]]);
+      const expected = [NODE_AGENTS_EXEMPTION, MESH_SYSTEM_EXEMPTION];
       assert.deepEqual(exempting, [
-        ["k8s-no-host-access", [NODE_AGENTS_EXEMPTION]],
-        ["k8s-restricted-security-context", [NODE_AGENTS_EXEMPTION]],
-        ["k8s-namespace-restricted", [NODE_AGENTS_EXEMPTION]],
+        ["k8s-no-host-access", expected],
+        ["k8s-restricted-security-context", expected],
+        ["k8s-namespace-restricted", expected],
       ]);
       assert.equal(NODE_AGENTS_EXEMPTION.name, "monitoring-agents");
     });
@@ -285,15 +288,15 @@ describe("policy config", () => {
       const list = ambient[rule]?.["exemptNamespaces"] as Array<{ name: string; reason: string }>;
       assert.deepEqual(
         list.map((e) => e.name),
-        ["istio-system"],
+        ["monitoring-agents", "istio-system"],
         rule,
       );
-      assert.ok(list[0].reason.length >= 10);
+      assert.ok(list.every((e) => e.reason.length >= 10));
     }
     assert.deepEqual(ambient["k8s-default-deny-network-policy"], undefined, "default deny still applies");
     const none = policyConfigFor({ ...topology, workloads: { ...topology.workloads, mesh: "none" } });
     for (const rule of rules) {
-      assert.deepEqual(none[rule], { exemptNamespaces: [] }, rule);
+      assert.deepEqual(none[rule], { exemptNamespaces: [NODE_AGENTS_EXEMPTION] }, rule);
     }
     assert.deepEqual(validate(ambient), []);
   });
